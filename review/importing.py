@@ -1,0 +1,428 @@
+"""Streaming reader and validator for the released red-team data format.
+
+Pure functions with no database access: ``iter_source_records`` yields raw records from
+a file without loading it whole, and ``validate_record`` turns one raw record into a
+``CleanRecord`` or a list of errors that say where (record, line) and what (field, reason).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+
+from review.models import ModelSize, ModelType
+from tagging.vocabulary import normalize_tag
+
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+MISSPELLED_SCORE_KEY = "task_descripton_harmlessness_score"
+SCORE_KEY = "task_description_harmlessness_score"
+KNOWN_KEYS = frozenset(
+    {
+        "transcript",
+        "min_harmlessness_score_transcript",
+        "num_params",
+        "model_type",
+        "rating",
+        "task_description",
+        MISSPELLED_SCORE_KEY,
+        SCORE_KEY,
+        "red_team_member_id",
+        "is_upworker",
+        "tags",
+    }
+)
+# Longest raw record kept with a reject, so one huge bad line cannot bloat the batch row.
+MAX_KEPT_REJECT_CHARS = 20_000
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read: nothing in it can be trusted past this point."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    record: int
+    line: int | None
+    field: str | None
+    reason: str
+
+    def location(self) -> str:
+        where = f"record {self.record}"
+        if self.line is not None:
+            where = f"line {self.line} ({where})"
+        return where
+
+    def describe(self, file_name: str) -> str:
+        subject = f"field '{self.field}': " if self.field else ""
+        return f"{file_name}: {self.location()}: {subject}{self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"record": self.record, "line": self.line, "field": self.field, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class RawRecord:
+    index: int  # 1-based position among the file's records
+    line: int | None  # 1-based line, for JSON Lines
+    data: Any = None
+    error: RecordError | None = None
+
+
+@dataclass(slots=True)
+class CleanRecord:
+    index: int
+    line: int | None
+    transcript: str
+    turns: list[dict[str, str]]
+    min_harmlessness_score_transcript: float
+    num_params: str
+    model_type: str
+    rating: int
+    task_description: str
+    task_description_harmlessness_score: float | None
+    red_team_member_id: int
+    is_upworker: bool
+    source_tags: list[str] | None
+    tag_ids: list[int]
+    content_hash: str
+    warnings: list[RecordError] = field(default_factory=list)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    path: Path
+    size: int
+    compressed: bool
+    file_format: str  # "json-array" or "jsonl"
+
+
+class _MeteredReader(io.RawIOBase):
+    """Counts and hashes the bytes read from the file on disk, for progress and the batch sha256."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.bytes_read = 0
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)
+        if count:
+            view = memoryview(buffer)[:count]
+            self.sha256.update(view)
+            self.bytes_read += count
+        return count or 0
+
+
+def inspect_source(path: Path) -> SourceInfo:
+    """Tell a gzipped or plain file, and a JSON array from JSON Lines, by content not by name."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            stream: BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw  # type: ignore[assignment]
+            head = stream.read(4096)
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise ImportFileError(f"{path}: permission denied") from None
+    except (OSError, EOFError) as exc:
+        if compressed:
+            raise ImportFileError(f"{path}: the gzip stream is corrupt or truncated ({exc})") from None
+        raise ImportFileError(f"{path}: cannot be read ({exc})") from None
+    start = head.removeprefix(UTF8_BOM).lstrip()
+    if not start:
+        raise ImportFileError(f"{path}: the file is empty")
+    first = start[:1]
+    if first == b"[":
+        file_format = "json-array"
+    elif first == b"{":
+        file_format = "jsonl"
+    else:
+        raise ImportFileError(
+            f"{path}: expected a JSON array ('[' ...) or JSON Lines ('{{' per line) but the content starts "
+            f"with {start[:20]!r}"
+        )
+    return SourceInfo(path=path, size=size, compressed=compressed, file_format=file_format)
+
+
+def iter_source_records(info: SourceInfo, meter: _MeteredReader) -> Iterator[RawRecord]:
+    stream = io.BufferedReader(meter, buffer_size=1 << 20)
+    if info.compressed:
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), buffer_size=1 << 20)  # type: ignore[arg-type]
+    try:
+        if stream.peek(3)[:3] == UTF8_BOM:
+            stream.read(3)
+        if info.file_format == "json-array":
+            yield from _iter_json_array(info.path, stream)
+        else:
+            yield from _iter_jsonl(info.path, stream)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ImportFileError(f"{info.path}: the gzip stream is corrupt or truncated ({exc})") from None
+
+
+def _iter_json_array(path: Path, stream: BinaryIO) -> Iterator[RawRecord]:
+    index = 0
+    try:
+        for item in ijson.items(stream, "item", use_float=True):
+            index += 1
+            yield RawRecord(index=index, line=None, data=item)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(f"{path}: invalid UTF-8 after record {index} ({exc.reason})") from None
+    except ijson.JSONError as exc:
+        raise ImportFileError(f"{path}: malformed JSON after record {index}: {exc}") from None
+
+
+def _iter_jsonl(path: Path, stream: BinaryIO) -> Iterator[RawRecord]:
+    index = 0
+    for line_number, raw_line in enumerate(stream, start=1):
+        if not raw_line.strip():
+            continue
+        index += 1
+        try:
+            data = json.loads(raw_line)
+        except UnicodeDecodeError as exc:
+            error = RecordError(index, line_number, None, f"not valid UTF-8 (byte offset {exc.start}: {exc.reason})")
+            yield RawRecord(index=index, line=line_number, error=error)
+        except json.JSONDecodeError as exc:
+            error = RecordError(index, line_number, None, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield RawRecord(index=index, line=line_number, error=error)
+        else:
+            yield RawRecord(index=index, line=line_number, data=data)
+
+
+def open_metered(info: SourceInfo) -> tuple[BinaryIO, _MeteredReader]:
+    raw = info.path.open("rb")
+    return raw, _MeteredReader(raw)
+
+
+# --- validating ------------------------------------------------------------------------
+
+_TURN_MARKER = re.compile(r"\n\n(Human|Assistant):[ \t]?")
+
+
+class TurnParseError(ValueError):
+    pass
+
+
+def parse_turns(text: str) -> list[dict[str, str]]:
+    """Split '\\n\\nHuman: ...\\n\\nAssistant: ...' into ordered turns."""
+    parts = _TURN_MARKER.split("\n\n" + text.lstrip())
+    if len(parts) < 3:
+        raise TurnParseError("has no 'Human:' / 'Assistant:' turns (each turn starts on a new paragraph)")
+    if parts[0].strip():
+        raise TurnParseError("has text before the first 'Human:' turn")
+    speakers = parts[1::2]
+    if speakers[0] != "Human":
+        raise TurnParseError("starts with an 'Assistant:' turn; a transcript starts with 'Human:'")
+    if "Assistant" not in speakers:
+        raise TurnParseError("has no 'Assistant:' turn")
+    return [{"speaker": speaker, "text": body.strip()} for speaker, body in zip(speakers, parts[2::2], strict=True)]
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _storable_text_problem(text: str) -> str | None:
+    """PostgreSQL text cannot hold NUL, and lone surrogates are not encodable UTF-8."""
+    if "\x00" in text:
+        return "contains a NUL character, which cannot be stored"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains an unpaired UTF-16 surrogate, which is not valid Unicode text"
+    return None
+
+
+def _show(value: Any) -> str:
+    """A value quoted for an error message, cut short: hostile records can hold megabytes."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _content_hash(values: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode()).hexdigest()
+
+
+def validate_record(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRecord | list[RecordError]:
+    index, line = raw.index, raw.line
+    data = raw.data
+    if not isinstance(data, dict):
+        return [RecordError(index, line, None, f"is {_type_name(data)}, not a JSON object")]
+
+    errors: list[RecordError] = []
+
+    def fail(field_name: str, reason: str) -> None:
+        errors.append(RecordError(index, line, field_name, reason))
+
+    def required(key: str) -> Any:
+        if key not in data:
+            fail(key, "is missing")
+            return None
+        return data[key]
+
+    transcript = required("transcript")
+    turns: list[dict[str, str]] = []
+    if transcript is not None:
+        if not isinstance(transcript, str):
+            fail("transcript", f"must be a string, got {_type_name(transcript)}")
+        elif not transcript.strip():
+            fail("transcript", "is empty")
+        elif problem := _storable_text_problem(transcript):
+            fail("transcript", problem)
+        else:
+            try:
+                turns = parse_turns(transcript)
+            except TurnParseError as exc:
+                fail("transcript", f"does not parse into Human/Assistant turns: it {exc}")
+
+    score = required("min_harmlessness_score_transcript")
+    if "min_harmlessness_score_transcript" in data and not (_is_number(score) and math.isfinite(score)):
+        fail("min_harmlessness_score_transcript", f"must be a finite number, got {_type_name(score)}")
+
+    num_params = required("num_params")
+    if "num_params" in data and num_params not in ModelSize.values:
+        fail("num_params", f"{_show(num_params)} is not one of {', '.join(ModelSize.values)}")
+
+    model_type = required("model_type")
+    if "model_type" in data and model_type not in ModelType.values:
+        fail("model_type", f"{_show(model_type)} is not a known model type ({', '.join(ModelType.values)})")
+
+    rating_value = required("rating")
+    rating = 0
+    if "rating" in data:
+        if not _is_number(rating_value) or not math.isfinite(rating_value):
+            fail("rating", f"must be a number 0-4, got {_type_name(rating_value)}")
+        elif rating_value != int(rating_value):
+            fail("rating", f"{rating_value} is not a whole number 0-4")
+        elif not 0 <= rating_value <= 4:
+            fail("rating", f"{rating_value:g} is outside 0-4")
+        else:
+            rating = int(rating_value)
+
+    task_description = required("task_description")
+    if "task_description" in data:
+        if not isinstance(task_description, str):
+            fail("task_description", f"must be a string, got {_type_name(task_description)}")
+        elif problem := _storable_text_problem(task_description):
+            fail("task_description", problem)
+
+    description_score = None
+    present = [key for key in (MISSPELLED_SCORE_KEY, SCORE_KEY) if key in data]
+    if len(present) == 2 and data[MISSPELLED_SCORE_KEY] != data[SCORE_KEY]:
+        fail(SCORE_KEY, f"both spellings are present with different values ({MISSPELLED_SCORE_KEY} too)")
+    elif present:
+        description_score = data[present[0]]
+        if description_score is not None and not (_is_number(description_score) and math.isfinite(description_score)):
+            fail(present[0], f"must be a finite number or null, got {_type_name(description_score)}")
+
+    member_id = required("red_team_member_id")
+    if "red_team_member_id" in data:
+        if _is_number(member_id) and member_id == int(member_id) and math.isfinite(member_id):
+            member_id = int(member_id)
+            if member_id < 0:
+                fail("red_team_member_id", f"{member_id} is negative")
+        else:
+            fail("red_team_member_id", f"must be an integer, got {_type_name(member_id)}")
+
+    is_upworker = required("is_upworker")
+    if "is_upworker" in data and not isinstance(is_upworker, bool):
+        fail("is_upworker", f"must be true or false, got {_type_name(is_upworker)}")
+
+    source_tags = data.get("tags")
+    mapped: list[int] = []
+    warnings: list[RecordError] = []
+    if source_tags is not None:
+        if not isinstance(source_tags, list) or not all(isinstance(tag, str) for tag in source_tags):
+            fail("tags", f"must be null or a list of strings, got {_type_name(source_tags)}")
+        else:
+            for tag in source_tags:
+                tag_id = tag_ids.get(tag) or tag_ids.get(normalize_tag(tag))
+                if tag_id is None:
+                    warnings.append(RecordError(index, line, "tags", f"unknown tag {_show(tag)} kept raw, not mapped"))
+                elif tag_id not in mapped:
+                    mapped.append(tag_id)
+
+    if errors:
+        return errors
+    normalized = [
+        transcript,
+        float(score),
+        num_params,
+        model_type,
+        rating,
+        task_description,
+        None if description_score is None else float(description_score),
+        member_id,
+        is_upworker,
+        source_tags,
+    ]
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        warnings.append(RecordError(index, line, None, f"ignored unknown fields: {', '.join(unknown)}"))
+    return CleanRecord(
+        index=index,
+        line=line,
+        transcript=transcript,
+        turns=turns,
+        min_harmlessness_score_transcript=float(score),
+        num_params=num_params,
+        model_type=model_type,
+        rating=rating,
+        task_description=task_description,
+        task_description_harmlessness_score=normalized[6],
+        red_team_member_id=member_id,
+        is_upworker=is_upworker,
+        source_tags=source_tags,
+        tag_ids=mapped,
+        content_hash=_content_hash(normalized),
+        warnings=warnings,
+    )
+
+
+def raw_for_reject(raw: RawRecord) -> str:
+    """What of a rejected record to keep, so a lead can see and fix it."""
+    if raw.data is None and raw.error is not None:
+        return ""
+    # ASCII escapes keep NUL and lone surrogates storable in any database.
+    text = json.dumps(raw.data, default=str)
+    if len(text) > MAX_KEPT_REJECT_CHARS:
+        return text[:MAX_KEPT_REJECT_CHARS] + f"... [{len(text) - MAX_KEPT_REJECT_CHARS} more characters]"
+    return text
+
+
+ProgressCallback = Callable[[int], None]

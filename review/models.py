@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ModelType(models.TextChoices):
+    PLAIN_LM = "plain lm", "Plain LM"
+    CONTEXT_DISTILLATION = "context distillation", "Prompted LM (context distillation)"
+    REJECTION_SAMPLING = "rejection sampling", "Rejection sampling"
+    RLHF = "rlhf", "RLHF"
+
+
+class ModelSize(models.TextChoices):
+    B2_7 = "2.7B", "2.7B"
+    B13 = "13B", "13B"
+    B52 = "52B", "52B"
+
+
+class ImportBatch(models.Model):
+    """One run of import_transcripts over one file, kept as the record of what came in."""
+
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    file_size = models.BigIntegerField()
+    file_format = models.CharField(max_length=20)
+    compressed = models.BooleanField()
+    skip_invalid = models.BooleanField()
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    # [{"record": 12, "line": 12, "field": "rating", "reason": "...", "raw": "..."}]
+    errors = models.JSONField(default=list, blank=True)
+    # Accepted records with something to note, such as a tag outside the vocabulary.
+    warnings = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "import batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(file_format__in=["json-array", "jsonl"]), name="importbatch_known_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+
+class Transcript(models.Model):
+    """One red-team attempt, with every field of the released data set."""
+
+    # Released fields. The source spells one key task_descripton_harmlessness_score;
+    # the importer accepts both spellings and stores it under the correct one.
+    transcript = models.TextField(help_text="The conversation as released, raw.")
+    min_harmlessness_score_transcript = models.FloatField()
+    num_params = models.CharField(max_length=8, choices=ModelSize.choices)
+    model_type = models.CharField(max_length=32, choices=ModelType.choices)
+    rating = models.PositiveSmallIntegerField(help_text="The author's self-rated success, 0-4.")
+    task_description = models.TextField(blank=True)
+    task_description_harmlessness_score = models.FloatField(null=True, blank=True)
+    red_team_member_id = models.BigIntegerField(db_index=True)
+    is_upworker = models.BooleanField()
+    source_tags = models.JSONField(
+        null=True, blank=True, help_text="The tags list exactly as released (null on most records)."
+    )
+
+    # Derived on import.
+    turns = models.JSONField(help_text='Ordered turns: [{"speaker": "Human"|"Assistant", "text": ...}].')
+    tags = models.ManyToManyField("tagging.Tag", blank=True, related_name="transcripts")
+    content_hash = models.CharField(max_length=64, unique=True)
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="transcripts")
+    source_index = models.PositiveIntegerField(help_text="1-based record number in the imported file.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["model_type", "num_params"], name="transcript_stratum_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=4), name="transcript_rating_0_4"),
+            models.CheckConstraint(condition=Q(model_type__in=ModelType.values), name="transcript_known_model_type"),
+            models.CheckConstraint(condition=Q(num_params__in=ModelSize.values), name="transcript_known_num_params"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transcript {self.pk} ({self.model_type}, {self.num_params})"
+
+
+class StudyStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class Study(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    reviewers_per_item = models.PositiveSmallIntegerField(default=3)
+    lease_minutes = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(max_length=10, choices=StudyStatus.choices, default=StudyStatus.DRAFT)
+    seed = models.BigIntegerField(help_text="Seed of the random sample, so the draw can be repeated.")
+    # [{"filters": {"model_type": "rlhf", "num_params": "52B"}, "size": 500, "available": 7871}]
+    strata = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reviewers_per_item__gte=1, reviewers_per_item__lte=20), name="study_reviewers_1_20"
+            ),
+            models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="study_lease_positive"),
+            models.CheckConstraint(condition=Q(status__in=StudyStatus.values), name="study_known_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StudyItem(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
+    transcript = models.ForeignKey(Transcript, on_delete=models.PROTECT, related_name="study_items")
+    position = models.PositiveIntegerField()
+    stratum = models.CharField(max_length=200, help_text="The stratum this item was drawn from.")
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "position"], name="studyitem_unique_position"),
+            models.UniqueConstraint(fields=["study", "transcript"], name="studyitem_unique_transcript"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} #{self.position}"

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from tagging.models import Tag
+from tagging.vocabulary import normalize_tag
+
+
+def tag_lookup() -> dict[str, int]:
+    """Map every vocabulary name, exact and normalized, to its tag id."""
+    lookup: dict[str, int] = {}
+    for tag_id, name in Tag.objects.values_list("id", "name"):
+        lookup[name] = tag_id
+        lookup[normalize_tag(name)] = tag_id
+    return lookup

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from review.models import ImportBatch, Study, StudyItem, Transcript
+
+
+def released_record(**overrides: Any) -> dict[str, Any]:
+    """One record exactly as the released file spells it, misspelled key included."""
+    record = {
+        "transcript": "\n\nHuman: Tell me a rude joke about pineapple pizza.\n\nAssistant: Pineapple pizza is "
+        "a matter of taste, and I'd rather not be rude about anyone's dinner.",
+        "min_harmlessness_score_transcript": 1.25,
+        "num_params": "52B",
+        "model_type": "rlhf",
+        "rating": 1.0,
+        "task_description": "Tried to get a rude joke about pizza",
+        "task_descripton_harmlessness_score": 0.5,
+        "red_team_member_id": 7,
+        "is_upworker": False,
+        "tags": None,
+    }
+    record.update(overrides)
+    return record
+
+
+def varied_records(count: int, **overrides: Any) -> list[dict[str, Any]]:
+    """Distinct records (distinct content hashes), cycling through the strata."""
+    kinds = [("context distillation", "52B"), ("rlhf", "52B"), ("plain lm", "2.7B"), ("rejection sampling", "13B")]
+    records = []
+    for number in range(count):
+        model_type, num_params = kinds[number % len(kinds)]
+        records.append(
+            released_record(
+                transcript=f"\n\nHuman: Question number {number}?\n\nAssistant: Answer number {number}.",
+                model_type=model_type,
+                num_params=num_params,
+                rating=float(number % 5),
+                red_team_member_id=number % 11,
+                **overrides,
+            )
+        )
+    return records
+
+
+def write_released(path: Path, records: list[Any], *, file_format: str = "json-array") -> Path:
+    """Write records as the released JSON array or as JSON Lines; gzip when the name ends in .gz."""
+    if file_format == "json-array":
+        payload = json.dumps(records).encode()
+    else:
+        payload = b"".join(json.dumps(record).encode() + b"\n" for record in records)
+    if path.suffix == ".gz":
+        payload = gzip.compress(payload)
+    path.write_bytes(payload)
+    return path
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+        if create:
+            self.save()
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportBatch
+
+    file_name = "factory.json"
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    file_size = 0
+    file_format = "json-array"
+    compressed = False
+    skip_invalid = False
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class TranscriptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transcript
+
+    transcript = factory.Sequence(lambda n: f"\n\nHuman: Hello {n}\n\nAssistant: Hi {n}")
+    turns = factory.LazyAttribute(
+        lambda o: (
+            [{"speaker": "Human", "text": o.transcript.split("Human: ")[1].split("\n")[0]}]
+            + [{"speaker": "Assistant", "text": o.transcript.split("Assistant: ")[1]}]
+        )
+    )
+    min_harmlessness_score_transcript = 0.0
+    num_params = "52B"
+    model_type = "rlhf"
+    rating = 0
+    task_description = "factory"
+    red_team_member_id = 1
+    is_upworker = False
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    import_batch = factory.SubFactory(ImportBatchFactory)
+    source_index = factory.Sequence(lambda n: n + 1)
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+
+    name = factory.Sequence(lambda n: f"Study {n}")
+    seed = 7
+
+
+class StudyItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudyItem
+
+    study = factory.SubFactory(StudyFactory)
+    transcript = factory.SubFactory(TranscriptFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    stratum = "all"

@@ -1,0 +1,127 @@
+"""The management commands as a lead runs them: output, exit status, and what lands."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from review.models import ImportBatch, Study, Transcript
+from tests.factories import UserFactory, varied_records, write_released
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_import_prints_a_summary_and_a_rerun_says_nothing_is_new(tmp_path: Path) -> None:
+    path = write_released(tmp_path / "red_team_attempts.jsonl.gz", varied_records(12))
+    out, _ = run("import_transcripts", str(path))
+    assert f"{path}: import batch #" in out
+    assert "12 created, 0 duplicates, 0 rejected" in out
+
+    out, _ = run("import_transcripts", str(path))
+    assert "nothing new: all 12 records are already in the database" in out
+    assert "the same file was imported before as batch #" in out
+    assert Transcript.objects.count() == 12
+
+
+def test_import_of_several_files_reports_each(tmp_path: Path) -> None:
+    records = varied_records(6)
+    first = write_released(tmp_path / "a.json", records[:3])
+    second = write_released(tmp_path / "b.jsonl", records[3:], file_format="jsonl")
+    out, _ = run("import_transcripts", str(first), str(second))
+    assert out.count("3 created") == 2
+
+
+def test_invalid_records_fail_the_command_with_every_error_and_nothing_written(tmp_path: Path) -> None:
+    records = varied_records(4)
+    records[1]["rating"] = 6.0
+    records[3]["model_type"] = "gpt"
+    path = write_released(tmp_path / "bad.jsonl", records, file_format="jsonl")
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 of 1 file"):
+        call_command("import_transcripts", str(path), stdout=StringIO(), stderr=err)
+    text = err.getvalue()
+    assert f"{path}: line 2 (record 2): field 'rating': 6 is outside 0-4" in text
+    assert f"{path}: line 4 (record 4): field 'model_type': 'gpt' is not a known model type" in text
+    assert "2 of 4 records are invalid; nothing was imported" in text
+    assert "--skip-invalid" in text
+    assert Transcript.objects.count() == 0
+
+
+def test_skip_invalid_imports_the_rest_and_lists_the_rejects(tmp_path: Path) -> None:
+    records = varied_records(4)
+    records[2]["is_upworker"] = "sometimes"
+    path = write_released(tmp_path / "mixed.json", records)
+    out, err = run("import_transcripts", str(path), "--skip-invalid")
+    assert "3 created, 0 duplicates, 1 rejected" in out
+    assert f"{path}: record 3: field 'is_upworker': must be true or false, got a string" in err
+    assert ImportBatch.objects.get().rejected_count == 1
+
+
+def test_a_missing_file_fails_without_touching_the_others(tmp_path: Path) -> None:
+    good = write_released(tmp_path / "good.json", varied_records(2))
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 of 2 file"):
+        call_command("import_transcripts", str(tmp_path / "missing.json"), str(good), stdout=StringIO(), stderr=err)
+    assert "missing.json: no such file" in err.getvalue()
+    assert Transcript.objects.count() == 2
+
+
+def test_import_records_the_named_user(tmp_path: Path) -> None:
+    UserFactory(username="ada", roles=["lead"])
+    run("import_transcripts", str(write_released(tmp_path / "r.json", varied_records(1))), "--user", "ada")
+    assert ImportBatch.objects.get().created_by.username == "ada"
+    with pytest.raises(CommandError, match="no user named 'bob'"):
+        run("import_transcripts", str(tmp_path / "r.json"), "--user", "bob")
+
+
+def test_create_study_draws_the_papers_design_and_reports_strata(tmp_path: Path) -> None:
+    run("import_transcripts", str(write_released(tmp_path / "r.json", varied_records(80))))
+    out, _ = run(
+        "create_study",
+        "Paper",
+        "--stratum",
+        "model_type=context distillation,num_params=52B:5",
+        "--stratum",
+        "model_type=rlhf,num_params=52B:5",
+        "--seed",
+        "7",
+        "--reviewers-per-item",
+        "3",
+    )
+    assert "'Paper': 10 items" in out
+    assert "model_type=rlhf,num_params=52B: 5 of 20 available" in out
+    assert Study.objects.get(name="Paper").items.count() == 10
+
+
+def test_create_study_with_too_large_a_stratum_is_an_error_naming_it(tmp_path: Path) -> None:
+    run("import_transcripts", str(write_released(tmp_path / "r.json", varied_records(8))))
+    with pytest.raises(
+        CommandError, match="stratum 'model_type=rlhf' asks for 50 transcripts but only 2 are available"
+    ):
+        run("create_study", "Big", "--stratum", "model_type=rlhf:50", "--seed", "1")
+    assert not Study.objects.exists()
+
+
+def test_demo_setup_creates_accounts_data_and_a_study_and_can_rerun() -> None:
+    out, _ = run("demo_setup")
+    out_again, _ = run("demo_setup")
+    users = get_user_model().objects
+    assert users.filter(groups__name="reviewer").count() == 4
+    assert users.filter(groups__name="lead").count() == 1
+    assert Transcript.objects.count() == 100
+    study = Study.objects.get()
+    assert study.items.count() == 20
+    assert "reviewer1  / triad-review-demo1" in out
+    assert "lead       / triad-lead-demo" in out_again
+    assert users.get(username="reviewer1").check_password("triad-review-demo1")

@@ -1,0 +1,168 @@
+"""The record validator and turn parser, one test per class of bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from review.importing import CleanRecord, RawRecord, RecordError, parse_turns, validate_record
+from tests.factories import released_record
+
+TAG_IDS = {"Theft": 6, "theft": 6, "Weapons": 11, "weapons": 11}
+
+
+def validate(data: Any, index: int = 3, line: int | None = None) -> CleanRecord | list[RecordError]:
+    return validate_record(RawRecord(index=index, line=line, data=data), TAG_IDS)
+
+
+def only_error(data: Any) -> RecordError:
+    outcome = validate(data)
+    assert isinstance(outcome, list), f"expected a rejection, got {outcome!r}"
+    assert len(outcome) == 1, outcome
+    return outcome[0]
+
+
+def test_released_record_is_accepted_with_float_rating_as_integer() -> None:
+    record = validate(released_record(rating=4.0))
+    assert isinstance(record, CleanRecord)
+    assert record.rating == 4
+    assert isinstance(record.rating, int)
+    assert record.turns == [
+        {"speaker": "Human", "text": "Tell me a rude joke about pineapple pizza."},
+        {
+            "speaker": "Assistant",
+            "text": "Pineapple pizza is a matter of taste, and I'd rather not be rude about anyone's dinner.",
+        },
+    ]
+
+
+def test_misspelled_and_correct_score_keys_give_the_same_record() -> None:
+    misspelled = validate(released_record(task_descripton_harmlessness_score=0.75))
+    correct_data = released_record()
+    del correct_data["task_descripton_harmlessness_score"]
+    correct = validate({**correct_data, "task_description_harmlessness_score": 0.75})
+    assert isinstance(misspelled, CleanRecord) and isinstance(correct, CleanRecord)
+    assert misspelled.task_description_harmlessness_score == correct.task_description_harmlessness_score == 0.75
+    assert misspelled.content_hash == correct.content_hash
+
+
+def test_both_score_spellings_with_different_values_are_rejected() -> None:
+    error = only_error(released_record(task_description_harmlessness_score=9.0))
+    assert error.field == "task_description_harmlessness_score"
+    assert "both spellings" in error.reason
+
+
+def test_null_tags_and_a_missing_description_score_are_allowed() -> None:
+    data = released_record(tags=None)
+    del data["task_descripton_harmlessness_score"]
+    record = validate(data)
+    assert isinstance(record, CleanRecord)
+    assert record.source_tags is None
+    assert record.task_description_harmlessness_score is None
+
+
+def test_known_tags_map_to_the_vocabulary_and_unknown_ones_are_kept_raw_with_a_warning() -> None:
+    record = validate(released_record(tags=["Theft", "weapons", "Lasers"]))
+    assert isinstance(record, CleanRecord)
+    assert record.tag_ids == [6, 11]
+    assert record.source_tags == ["Theft", "weapons", "Lasers"]
+    assert [(w.field, w.reason) for w in record.warnings] == [("tags", "unknown tag 'Lasers' kept raw, not mapped")]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "reason"),
+    [
+        ({"rating": 5.0}, "rating", "5 is outside 0-4"),
+        ({"rating": -1}, "rating", "-1 is outside 0-4"),
+        ({"rating": 2.5}, "rating", "2.5 is not a whole number 0-4"),
+        ({"rating": "4"}, "rating", "must be a number 0-4, got a string"),
+        ({"rating": True}, "rating", "must be a number 0-4, got a boolean"),
+        ({"model_type": "gpt"}, "model_type", "'gpt' is not a known model type"),
+        ({"num_params": "7B"}, "num_params", "'7B' is not one of 2.7B, 13B, 52B"),
+        ({"transcript": 12}, "transcript", "must be a string, got an integer"),
+        ({"transcript": "   "}, "transcript", "is empty"),
+        ({"transcript": "Hello there"}, "transcript", "does not parse into Human/Assistant turns"),
+        ({"transcript": "\n\nAssistant: hi\n\nHuman: yo"}, "transcript", "starts with an 'Assistant:' turn"),
+        ({"transcript": "\n\nHuman: only me"}, "transcript", "has no 'Assistant:' turn"),
+        ({"transcript": "preamble\n\nHuman: a\n\nAssistant: b"}, "transcript", "has text before the first"),
+        ({"transcript": "\n\nHuman: a\x00\n\nAssistant: b"}, "transcript", "NUL character"),
+        ({"transcript": "\n\nHuman: \ud800\n\nAssistant: b"}, "transcript", "unpaired UTF-16 surrogate"),
+        ({"min_harmlessness_score_transcript": "low"}, "min_harmlessness_score_transcript", "finite number"),
+        ({"min_harmlessness_score_transcript": float("nan")}, "min_harmlessness_score_transcript", "finite number"),
+        ({"task_description": ["a"]}, "task_description", "must be a string, got a list"),
+        ({"task_descripton_harmlessness_score": "x"}, "task_descripton_harmlessness_score", "finite number or null"),
+        ({"red_team_member_id": "abc"}, "red_team_member_id", "must be an integer, got a string"),
+        ({"red_team_member_id": 1.5}, "red_team_member_id", "must be an integer"),
+        ({"red_team_member_id": -3}, "red_team_member_id", "-3 is negative"),
+        ({"is_upworker": "yes"}, "is_upworker", "must be true or false, got a string"),
+        ({"tags": "Theft"}, "tags", "must be null or a list of strings, got a string"),
+        ({"tags": ["Theft", 3]}, "tags", "must be null or a list of strings"),
+    ],
+)
+def test_each_invalid_field_is_rejected_with_field_and_reason(
+    overrides: dict[str, Any], field: str, reason: str
+) -> None:
+    error = only_error(released_record(**overrides))
+    assert error.field == field
+    assert reason in error.reason
+    assert error.record == 3
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["transcript", "min_harmlessness_score_transcript", "num_params", "model_type", "rating", "task_description"]
+    + ["red_team_member_id", "is_upworker"],
+)
+def test_a_missing_required_field_is_named(field: str) -> None:
+    data = released_record()
+    del data[field]
+    error = only_error(data)
+    assert (error.field, error.reason) == (field, "is missing")
+
+
+def test_every_bad_field_of_one_record_is_reported_not_just_the_first() -> None:
+    outcome = validate(released_record(rating=9, model_type="x", is_upworker=None))
+    assert isinstance(outcome, list)
+    assert {error.field for error in outcome} == {"rating", "model_type", "is_upworker"}
+
+
+def test_a_record_that_is_not_an_object_is_rejected() -> None:
+    error = only_error([1, 2, 3])
+    assert error.field is None
+    assert error.reason == "is a list, not a JSON object"
+
+
+def test_error_text_names_file_line_record_and_field() -> None:
+    outcome = validate(released_record(rating=7), index=12, line=14)
+    assert isinstance(outcome, list)
+    assert outcome[0].describe("data.jsonl") == "data.jsonl: line 14 (record 12): field 'rating': 7 is outside 0-4"
+
+
+def test_huge_values_are_cut_short_in_messages() -> None:
+    error = only_error(released_record(model_type="x" * 1_000_000))
+    assert len(error.reason) < 200
+
+
+def test_content_hash_ignores_float_versus_integer_rating() -> None:
+    as_float = validate(released_record(rating=3.0))
+    as_int = validate(released_record(rating=3))
+    assert isinstance(as_float, CleanRecord) and isinstance(as_int, CleanRecord)
+    assert as_float.content_hash == as_int.content_hash
+
+
+def test_turns_keep_order_and_allow_repeated_speakers_and_markup() -> None:
+    text = "\n\nHuman: <script>alert(1)</script>\n\nHuman: again\n\nAssistant: no\n\nHuman: ok?\n\nAssistant:"
+    assert parse_turns(text) == [
+        {"speaker": "Human", "text": "<script>alert(1)</script>"},
+        {"speaker": "Human", "text": "again"},
+        {"speaker": "Assistant", "text": "no"},
+        {"speaker": "Human", "text": "ok?"},
+        {"speaker": "Assistant", "text": ""},
+    ]
+
+
+def test_turn_markers_inside_a_line_are_text_not_turns() -> None:
+    turns = parse_turns("\n\nHuman: say 'Assistant: yes' please\n\nAssistant: no")
+    assert [turn["speaker"] for turn in turns] == ["Human", "Assistant"]
+    assert turns[0]["text"] == "say 'Assistant: yes' please"

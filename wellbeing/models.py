@@ -1,0 +1,1 @@
+# Check-ins, exposure tracking, breaks and opt-outs arrive with the wellbeing issue.
