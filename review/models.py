@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from review.turns import Turn, turns_from_spans
+
 
 class ModelType(models.TextChoices):
     PLAIN_LM = "plain lm", "Plain LM"
@@ -65,17 +67,22 @@ class Transcript(models.Model):
     rating = models.PositiveSmallIntegerField(help_text="The author's self-rated success, 0-4.")
     task_description = models.TextField(blank=True)
     task_description_harmlessness_score = models.FloatField(null=True, blank=True)
-    red_team_member_id = models.BigIntegerField(db_index=True)
+    red_team_member_id = models.BigIntegerField()
     is_upworker = models.BooleanField()
     source_tags = models.JSONField(
         null=True, blank=True, help_text="The tags list exactly as released (null on most records)."
     )
 
     # Derived on import.
-    turns = models.JSONField(help_text='Ordered turns: [{"speaker": "Human"|"Assistant", "text": ...}].')
+    turn_spans = models.JSONField(
+        help_text="The parsed conversation: ordered [speaker, start, end] character spans into the transcript, "
+        'e.g. [["Human", 9, 42], ["Assistant", 55, 120]].'
+    )
     tags = models.ManyToManyField("tagging.Tag", blank=True, related_name="transcripts")
     content_hash = models.CharField(max_length=64, unique=True)
-    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="transcripts")
+    # No index on the batch: it is read only when a batch is inspected, and every index
+    # costs time on each of the tens of thousands of rows an import writes.
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="transcripts", db_index=False)
     source_index = models.PositiveIntegerField(help_text="1-based record number in the imported file.")
     created_at = models.DateTimeField()
 
@@ -89,6 +96,11 @@ class Transcript(models.Model):
 
     def __str__(self) -> str:
         return f"Transcript {self.pk} ({self.model_type}, {self.num_params})"
+
+    @property
+    def turns(self) -> list[Turn]:
+        """The conversation as ordered (speaker, text) turns."""
+        return turns_from_spans(self.transcript, self.turn_spans)
 
 
 class StudyStatus(models.TextChoices):

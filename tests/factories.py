@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from review.models import ImportBatch, Study, StudyItem, Transcript
+from review.turns import parse_turn_spans
 
 
 def released_record(**overrides: Any) -> dict[str, Any]:
@@ -98,12 +99,7 @@ class TranscriptFactory(factory.django.DjangoModelFactory):
         model = Transcript
 
     transcript = factory.Sequence(lambda n: f"\n\nHuman: Hello {n}\n\nAssistant: Hi {n}")
-    turns = factory.LazyAttribute(
-        lambda o: (
-            [{"speaker": "Human", "text": o.transcript.split("Human: ")[1].split("\n")[0]}]
-            + [{"speaker": "Assistant", "text": o.transcript.split("Assistant: ")[1]}]
-        )
-    )
+    turn_spans = factory.LazyAttribute(lambda o: parse_turn_spans(o.transcript))
     min_harmlessness_score_transcript = 0.0
     num_params = "52B"
     model_type = "rlhf"

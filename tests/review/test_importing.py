@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from review.importing import CleanRecord, RawRecord, RecordError, parse_turns, validate_record
+from review.importing import CleanRecord, RawRecord, RecordError, validate_record
+from review.turns import Turn, parse_turn_spans, turns_from_spans
 from tests.factories import released_record
 
 TAG_IDS = {"Theft": 6, "theft": 6, "Weapons": 11, "weapons": 11}
@@ -28,12 +29,9 @@ def test_released_record_is_accepted_with_float_rating_as_integer() -> None:
     assert isinstance(record, CleanRecord)
     assert record.rating == 4
     assert isinstance(record.rating, int)
-    assert record.turns == [
-        {"speaker": "Human", "text": "Tell me a rude joke about pineapple pizza."},
-        {
-            "speaker": "Assistant",
-            "text": "Pineapple pizza is a matter of taste, and I'd rather not be rude about anyone's dinner.",
-        },
+    assert turns_from_spans(record.transcript, record.turn_spans) == [
+        ("Human", "Tell me a rude joke about pineapple pizza."),
+        ("Assistant", "Pineapple pizza is a matter of taste, and I'd rather not be rude about anyone's dinner."),
     ]
 
 
@@ -151,18 +149,35 @@ def test_content_hash_ignores_float_versus_integer_rating() -> None:
     assert as_float.content_hash == as_int.content_hash
 
 
+def parse(text: str) -> list[Turn]:
+    return turns_from_spans(text, parse_turn_spans(text))
+
+
 def test_turns_keep_order_and_allow_repeated_speakers_and_markup() -> None:
     text = "\n\nHuman: <script>alert(1)</script>\n\nHuman: again\n\nAssistant: no\n\nHuman: ok?\n\nAssistant:"
-    assert parse_turns(text) == [
-        {"speaker": "Human", "text": "<script>alert(1)</script>"},
-        {"speaker": "Human", "text": "again"},
-        {"speaker": "Assistant", "text": "no"},
-        {"speaker": "Human", "text": "ok?"},
-        {"speaker": "Assistant", "text": ""},
+    assert parse(text) == [
+        ("Human", "<script>alert(1)</script>"),
+        ("Human", "again"),
+        ("Assistant", "no"),
+        ("Human", "ok?"),
+        ("Assistant", ""),
     ]
 
 
 def test_turn_markers_inside_a_line_are_text_not_turns() -> None:
-    turns = parse_turns("\n\nHuman: say 'Assistant: yes' please\n\nAssistant: no")
-    assert [turn["speaker"] for turn in turns] == ["Human", "Assistant"]
-    assert turns[0]["text"] == "say 'Assistant: yes' please"
+    assert parse("\n\nHuman: say 'Assistant: yes' please\n\nAssistant: no") == [
+        ("Human", "say 'Assistant: yes' please"),
+        ("Assistant", "no"),
+    ]
+
+
+def test_turn_text_keeps_inner_paragraphs_and_drops_surrounding_space() -> None:
+    text = "Human:   first line\n\nsecond paragraph  \n\n\n\nAssistant: reply \n"
+    assert parse(text) == [("Human", "first line\n\nsecond paragraph"), ("Assistant", "reply")]
+
+
+def test_spans_point_into_the_raw_text() -> None:
+    text = "\n\nHuman: héllo 👋\n\nAssistant: bye"
+    spans = parse_turn_spans(text)
+    assert spans == [["Human", 9, 16], ["Assistant", 29, 32]]
+    assert [text[start:end] for _, start, end in spans] == ["héllo 👋", "bye"]

@@ -41,10 +41,7 @@ def test_every_format_imports_every_field(tmp_path: Path, name: str, file_format
     assert len(batch.sha256) == 64
     first = Transcript.objects.get(source_index=1)
     assert first.transcript == records[0]["transcript"]
-    assert first.turns == [
-        {"speaker": "Human", "text": "Question number 0?"},
-        {"speaker": "Assistant", "text": "Answer number 0."},
-    ]
+    assert first.turns == [("Human", "Question number 0?"), ("Assistant", "Answer number 0.")]
     assert (first.model_type, first.num_params, first.rating) == ("context distillation", "52B", 0)
     assert first.min_harmlessness_score_transcript == 1.25
     assert first.task_description == "Tried to get a rude joke about pizza"
@@ -61,7 +58,9 @@ def test_import_runs_through_copy_on_postgres(on_postgres: None, tmp_path: Path)
     result = transcript_import(path=path)
     assert result.created == 4500
     assert Transcript.objects.count() == 4500
-    assert Transcript.objects.filter(turns__0__speaker="Human").count() == 4500
+    assert Transcript.objects.filter(turn_spans__0__0="Human").count() == 4500
+    last = Transcript.objects.get(source_index=4500)
+    assert last.turns == [("Human", "Question number 4499?"), ("Assistant", "Answer number 4499.")]
 
 
 def test_the_correctly_spelled_score_key_is_accepted(tmp_path: Path) -> None:

@@ -1,0 +1,208 @@
+"""Import benchmark: `import_transcripts` against a raw COPY of the same rows, on PostgreSQL.
+
+    python bench/import_bench.py [--records 38961] [--database-url postgres://postgres@127.0.0.1:5432/triad_bench]
+
+It generates N records in the released format (one gzipped JSON array, 1-4 exchanges and
+50-400 words per transcript, the released proportions of model types, sizes and ratings),
+recreates a scratch database, times `manage.py import_transcripts` in a child process (its
+peak RSS read from wait4), then times a psycopg COPY of the same rows into a plain table in
+the same database, and prints both with their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+_WORD_TEXT = """
+the a to of and in is it you that for on with can how what my do this be are your have about
+would like tell me could please make know help there some think want people really just time way
+good question answer friend neighbour garden recipe weather music story idea plan school work
+cake bread dog cat park city walk book game movie holiday family coffee tea morning evening
+"""
+WORDS = _WORD_TEXT.split()
+MODEL_TYPES = [("plain lm", 5152), ("context distillation", 21957), ("rejection sampling", 3981), ("rlhf", 7871)]
+SIZES = [("52B", 23507), ("13B", 8316), ("2.7B", 7138)]
+RATINGS = [(0.0, 16475), (1.0, 4367), (2.0, 4936), (3.0, 4249), (4.0, 8934)]
+TAGS = ["Discrimination & injustice", "Violence & incitement", "Theft", "Fraud & deception", "Other"]
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[object, int]]) -> object:
+    return rng.choices([value for value, _ in pairs], weights=[weight for _, weight in pairs])[0]
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def generate(count: int, seed: int = 2022) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    records = []
+    for number in range(count):
+        exchanges = rng.randint(1, 4)
+        total_words = rng.randint(50, 400)
+        per_turn = max(3, total_words // (2 * exchanges))
+        turns = []
+        for _ in range(exchanges):
+            turns.append(f"\n\nHuman: {_sentence(rng, max(3, per_turn // 2))} ({number})")
+            turns.append(f"\n\nAssistant: {_sentence(rng, per_turn + per_turn // 2)}")
+        records.append(
+            {
+                "transcript": "".join(turns),
+                "min_harmlessness_score_transcript": round(rng.uniform(-7.5, 6.6), 6),
+                "num_params": _weighted(rng, SIZES),
+                "model_type": _weighted(rng, MODEL_TYPES),
+                "rating": _weighted(rng, RATINGS),
+                "task_description": _sentence(rng, rng.randint(5, 25)),
+                "task_descripton_harmlessness_score": round(rng.uniform(-3, 3), 6),
+                "red_team_member_id": rng.randint(0, 323),
+                "is_upworker": rng.random() < 0.4,
+                "tags": rng.sample(TAGS, rng.randint(1, 2)) if rng.random() < 0.019 else None,
+            }
+        )
+    return records
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"--database-url must name a plain scratch database, got {name!r}")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_database(url: str) -> None:
+    admin_url, name = _admin_url(url)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run a child; return its wall time, its own peak RSS in bytes, and its output."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed ({child.returncode}):\n{text}")
+    return wall, usage.ru_maxrss * 1024, text
+
+
+COPY_COLUMNS = [
+    ("transcript", "text"),
+    ("min_harmlessness_score_transcript", "double precision"),
+    ("num_params", "varchar(8)"),
+    ("model_type", "varchar(32)"),
+    ("rating", "smallint"),
+    ("task_description", "text"),
+    ("task_description_harmlessness_score", "double precision"),
+    ("red_team_member_id", "bigint"),
+    ("is_upworker", "boolean"),
+    ("tags", "jsonb"),
+]
+
+
+def time_copy(url: str, records: list[dict[str, object]]) -> float:
+    rows = [
+        (
+            r["transcript"],
+            r["min_harmlessness_score_transcript"],
+            r["num_params"],
+            r["model_type"],
+            int(r["rating"]),  # type: ignore[call-overload]
+            r["task_description"],
+            r["task_descripton_harmlessness_score"],
+            r["red_team_member_id"],
+            r["is_upworker"],
+            None if r["tags"] is None else json.dumps(r["tags"]),
+        )
+        for r in records
+    ]
+    columns = ", ".join(f"{name} {kind}" for name, kind in COPY_COLUMNS)
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy_baseline")
+        conn.execute(f"CREATE TABLE bench_copy_baseline (id bigserial PRIMARY KEY, {columns})")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor() as cursor:
+            names = ", ".join(name for name, _ in COPY_COLUMNS)
+            with cursor.copy(f"COPY bench_copy_baseline ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy_baseline")
+        conn.commit()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=38_961)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/triad_bench")
+    parser.add_argument("--keep", action="store_true", help="Keep the generated file and print its path.")
+    options = parser.parse_args()
+
+    print(f"generating {options.records:,} records in the released format ...", flush=True)
+    records = generate(options.records)
+    workdir = Path(tempfile.mkdtemp(prefix="triad-bench-"))
+    data_file = workdir / "red_team_attempts.jsonl.gz"
+    with gzip.open(data_file, "wt", encoding="utf-8") as handle:
+        json.dump(records, handle)
+    raw_size = sum(len(r["transcript"]) for r in records)  # type: ignore[arg-type]
+    print(f"  {data_file.stat().st_size / 1e6:.1f} MB gzipped, {raw_size / 1e6:.1f} MB of transcript text")
+
+    env = {**os.environ, "DATABASE_URL": options.database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("REDIS_URL", None)
+    print("recreating the scratch database and migrating ...", flush=True)
+    recreate_database(options.database_url)
+    run_child([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
+
+    print("timing import_transcripts ...", flush=True)
+    wall, peak_rss, output = run_child(
+        [sys.executable, "manage.py", "import_transcripts", "--no-progress", str(data_file)], env
+    )
+    match = re.search(r"(\d+) created.* in ([0-9.]+)s", output)
+    if not match or int(match.group(1)) != options.records:
+        sys.exit(f"unexpected import output:\n{output}")
+    import_seconds = float(match.group(2))
+
+    print("timing COPY of the same rows into a plain table ...", flush=True)
+    copy_seconds = min(time_copy(options.database_url, records) for _ in range(3))
+
+    print()
+    print(f"records                      {options.records:>12,}")
+    print(
+        f"import (in the command)      {import_seconds:>12.2f} s   {options.records / import_seconds:>10,.0f} records/s"
+    )
+    print(f"import (process wall time)   {wall:>12.2f} s   (includes Python and Django start-up)")
+    print(f"import peak RSS              {peak_rss / 2**20:>12.1f} MB")
+    print(f"COPY baseline (best of 3)    {copy_seconds:>12.2f} s   {options.records / copy_seconds:>10,.0f} records/s")
+    print(f"import / COPY                {import_seconds / copy_seconds:>12.2f} x")
+    if options.keep:
+        print(f"data file: {data_file}")
+    else:
+        data_file.unlink()
+        workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()
