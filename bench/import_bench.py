@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,7 @@ COPY_COLUMNS = [
 
 
 def time_copy(url: str, records: list[dict[str, object]]) -> float:
+    """Seconds for a text-format COPY of the records' released fields into a plain table."""
     rows = [
         (
             r["transcript"],
@@ -158,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=38_961)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/triad_bench")
+    parser.add_argument("--runs", type=int, default=3, help="Times to run each side; best and median are shown.")
     parser.add_argument("--keep", action="store_true", help="Keep the generated file and print its path.")
     options = parser.parse_args()
 
@@ -172,31 +175,40 @@ def main() -> None:
 
     env = {**os.environ, "DATABASE_URL": options.database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)
-    print("recreating the scratch database and migrating ...", flush=True)
-    recreate_database(options.database_url)
-    run_child([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
+    imports: list[tuple[float, float, int]] = []
+    for run in range(1, options.runs + 1):
+        print(f"run {run}/{options.runs}: fresh database, migrate, import_transcripts ...", flush=True)
+        recreate_database(options.database_url)
+        run_child([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
+        wall, peak_rss, output = run_child(
+            [sys.executable, "manage.py", "import_transcripts", "--no-progress", str(data_file)], env
+        )
+        match = re.search(r"(\d+) created.* in ([0-9.]+)s", output)
+        if not match or int(match.group(1)) != options.records:
+            sys.exit(f"unexpected import output:\n{output}")
+        imports.append((float(match.group(2)), wall, peak_rss))
 
-    print("timing import_transcripts ...", flush=True)
-    wall, peak_rss, output = run_child(
-        [sys.executable, "manage.py", "import_transcripts", "--no-progress", str(data_file)], env
-    )
-    match = re.search(r"(\d+) created.* in ([0-9.]+)s", output)
-    if not match or int(match.group(1)) != options.records:
-        sys.exit(f"unexpected import output:\n{output}")
-    import_seconds = float(match.group(2))
+    print(f"timing COPY of the same rows into a plain table, {options.runs} times ...", flush=True)
+    copies = [time_copy(options.database_url, records) for _ in range(options.runs)]
 
-    print("timing COPY of the same rows into a plain table ...", flush=True)
-    copy_seconds = min(time_copy(options.database_url, records) for _ in range(3))
-
+    import_seconds = sorted(seconds for seconds, _, _ in imports)
+    walls = sorted(wall for _, wall, _ in imports)
+    copy_seconds = sorted(copies)
+    best, median = import_seconds[0], statistics.median(import_seconds)
+    copy_best, copy_median = copy_seconds[0], statistics.median(copy_seconds)
+    n = options.records
     print()
-    print(f"records                      {options.records:>12,}")
-    print(
-        f"import (in the command)      {import_seconds:>12.2f} s   {options.records / import_seconds:>10,.0f} records/s"
-    )
-    print(f"import (process wall time)   {wall:>12.2f} s   (includes Python and Django start-up)")
-    print(f"import peak RSS              {peak_rss / 2**20:>12.1f} MB")
-    print(f"COPY baseline (best of 3)    {copy_seconds:>12.2f} s   {options.records / copy_seconds:>10,.0f} records/s")
-    print(f"import / COPY                {import_seconds / copy_seconds:>12.2f} x")
+    rss = max(peak for _, _, peak in imports) / 2**20
+    rows = [
+        ("records", f"{n:,}", f"{options.runs} runs of each side: best / median"),
+        ("import_transcripts (in the command)", f"{best:.2f} s / {median:.2f} s", f"{n / best:,.0f} records/s"),
+        ("import process wall time", f"{walls[0]:.2f} s / {statistics.median(walls):.2f} s", "with start-up"),
+        ("import peak RSS", f"{rss:.1f} MB", "largest run"),
+        ("COPY baseline", f"{copy_best:.2f} s / {copy_median:.2f} s", f"{n / copy_best:,.0f} records/s"),
+        ("import / COPY", f"{best / copy_best:.2f} x / {median / copy_median:.2f} x", "best / median"),
+    ]
+    for label, value, note in rows:
+        print(f"{label:<38}{value:>22}   {note}")
     if options.keep:
         print(f"data file: {data_file}")
     else:

@@ -40,9 +40,19 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 class TranscriptAdmin(ReadOnlyAdmin):
     list_display = ("id", "model_type", "num_params", "rating", "red_team_member_id", "is_upworker", "import_batch")
     list_filter = ("model_type", "num_params", "rating", "is_upworker", "tags")
-    search_fields = ("task_description", "content_hash")
+    search_fields = ("task_description",)
     show_full_result_count = False  # a COUNT(*) per page is slow on 39k+ rows with filters
     list_select_related = ("import_batch",)
+    readonly_fields = ("conversation", "content_hash_hex")
+
+    @admin.display(description="Turns")
+    def conversation(self, obj: Transcript) -> str:
+        # Plain text: the admin escapes it, so hostile markup shows as text.
+        return "\n\n".join(f"{turn.speaker}: {turn.text}" for turn in obj.turns)
+
+    @admin.display(description="Content hash")
+    def content_hash_hex(self, obj: Transcript) -> str:
+        return bytes(obj.content_hash).hex()
 
 
 class StudyItemInline(admin.TabularInline):

@@ -97,7 +97,7 @@ class CleanRecord:
     is_upworker: bool
     source_tags: list[str] | None
     tag_ids: list[int]
-    content_hash: str
+    content_hash: bytes
     warnings: list[RecordError] = field(default_factory=list)
 
 
@@ -306,7 +306,7 @@ def _clean_record(
         is_upworker=is_upworker,
         source_tags=source_tags,
         tag_ids=tag_ids,
-        content_hash=digest.hexdigest(),
+        content_hash=digest.digest(),
         warnings=warnings,
     )
 

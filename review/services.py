@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -12,6 +13,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
+from psycopg.types.json import set_json_dumps
 
 from review.importing import (
     CleanRecord,
@@ -26,6 +29,7 @@ from review.importing import (
 from review.models import ImportBatch, Study, StudyItem, Transcript
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
 from review.selectors import stratum_candidate_ids
+from review.turns import spans_json
 from tagging.selectors import tag_lookup
 
 IMPORT_CHUNK_SIZE = 5000
@@ -171,9 +175,18 @@ def _binary_copy() -> Iterator[Any]:
     fields = [Transcript._meta.get_field(name) for name in _COPY_FIELDS]
     columns = ", ".join(field.column for field in fields)
     sql = f"COPY {Transcript._meta.db_table} ({columns}) FROM STDIN (FORMAT BINARY)"  # noqa: S608
-    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        copy.set_types([field.db_type(connection).split("(")[0] for field in fields])
-        yield copy
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        # Rows carry their JSON already serialized (spans_json is ~5x faster than json.dumps);
+        # set before the COPY exists, since it picks its dumpers when it is created.
+        set_json_dumps(_json_text_as_is, cursor.cursor)
+        # A writer thread sends while this one formats rows; psycopg's own design for this.
+        with cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+            copy.set_types([field.db_type(connection).split("(")[0] for field in fields])
+            yield copy
+
+
+def _json_text_as_is(value: Any) -> str:
+    return value
 
 
 def _copy_row(record: CleanRecord, batch: ImportBatch, now: Any) -> tuple[Any, ...]:
@@ -187,8 +200,8 @@ def _copy_row(record: CleanRecord, batch: ImportBatch, now: Any) -> tuple[Any, .
         record.task_description_harmlessness_score,
         record.red_team_member_id,
         record.is_upworker,
-        record.source_tags,
-        record.turn_spans,
+        None if record.source_tags is None else json.dumps(record.source_tags),
+        spans_json(record.turn_spans),
         record.content_hash,
         batch.pk,
         record.index,

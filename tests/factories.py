@@ -107,7 +107,7 @@ class TranscriptFactory(factory.django.DjangoModelFactory):
     task_description = "factory"
     red_team_member_id = 1
     is_upworker = False
-    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    content_hash = factory.Sequence(lambda n: n.to_bytes(32, "big"))
     import_batch = factory.SubFactory(ImportBatchFactory)
     source_index = factory.Sequence(lambda n: n + 1)
     created_at = factory.LazyFunction(timezone.now)
