@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from review.importing import CleanRecord, RawRecord, RecordError, validate_record
+from review.importing import (
+    CleanRecord,
+    RawRecord,
+    RecordError,
+    _validate_common_case,
+    _validate_thoroughly,
+    validate_record,
+)
 from review.turns import Turn, parse_turn_spans, turns_from_spans
 from tests.factories import released_record
 
@@ -181,3 +188,39 @@ def test_spans_point_into_the_raw_text() -> None:
     spans = parse_turn_spans(text)
     assert spans == [["Human", 9, 16], ["Assistant", 29, 32]]
     assert [text[start:end] for _, start, end in spans] == ["héllo 👋", "bye"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"rating": 4},
+        {"rating": 0.0, "is_upworker": True},
+        {"min_harmlessness_score_transcript": -7},
+        {"task_descripton_harmlessness_score": None},
+        {"model_type": "plain lm", "num_params": "2.7B"},
+        {"transcript": "Human: no leading blank line\n\nAssistant: still fine"},
+        {"task_description": "émoji 👋 and <b>markup</b>"},
+    ],
+)
+def test_the_fast_path_and_the_thorough_path_build_the_same_record(overrides: dict[str, Any]) -> None:
+    raw = RawRecord(index=5, line=9, data=released_record(**overrides))
+    fast = _validate_common_case(raw)
+    thorough = _validate_thoroughly(raw, TAG_IDS)
+    assert fast is not None, "a plain valid record should take the fast path"
+    assert fast == thorough
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"tags": ["Theft"]},
+        {"extra_field": 1},
+        {"task_description_harmlessness_score": 0.5},
+        {"red_team_member_id": 3.0},
+    ],
+)
+def test_unusual_but_valid_records_take_the_thorough_path_and_pass(overrides: dict[str, Any]) -> None:
+    raw = RawRecord(index=1, line=None, data=released_record(**overrides))
+    assert _validate_common_case(raw) is None
+    assert isinstance(validate_record(raw, TAG_IDS), CleanRecord)
