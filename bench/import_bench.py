@@ -95,16 +95,22 @@ def recreate_database(url: str) -> None:
 def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Run a child; return its wall time, its own peak RSS in bytes, and its output."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        child = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    if child.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed ({child.returncode}):\n{text}")
-    return wall, usage.ru_maxrss * 1024, text
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "peak_rss.py"), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}")
+    peak = re.search(r"^peak_rss_bytes (\d+)$", result.stdout, re.MULTILINE)
+    if peak is None:
+        sys.exit(f"no peak RSS reported by bench/peak_rss.py:\n{result.stdout}")
+    return wall, int(peak.group(1)), result.stdout
 
 
 COPY_COLUMNS = [
