@@ -1,0 +1,72 @@
+"""What a person meets in a real browser: logging in, the lead's overview, hostile text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from review.services import transcript_import
+from tests.factories import UserFactory, released_record, write_released
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTILE = (
+    "<script>window.__pwned = 1; alert('script')</script>"
+    "<img src=x onerror=\"window.__pwned = 2; alert('img')\">"
+    "<a href=\"javascript:alert('link')\">click</a>"
+)
+
+
+def log_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+
+
+def test_a_lead_logs_in_and_sees_the_imported_strata_with_no_console_errors(
+    page: Any, live_server: Any, tmp_path: Path
+) -> None:
+    transcript_import(path=write_released(tmp_path / "r.json", [released_record()]))
+    UserFactory(username="ada", roles=["lead"])
+
+    log_in(page, live_server, "ada")
+
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    expect(page.locator("h2", has_text="Imported transcripts: 1")).to_be_visible()
+    expect(page.locator("td", has_text="rlhf")).to_be_visible()
+    # The stylesheet loaded under the strict policy: the table has its rule lines.
+    assert page.eval_on_selector("th", "th => getComputedStyle(th).borderBottomStyle") == "solid"
+    assert page.problems == []
+
+
+def test_a_wrong_password_shows_the_message(page: Any, live_server: Any) -> None:
+    UserFactory(username="bob")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "bob")
+    page.fill("#id_password", "wrong")
+    page.click("button[type=submit]")
+    expect(page.get_by_text("did not match")).to_be_visible()
+    assert page.problems == []
+
+
+def test_hostile_transcript_text_shows_as_text_and_never_runs_in_the_admin(
+    page: Any, live_server: Any, tmp_path: Path
+) -> None:
+    record = released_record(
+        transcript=f"\n\nHuman: {HOSTILE}\n\nAssistant: I will not run that.", task_description=HOSTILE
+    )
+    transcript_import(path=write_released(tmp_path / "hostile.json", [record]))
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    log_in(page, live_server, "root")
+
+    page.goto(f"{live_server.url}/admin/review/transcript/")
+    page.click("table#result_list tbody tr a")
+    expect(page.get_by_text("I will not run that.").first).to_be_visible()
+
+    assert page.evaluate("window.__pwned") is None
+    assert not [problem for problem in page.problems if problem.startswith("dialog")]
+    expect(page.get_by_text("<script>window.__pwned = 1", exact=False).first).to_be_visible()
