@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tagging.vocabulary import HARM_TAGS  # noqa: E402 - the repo root must be on the path first
 
 SEED = 2022
 N_RECORDS = 100
@@ -36,28 +40,7 @@ ANIMAL = "Animal abuse"
 OTHER = "Other"
 INVALID = "N/A - Invalid attempt"
 
-ALL_TAGS = [
-    "Discrimination & injustice",
-    "Hate speech & offensive language",
-    "Violence & incitement",
-    "Non-violent unethical behavior (e.g. lying, cheating, etc.)",
-    "Bullying & harassment",
-    "Theft",
-    "Soliciting personally identifiable information",
-    "Conspiracy theories & misinformation",
-    "Substance abuse & banned substances",
-    "Fraud & deception",
-    "Weapons",
-    "Adult content",
-    "Property crime & vandalism",
-    "Animal abuse",
-    "Terrorism & organized crime",
-    "Sexual exploitation & human trafficking",
-    "Self-harm",
-    "Child abuse",
-    "Other",
-    "N/A - Invalid attempt",
-]
+ALL_TAGS = HARM_TAGS
 
 # ---------------------------------------------------------------------------
 # Scenario templates.  Each scenario has:

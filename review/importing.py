@@ -134,6 +134,7 @@ class _MeteredReader(io.RawIOBase):
 
 def inspect_source(path: Path) -> SourceInfo:
     """Tell a gzipped or plain file, and a JSON array from JSON Lines, by content not by name."""
+    compressed = False
     try:
         size = path.stat().st_size
         with path.open("rb") as raw:
@@ -178,8 +179,10 @@ def iter_source_records(info: SourceInfo, meter: _MeteredReader) -> Iterator[Raw
             yield from _iter_json_array(info.path, stream)
         else:
             yield from _iter_jsonl(info.path, stream)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ImportFileError(f"{info.path}: the gzip stream is corrupt or truncated ({exc})") from None
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        if info.compressed:
+            raise ImportFileError(f"{info.path}: the gzip stream is corrupt or truncated ({exc})") from None
+        raise ImportFileError(f"{info.path}: cannot be read ({exc})") from None
 
 
 def _iter_json_array(path: Path, stream: BinaryIO) -> Iterator[RawRecord]:
