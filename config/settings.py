@@ -146,6 +146,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Claims also reopen expired leases lazily; the sweep keeps progress counts honest
+    # for leads when nobody is claiming.
+    "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

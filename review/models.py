@@ -160,3 +160,145 @@ class StudyItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.study} #{self.position}"
+
+
+class ReviewerProfile(models.Model):
+    """Links a reviewer to their red-team identity, so they are never assigned their own attacks."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile")
+    red_team_member_id = models.BigIntegerField(
+        null=True, blank=True, unique=True, help_text="The reviewer's id as a red-team author, if they were one."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} (red-team member {self.red_team_member_id})"
+
+
+class StudyMembership(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="study_memberships")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "reviewer"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} in {self.study}"
+
+
+class SlotStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    LEASED = "leased", "Leased"
+    DONE = "done", "Done"
+
+
+class Slot(models.Model):
+    """One of an item's reviewers_per_item places for a review, created when the study starts.
+
+    Fixed slots make "never a 4th review" structural: a review needs a slot, a slot holds
+    one review. study, position, author_member_id and item_done copy item facts onto the
+    slot so one partial index answers a claim without joins, however large the study.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="slots")
+    # slot_unique_number (item, number) already indexes item first.
+    item = models.ForeignKey(StudyItem, on_delete=models.CASCADE, related_name="slots", db_index=False)
+    number = models.PositiveSmallIntegerField()
+    position = models.PositiveIntegerField()
+    author_member_id = models.BigIntegerField()
+    item_done = models.PositiveSmallIntegerField(default=0, help_text="Reviews the item has; fuller items go first.")
+    status = models.CharField(max_length=10, choices=SlotStatus.choices, default=SlotStatus.OPEN)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="slots"
+    )
+    leased_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "number"], name="slot_unique_number"),
+            # One reviewer, one place per item: no reviewer reviews an item twice.
+            models.UniqueConstraint(
+                fields=["item", "holder"], condition=Q(holder__isnull=False), name="slot_one_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="open", holder__isnull=True, leased_until__isnull=True)
+                    | Q(status="leased", holder__isnull=False, leased_until__isnull=False, leased_at__isnull=False)
+                    | Q(status="done", holder__isnull=False)
+                ),
+                name="slot_status_consistent",
+            ),
+        ]
+        indexes = [
+            # The claim: open slots of a study, fullest items first, then study order.
+            models.Index(
+                "study",
+                models.F("item_done").desc(),
+                "position",
+                "number",
+                condition=Q(status="open"),
+                name="slot_claim_idx",
+            ),
+            models.Index(fields=["leased_until"], condition=Q(status="leased"), name="slot_lease_expiry_idx"),
+            models.Index(fields=["holder", "status"], name="slot_holder_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} slot {self.number}"
+
+
+class Review(models.Model):
+    slot = models.OneToOneField(Slot, on_delete=models.PROTECT, related_name="review")
+    item = models.ForeignKey(StudyItem, on_delete=models.PROTECT, related_name="reviews")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    # At most two harm topics, as two columns so the database itself enforces the limit.
+    first_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    second_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    needs_expertise = models.BooleanField(default=False)
+    expertise_domain = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    seconds_on_task = models.PositiveIntegerField(help_text="From the preview being shown to the submit.")
+    # Copied at submit so the database can refuse a review of one's own attack.
+    author_member_id = models.BigIntegerField()
+    reviewer_member_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "reviewer"], name="review_one_per_reviewer"),
+            models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=4), name="review_rating_0_4"),
+            models.CheckConstraint(
+                condition=Q(second_tag__isnull=True)
+                | (Q(first_tag__isnull=False) & ~Q(first_tag=models.F("second_tag"))),
+                name="review_two_distinct_tags",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewer_member_id__isnull=True) | ~Q(reviewer_member_id=models.F("author_member_id")),
+                name="review_not_by_author",
+            ),
+        ]
+        indexes = [models.Index(fields=["reviewer", "created_at"], name="review_reviewer_day_idx")]
+
+    def __str__(self) -> str:
+        return f"Review of {self.item} by {self.reviewer}"
+
+    @property
+    def tag_ids(self) -> list[int]:
+        return [tag_id for tag_id in (self.first_tag_id, self.second_tag_id) if tag_id is not None]
+
+
+class Skip(models.Model):
+    item = models.ForeignKey(StudyItem, on_delete=models.PROTECT, related_name="skips")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="skips")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="skips")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "reviewer"], name="skip_one_per_reviewer")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} skipped {self.item}"

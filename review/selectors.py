@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 
-from review.models import Study, Transcript
+from review.models import Review, Slot, SlotStatus, Study, StudyStatus, Transcript
 
 
 def stratum_candidate_ids(filters: dict[str, Any]) -> list[int]:
@@ -35,3 +36,42 @@ def home_summary(*, user: Any) -> dict[str, Any]:
         summary["strata"] = stratum_counts()
         summary["studies"] = list(Study.objects.annotate(item_count=Count("items")).order_by("-created_at")[:20])
     return summary
+
+
+def reviewer_studies(*, reviewer: Any) -> list[dict[str, Any]]:
+    """The studies a reviewer is in, with what they did today and what is left overall."""
+    today = timezone.localdate()
+    studies = Study.objects.filter(memberships__reviewer=reviewer).exclude(status=StudyStatus.ARCHIVED)
+    rows = []
+    for study in studies.annotate(
+        done_today=Count("reviews", filter=Q(reviews__reviewer=reviewer, reviews__created_at__date=today)),
+    ).order_by("name"):
+        rows.append({"study": study, "done_today": study.done_today})
+    return rows
+
+
+def reviews_today(*, reviewer: Any) -> int:
+    return Review.objects.filter(reviewer=reviewer, created_at__date=timezone.localdate()).count()
+
+
+def slot_for_reviewer(*, slot_id: int, reviewer: Any) -> Slot | None:
+    """The slot if the reviewer holds its lease now; what the preview and review pages show."""
+    return (
+        Slot.objects.select_related("study", "item__transcript")
+        .filter(pk=slot_id, holder=reviewer, status=SlotStatus.LEASED)
+        .first()
+    )
+
+
+def preview_text(*, transcript: Transcript, limit: int = 200) -> str:
+    """The first human turn, cut at a word boundary near `limit` characters."""
+    first = next((turn.text for turn in transcript.turns if turn.speaker == "Human"), "")
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0] if " " in first[:limit] else first[:limit]
+    return cut + "…"
+
+
+def study_progress(*, study: Study) -> dict[str, int]:
+    counts = dict(Slot.objects.filter(study=study).values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in SlotStatus.values}

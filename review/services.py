@@ -7,14 +7,17 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
+from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
 from review.importing import (
     CleanRecord,
     ImportFileError,
@@ -25,10 +28,23 @@ from review.importing import (
     raw_for_reject,
     validate_record,
 )
-from review.models import ImportBatch, Study, StudyItem, Transcript
+from review.models import (
+    ImportBatch,
+    Review,
+    ReviewerProfile,
+    Skip,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyItem,
+    StudyMembership,
+    StudyStatus,
+    Transcript,
+)
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
 from review.selectors import stratum_candidate_ids
 from review.turns import spans_json
+from tagging.models import Tag
 from tagging.selectors import tag_lookup
 
 IMPORT_CHUNK_SIZE = 5000
@@ -414,3 +430,240 @@ def account_ensure(*, username: str, password: str, roles: Sequence[str], staff:
     user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
     return user
+
+
+# --- study lifecycle and membership ----------------------------------------------------
+
+
+def study_start(*, study: Study) -> Study:
+    """Create every item's slots and open the study to its reviewers."""
+    with transaction.atomic():
+        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
+        if study.status != StudyStatus.DRAFT:
+            raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}, not a draft")
+        numbers = " UNION ALL ".join(f"SELECT {number} AS number" for number in range(1, study.reviewers_per_item + 1))
+        # One statement, so starting a million-item study does not round-trip per slot.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {Slot._meta.db_table}
+                    (study_id, item_id, number, position, author_member_id, item_done, status)
+                SELECT item.study_id, item.id, n.number, item.position, transcript.red_team_member_id, 0, %s
+                FROM {StudyItem._meta.db_table} item
+                JOIN {Transcript._meta.db_table} transcript ON transcript.id = item.transcript_id
+                CROSS JOIN ({numbers}) n
+                WHERE item.study_id = %s
+                """,  # noqa: S608 - table names and numbers come from code, not input
+                [SlotStatus.OPEN, study.pk],
+            )
+        study.status = StudyStatus.ACTIVE
+        study.save(update_fields=["status"])
+    return study
+
+
+def study_pause(*, study: Study) -> Study:
+    return _study_move(study=study, allowed_from={StudyStatus.ACTIVE}, to=StudyStatus.PAUSED)
+
+
+def study_resume(*, study: Study) -> Study:
+    return _study_move(study=study, allowed_from={StudyStatus.PAUSED}, to=StudyStatus.ACTIVE)
+
+
+def _study_move(*, study: Study, allowed_from: set[str], to: str) -> Study:
+    with transaction.atomic():
+        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
+        if study.status not in allowed_from:
+            raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}")
+        study.status = to
+        study.save(update_fields=["status"])
+    return study
+
+
+def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser]) -> None:
+    """Make exactly these reviewers the study's members. Removing one keeps their reviews."""
+    wanted = {reviewer.pk for reviewer in reviewers}
+    with transaction.atomic():
+        StudyMembership.objects.filter(study=study).exclude(reviewer_id__in=wanted).delete()
+        present = set(StudyMembership.objects.filter(study=study).values_list("reviewer_id", flat=True))
+        StudyMembership.objects.bulk_create(
+            [StudyMembership(study=study, reviewer_id=pk) for pk in sorted(wanted - present)], ignore_conflicts=True
+        )
+
+
+def reviewer_profile_set(*, user: AbstractBaseUser, red_team_member_id: int | None) -> ReviewerProfile:
+    profile, _ = ReviewerProfile.objects.update_or_create(
+        user=user, defaults={"red_team_member_id": red_team_member_id}
+    )
+    return profile
+
+
+# --- the assignment engine ---------------------------------------------------------------
+
+
+def _member_lock(*, study: Study, reviewer: AbstractBaseUser) -> None:
+    """Lock the reviewer's membership row: one reviewer's claims and submits run one at a time.
+
+    Every lock here is FOR NO KEY UPDATE, never FOR UPDATE: foreign-key checks take KEY
+    SHARE locks at commit, and FOR UPDATE would deadlock a skip's check on an item with a
+    submit holding that item (the concurrency test found exactly that).
+    """
+    locked = StudyMembership.objects.select_for_update(no_key=True).filter(study=study, reviewer=reviewer).exists()
+    if not locked:
+        raise NotAMember(f"you are not a reviewer in {study.name!r}")
+
+
+def _red_team_member_id(reviewer: AbstractBaseUser) -> int | None:
+    return ReviewerProfile.objects.filter(user=reviewer).values_list("red_team_member_id", flat=True).first()
+
+
+def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
+    """Return expired leases to the pool. Safe to run anywhere, any time, concurrently."""
+    now = now or timezone.now()
+    expired = Slot.objects.filter(status=SlotStatus.LEASED, leased_until__lte=now)
+    if study is not None:
+        expired = expired.filter(study=study)
+    with transaction.atomic():
+        ids = list(expired.select_for_update(skip_locked=True, no_key=True).values_list("id", flat=True)[:limit])
+        return Slot.objects.filter(id__in=ids).update(
+            status=SlotStatus.OPEN, holder=None, leased_at=None, leased_until=None
+        )
+
+
+def slot_claim(*, study: Study, reviewer: AbstractBaseUser, now: datetime | None = None) -> Slot | None:
+    """Lease the reviewer their next slot, or give back the one they hold; None when nothing is left.
+
+    Fullest items first, so agreement can be measured early. Never an item the reviewer
+    authored, skipped or already holds. Rows another claim has locked are skipped, not
+    waited for, so many reviewers claim at once without queueing behind each other.
+    """
+    now = now or timezone.now()
+    if study.status != StudyStatus.ACTIVE:
+        raise StudyNotActive(study)
+    with transaction.atomic():
+        _member_lock(study=study, reviewer=reviewer)
+        held = (
+            Slot.objects.filter(study=study, holder=reviewer, status=SlotStatus.LEASED, leased_until__gt=now)
+            .order_by("leased_at")
+            .first()
+        )
+        if held is not None:
+            return held
+        leases_expire(now=now, study=study, limit=100)
+        candidates = (
+            Slot.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+            .filter(study=study, status=SlotStatus.OPEN)
+            .filter(~Exists(Slot.objects.filter(item=OuterRef("item"), holder=reviewer)))
+            .filter(~Exists(Skip.objects.filter(item=OuterRef("item"), reviewer=reviewer)))
+            .order_by("-item_done", "position", "number")
+        )
+        member_id = _red_team_member_id(reviewer)
+        if member_id is not None:
+            candidates = candidates.exclude(author_member_id=member_id)
+        slot = candidates.first()
+        if slot is None:
+            return None
+        slot.status = SlotStatus.LEASED
+        slot.holder = reviewer
+        slot.leased_at = now
+        slot.leased_until = now + timedelta(minutes=study.lease_minutes)
+        slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
+        return slot
+
+
+def slot_skip(*, slot_id: int, reviewer: AbstractBaseUser, reason: str = "") -> Skip:
+    """Never offer this item to this reviewer again, and reopen the slot for others. Idempotent."""
+    with transaction.atomic():
+        slot = Slot.objects.select_related("study").filter(pk=slot_id).first()
+        if slot is None:
+            raise SlotNotYours(slot_id)
+        _member_lock(study=slot.study, reviewer=reviewer)
+        earlier = Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).first()
+        slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
+        if slot.holder_id != reviewer.pk or slot.status != SlotStatus.LEASED:
+            if earlier is not None:
+                return earlier  # a repeated click
+            raise SlotNotYours(slot_id)
+        skip = Skip.objects.create(item_id=slot.item_id, study_id=slot.study_id, reviewer=reviewer, reason=reason[:500])
+        slot.status, slot.holder, slot.leased_at, slot.leased_until = SlotStatus.OPEN, None, None, None
+        slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
+        return skip
+
+
+@dataclass(frozen=True)
+class ReviewAnswers:
+    rating: int
+    tag_ids: tuple[int, ...] = ()
+    needs_expertise: bool = False
+    expertise_domain: str = ""
+    note: str = ""
+
+
+def review_submit(
+    *,
+    slot_id: int,
+    reviewer: AbstractBaseUser,
+    answers: ReviewAnswers,
+    leased_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """Store the reviewer's review of the slot they hold, once; a retry returns the same review.
+
+    leased_at, when the caller can vouch the slot was leased to this reviewer then (a
+    signed form field), lets a review whose lease lapsed still land if nobody else took
+    the slot in between. Otherwise the answers are refused with LeaseLost.
+    """
+    now = now or timezone.now()
+    _check_answers(answers)
+    with transaction.atomic():
+        slot = Slot.objects.select_related("study").filter(pk=slot_id).first()
+        if slot is None:
+            raise SlotNotYours(slot_id)
+        _member_lock(study=slot.study, reviewer=reviewer)
+        # After the lock, so a double submit's second request finds the first one's review.
+        existing = Review.objects.filter(slot_id=slot_id, reviewer=reviewer).first()
+        if existing is not None:
+            return existing
+        # Lock the item before its slots: submits of one item queue here instead of
+        # deadlocking over each other's sibling slots when they bump item_done.
+        StudyItem.objects.select_for_update(no_key=True).filter(pk=slot.item_id).exists()
+        slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
+        mine = slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk
+        lapsed_but_free = slot.status == SlotStatus.OPEN and leased_at is not None
+        if not (mine or lapsed_but_free):
+            raise LeaseLost(slot_id)
+        if lapsed_but_free and Slot.objects.filter(item_id=slot.item_id, holder=reviewer).exists():
+            raise LeaseLost(slot_id)
+        started = slot.leased_at if mine else leased_at
+        review = Review.objects.create(
+            slot=slot,
+            item_id=slot.item_id,
+            study_id=slot.study_id,
+            reviewer=reviewer,
+            rating=answers.rating,
+            first_tag_id=answers.tag_ids[0] if answers.tag_ids else None,
+            second_tag_id=answers.tag_ids[1] if len(answers.tag_ids) > 1 else None,
+            needs_expertise=answers.needs_expertise,
+            expertise_domain=answers.expertise_domain if answers.needs_expertise else "",
+            note=answers.note,
+            seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
+            author_member_id=slot.author_member_id,
+            reviewer_member_id=_red_team_member_id(reviewer),
+        )
+        Slot.objects.filter(pk=slot.pk).update(
+            status=SlotStatus.DONE, holder=reviewer, leased_at=started, leased_until=None
+        )
+        Slot.objects.filter(item_id=slot.item_id).update(item_done=F("item_done") + 1)
+        return review
+
+
+def _check_answers(answers: ReviewAnswers) -> None:
+    if not 0 <= answers.rating <= 4:
+        raise InvalidAnswers({"rating": "Choose a rating from 0 to 4."})
+    if len(answers.tag_ids) > 2:
+        raise InvalidAnswers({"tags": "Choose at most 2 topics."})
+    if len(set(answers.tag_ids)) != len(answers.tag_ids):
+        raise InvalidAnswers({"tags": "A topic was chosen twice."})
+    if answers.tag_ids and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids):
+        raise InvalidAnswers({"tags": "Unknown topic."})
+    if answers.needs_expertise and not answers.expertise_domain.strip():
+        raise InvalidAnswers({"expertise_domain": "Say which domain the judgement needs."})

@@ -9,3 +9,9 @@ def on_postgres(db: None) -> None:
     """For tests of PostgreSQL-only behaviour (COPY, row locks); CI always runs them."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/triad")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: object) -> None:
+    """PBKDF2's deliberate slowness is for attackers, not for the dozens of users tests create."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

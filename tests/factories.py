@@ -129,3 +129,20 @@ class StudyItemFactory(factory.django.DjangoModelFactory):
     transcript = factory.SubFactory(TranscriptFactory)
     position = factory.Sequence(lambda n: n + 1)
     stratum = "all"
+
+
+def started_study(*, items: int = 3, reviewers: int = 4, authors: list[int] | None = None, **study_fields: Any):
+    """A study of `items` transcripts, started (slots created), with `reviewers` members.
+
+    Returns (study, [reviewer users]). Transcript i is authored by red-team member
+    authors[i] (default 1000 + i, nobody's profile).
+    """
+    from review.services import study_members_set, study_start
+
+    study = StudyFactory(**study_fields)
+    for index in range(items):
+        author = authors[index] if authors else 1000 + index
+        StudyItemFactory(study=study, position=index + 1, transcript=TranscriptFactory(red_team_member_id=author))
+    users = [UserFactory(roles=["reviewer"]) for _ in range(reviewers)]
+    study_members_set(study=study, reviewers=users)
+    return study_start(study=study), users

@@ -1,0 +1,37 @@
+"""What the review services refuse, each with a message a reviewer or lead can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReviewError(Exception):
+    pass
+
+
+class StudyStateError(ReviewError, ValueError):
+    """A study cannot move to the asked status from the one it is in."""
+
+
+class StudyNotActive(ReviewError):
+    def __init__(self, study: Any) -> None:
+        self.study = study
+        super().__init__(f"{study.name!r} is {study.get_status_display().lower()}: nothing can be claimed in it now")
+
+
+class NotAMember(ReviewError):
+    pass
+
+
+class SlotNotYours(ReviewError):
+    """The slot does not exist or was never this reviewer's: shown as 404."""
+
+
+class LeaseLost(ReviewError):
+    """The reviewer's lease lapsed and someone else has the slot now; nothing was saved."""
+
+
+class InvalidAnswers(ReviewError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
