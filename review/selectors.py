@@ -72,6 +72,15 @@ def preview_text(*, transcript: Transcript, limit: int = 200) -> str:
     return cut + "…"
 
 
-def study_progress(*, study: Study) -> dict[str, int]:
-    counts = dict(Slot.objects.filter(study=study).values_list("status").annotate(n=Count("id")))
-    return {status: counts.get(status, 0) for status in SlotStatus.values}
+def lead_studies() -> list[dict[str, Any]]:
+    """Every study with its slot counts by status, for the lead's study list."""
+    counts: dict[int, dict[str, int]] = {}
+    for study_id, status, number in Slot.objects.values_list("study_id", "status").annotate(n=Count("id")):
+        counts.setdefault(study_id, {})[status] = number
+    studies = Study.objects.annotate(
+        item_count=Count("items", distinct=True), member_count=Count("memberships", distinct=True)
+    )
+    return [
+        {"study": study, "slots": {status: counts.get(study.pk, {}).get(status, 0) for status in SlotStatus.values}}
+        for study in studies.order_by("-created_at")
+    ]

@@ -1,12 +1,36 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.health import broker_status, database_status
-from review.selectors import home_summary
+from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
+from review.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
+from review.models import Slot, Study
+from review.permissions import LEAD, REVIEWER, role_required
+from review.selectors import (
+    home_summary,
+    lead_studies,
+    preview_text,
+    reviewer_studies,
+    reviews_today,
+    slot_for_reviewer,
+)
+from review.services import (
+    review_submit,
+    slot_claim,
+    slot_skip,
+    study_members_set,
+    study_pause,
+    study_resume,
+    study_start,
+)
 
 
 @require_GET
@@ -20,3 +44,161 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": database_status(), "broker": broker_status()}
     healthy = not any(value.startswith("error") for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+# --- reviewer pages -------------------------------------------------------------------------
+
+
+@role_required(REVIEWER)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    context = {"studies": reviewer_studies(reviewer=request.user), "done_today": reviews_today(reviewer=request.user)}
+    return render(request, "review/queue.html", context)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_http_methods(["GET", "POST"])
+def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Claim (or get back) the reviewer's next item and show its content warning."""
+    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    try:
+        slot = slot_claim(study=study, reviewer=request.user)
+    except StudyNotActive:
+        return render(request, "review/study_closed.html", {"study": study}, status=409)
+    if slot is None:
+        return redirect("review:done", study_id=study.pk)
+    return redirect("review:preview", slot_id=slot.pk)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_GET
+def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
+    slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+    if slot is None:
+        raise Http404("This conversation is not leased to you.")
+    transcript = slot.item.transcript
+    context = {
+        "slot": slot,
+        "study": slot.study,
+        "transcript": transcript,
+        "preview": preview_text(transcript=transcript),
+        "skip_form": SkipForm(),
+    }
+    return render(request, "review/preview.html", context)
+
+
+@role_required(REVIEWER)
+@require_POST
+def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
+    form = SkipForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    slot = Slot.objects.filter(pk=slot_id).only("study_id").first()
+    try:
+        slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
+    except (SlotNotYours, NotAMember):
+        raise Http404("This conversation is not leased to you.") from None
+    return redirect("review:next", study_id=slot.study_id)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, slot_id: int) -> HttpResponse:
+    if request.method == "GET":
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
+            raise Http404("This conversation is not leased to you.")
+        token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
+        return _review_page(request, slot, ReviewForm(initial={"lease": token}))
+
+    form = ReviewForm(request.POST)
+    slot = Slot.objects.select_related("study", "item__transcript").filter(pk=slot_id).first()
+    if slot is None:
+        raise Http404("No such conversation.")
+    vouched = lease_token_start(request.POST.get("lease", ""), slot_id=slot.pk, reviewer_id=request.user.pk)
+    if not form.is_valid():
+        if slot.holder_id != request.user.pk:
+            raise Http404("This conversation is not leased to you.")
+        return _review_page(request, slot, form, status=400)
+    try:
+        review_submit(
+            slot_id=slot.pk,
+            reviewer=request.user,
+            answers=form.answers(),
+            leased_at=datetime.fromisoformat(vouched) if vouched else None,
+        )
+    except LeaseLost:
+        if vouched is None:
+            raise Http404("This conversation is not leased to you.") from None
+        context = {"study": slot.study, "answers": form.answers(), "tags": form.cleaned_data["tags"]}
+        return render(request, "review/lease_lost.html", context, status=409)
+    except (SlotNotYours, NotAMember):
+        raise Http404("This conversation is not leased to you.") from None
+    except InvalidAnswers as exc:
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _review_page(request, slot, form, status=400)
+    return redirect("review:next", study_id=slot.study_id)
+
+
+def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int = 200) -> HttpResponse:
+    context = {
+        "slot": slot,
+        "study": slot.study,
+        "transcript": slot.item.transcript,
+        "turns": slot.item.transcript.turns,
+        "form": form,
+        "question": QUESTION,
+        "rating_labels": RATING_LABELS,
+        "skip_form": SkipForm(),
+    }
+    return render(request, "review/review.html", context, status=status)
+
+
+@role_required(REVIEWER)
+@require_GET
+def done(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    return render(request, "review/done.html", {"study": study, "done_today": reviews_today(reviewer=request.user)})
+
+
+# --- lead pages -----------------------------------------------------------------------------
+
+
+@role_required(LEAD)
+@require_GET
+def lead_study_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "review/lead_studies.html", {"rows": lead_studies()})
+
+
+@role_required(LEAD)
+@require_POST
+def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    actions = {"start": study_start, "pause": study_pause, "resume": study_resume}
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        return HttpResponse("Unknown action: use start, pause or resume.", status=400, content_type="text/plain")
+    try:
+        study = action(study=study)
+    except StudyStateError as exc:
+        messages.error(request, f"Not changed: {exc}.")
+    else:
+        messages.success(request, f"{study.name} is now {study.get_status_display().lower()}.")
+    return redirect("review:lead_studies")
+
+
+@role_required(LEAD)
+@require_http_methods(["GET", "POST"])
+def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    reviewers = get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
+    if request.method == "POST":
+        chosen = reviewers.filter(pk__in=[value for value in request.POST.getlist("reviewers") if value.isdigit()])
+        study_members_set(study=study, reviewers=list(chosen))
+        messages.success(request, f"{study.name} now has {chosen.count()} reviewers.")
+        return redirect("review:lead_members", study_id=study.pk)
+    members = set(study.memberships.values_list("reviewer_id", flat=True))
+    return render(request, "review/lead_members.html", {"study": study, "reviewers": reviewers, "members": members})

@@ -75,7 +75,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         if create and extracted:
-            self.groups.set(Group.objects.filter(name__in=extracted))
+            self.groups.set([Group.objects.get_or_create(name=name)[0] for name in extracted])
         if create:
             self.save()
 

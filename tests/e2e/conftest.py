@@ -7,12 +7,27 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import Group
+from django.utils.text import slugify
+
+from tagging.models import Tag
+from tagging.vocabulary import HARM_TAGS
 
 CHROMIUM = os.environ.get("TRIAD_CHROMIUM", "/usr/bin/chromium")
 
 # Playwright's sync API keeps an event loop on the test thread; Django refuses ORM calls
 # there unless told the thread is really synchronous, which it is.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def seeded_vocabulary(transactional_db: None) -> None:
+    """Live-server tests truncate every table between tests, migration data included: put back
+    the 20 tags and the role groups the pages rely on."""
+    for position, name in enumerate(HARM_TAGS, start=1):
+        Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name), "position": position})
+    for role in ("reviewer", "lead"):
+        Group.objects.get_or_create(name=role)
 
 
 @pytest.fixture(scope="session")

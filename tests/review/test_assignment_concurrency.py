@@ -21,9 +21,10 @@ ITEMS = 200
 MAX_SKIPS_PER_ITEM = 2  # so every item keeps enough willing reviewers to finish
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_author_reviews(
-    on_postgres: None, transactional_db: None, seed: int
+    on_postgres: None, seed: int
 ) -> None:
     rng = random.Random(seed)  # noqa: S311 - test data
     authors = [rng.randint(1, 15) for _ in range(ITEMS)]  # members 1-10 are also reviewers

@@ -1,0 +1,884 @@
+"""Review-loop benchmark: reviewers claiming and submitting over HTTP against gunicorn, on PostgreSQL.
+
+    python bench/review_loop.py [--clients 30,1] [--skip-million] [--database-url postgres://postgres@127.0.0.1:5432/triad_review_bench]
+
+It recreates a scratch database, migrates it, writes 1,000 transcripts with set-based SQL,
+creates 30 reviewer accounts (five of them red-team authors, so the author exclusion is
+exercised) and, for each entry of --clients, a fresh started 1,000-item study with 3
+reviewers per item. It serves the app with gunicorn (2 sync workers, production settings
+over plain HTTP) and runs that many HTTP clients, each a requests.Session logged in through
+the form, claiming (GET .../next) and submitting (POST .../review) until every reviewer is
+told the study is done. It prints reviews/s, claim and submit latencies, HTTP errors and
+correctness counts read back from the database.
+
+Then, unless --skip-million, it builds a 1,000,000-item study (3,000,000 slots) with
+set-based SQL and times claims in-process through review.services (slot_claim, then
+review_submit, rotating three reviewers), interleaved with the same on a fresh 1,000-item
+study, and prints both latencies with their ratio and the claim query's plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-review-loop-password"  # noqa: S105 - scratch accounts in a scratch database
+AUTHOR_BASE = 1000  # transcript n is by red-team member AUTHOR_BASE + n % AUTHORS
+AUTHORS = 50
+AUTHOR_REVIEWERS = 5  # reviewers 1-5 are red-team members 1000-1004, so each authored 1 item in 50
+HUMAN_PREFIX = "\n\nHuman: question "
+ASSISTANT_PREFIX = "\n\nAssistant: answer "
+HTTP_TIMEOUT = 30.0
+MAX_CONSECUTIVE_ERRORS = 5
+SLOT_PATH = re.compile(r"/review/slots/(\d+)/")
+
+
+class BenchError(Exception):
+    pass
+
+
+# --- database ---------------------------------------------------------------------------
+
+
+def _admin_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"--database-url must name a plain scratch database, got {name!r}")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_database(url: str) -> None:
+    admin_url, name = _admin_url(url)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def base_env(database_url: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def migrate(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=base_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"manage.py migrate failed ({result.returncode}):\n{result.stdout}")
+
+
+def django_setup(database_url: str) -> None:
+    """Configure Django in this process on the scratch database (DEBUG off: no query log)."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.pop("REDIS_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# --- data (in-process, set-based SQL) ---------------------------------------------------
+
+
+def _span_template() -> tuple[list[list[Any]], int]:
+    """Turn spans of the one-digit transcript, from the real parser; a longer n shifts them by its extra digits."""
+    from review.turns import parse_turn_spans
+
+    spans = parse_turn_spans(f"{HUMAN_PREFIX}7{ASSISTANT_PREFIX}7")
+    if [span[0] for span in spans] != ["Human", "Assistant"]:
+        raise BenchError(f"unexpected spans for the template transcript: {spans}")
+    return spans, 1
+
+
+def import_batch_create(label: str) -> int:
+    from django.utils import timezone
+
+    from review.models import ImportBatch
+
+    now = timezone.now()
+    batch = ImportBatch.objects.create(
+        file_name=f"bench/review_loop.py {label}",
+        sha256="0" * 64,
+        file_size=0,
+        file_format="jsonl",
+        compressed=False,
+        skip_invalid=False,
+        started_at=now,
+        finished_at=now,
+    )
+    return batch.pk
+
+
+def transcripts_insert(*, first: int, count: int, batch_id: int, chunk: int = 200_000, progress: bool = False) -> None:
+    """Insert transcripts first .. first+count-1 with INSERT ... SELECT generate_series, `chunk` rows a statement."""
+    from django.db import connection
+
+    from review.models import Transcript
+
+    (human, human_start, human_end), (assistant, assistant_start, assistant_end) = _span_template()[0]
+    sql = f"""
+        INSERT INTO {Transcript._meta.db_table}
+            (transcript, min_harmlessness_score_transcript, num_params, model_type, rating, task_description,
+             task_description_harmlessness_score, red_team_member_id, is_upworker, source_tags, turn_spans,
+             content_hash, import_batch_id, source_index, created_at)
+        SELECT %s || g.n || %s || g.n,
+               0.0,
+               (ARRAY['52B', '13B', '2.7B'])[1 + mod(g.n, 3)],
+               (ARRAY['plain lm', 'context distillation', 'rejection sampling', 'rlhf'])[1 + mod(g.n, 4)],
+               mod(g.n, 5),
+               'bench transcript',
+               NULL,
+               %s + mod(g.n, %s),
+               false,
+               NULL,
+               jsonb_build_array(
+                   jsonb_build_array(%s::text, %s::int, %s::int + g.extra),
+                   jsonb_build_array(%s::text, %s::int + g.extra, %s::int + 2 * g.extra)),
+               decode(md5(g.n::text) || md5(g.n::text), 'hex'),
+               %s,
+               g.n,
+               now()
+        FROM (SELECT n, length(n::text) - 1 AS extra FROM generate_series(%s::bigint, %s::bigint) n) g
+    """
+    done = 0
+    started = time.perf_counter()
+    while done < count:
+        low = first + done
+        high = min(first + count - 1, low + chunk - 1)
+        params = [
+            HUMAN_PREFIX,
+            ASSISTANT_PREFIX,
+            AUTHOR_BASE,
+            AUTHORS,
+            human,
+            human_start,
+            human_end,
+            assistant,
+            assistant_start,
+            assistant_end,
+            batch_id,
+            low,
+            high,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        done = high - first + 1
+        if progress:
+            print(f"  transcripts {done:>9,} / {count:,}  ({time.perf_counter() - started:.1f} s)", flush=True)
+
+
+def transcripts_check(numbers: list[int]) -> None:
+    """The spans written in SQL must be exactly what the importer's parser makes of the text."""
+    from review.models import Transcript
+    from review.turns import parse_turn_spans
+
+    rows = Transcript.objects.filter(source_index__in=numbers).values_list("transcript", "turn_spans")
+    for transcript, spans in rows:
+        if parse_turn_spans(transcript) != spans:
+            raise BenchError(f"turn_spans {spans} do not match {transcript!r}")
+
+
+def study_build(
+    *, name: str, batch_id: int, reviewers: list[Any], chunk: int = 250_000, progress: bool = False
+) -> tuple[Any, dict[str, float]]:
+    """A started study over every transcript of the batch, in transcript order, with these members."""
+    from django.db import connection
+
+    from review.models import Study, StudyItem, Transcript
+    from review.services import study_members_set, study_start
+
+    timings: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min(id), max(id), count(*) FROM {Transcript._meta.db_table} WHERE import_batch_id = %s",
+            [batch_id],
+        )
+        low, high, count = cursor.fetchone()
+    if count == 0 or high - low + 1 != count:
+        raise BenchError(f"batch {batch_id}: ids {low}..{high} are not {count} consecutive transcripts")
+    study = Study.objects.create(
+        name=name,
+        seed=batch_id,
+        reviewers_per_item=3,
+        strata=[{"filters": {}, "size": count, "available": count}],
+    )
+    started = time.perf_counter()
+    sql = f"""
+        INSERT INTO {StudyItem._meta.db_table} (study_id, transcript_id, position, stratum)
+        SELECT %s, id, id - %s + 1, 'all' FROM {Transcript._meta.db_table} WHERE id BETWEEN %s AND %s
+    """
+    for chunk_low in range(low, high + 1, chunk):
+        chunk_high = min(high, chunk_low + chunk - 1)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [study.pk, low, chunk_low, chunk_high])
+        if progress:
+            print(
+                f"  study items {chunk_high - low + 1:>9,} / {count:,}  ({time.perf_counter() - started:.1f} s)",
+                flush=True,
+            )
+    timings["study items"] = time.perf_counter() - started
+    study_members_set(study=study, reviewers=reviewers)
+    if progress:
+        print(f"  study_start: {3 * count:,} slots in one statement ...", flush=True)
+    started = time.perf_counter()
+    study = study_start(study=study)
+    timings["study_start"] = time.perf_counter() - started
+    if progress:
+        print(f"  study_start done in {timings['study_start']:.1f} s", flush=True)
+    return study, timings
+
+
+def accounts_create(count: int) -> list[Any]:
+    """Reviewer accounts bench-reviewer-01.., password PASSWORD; the first AUTHOR_REVIEWERS are red-team authors."""
+    from review.services import account_ensure, reviewer_profile_set
+
+    users = []
+    for number in range(1, count + 1):
+        user = account_ensure(username=f"bench-reviewer-{number:02d}", password=PASSWORD, roles=["reviewer"])
+        if number <= AUTHOR_REVIEWERS:
+            reviewer_profile_set(user=user, red_team_member_id=AUTHOR_BASE + number - 1)
+        users.append(user)
+    return users
+
+
+def study_complete(study_id: int) -> bool:
+    from django.db import connection
+
+    from review.models import Slot, SlotStatus
+
+    try:
+        return not Slot.objects.filter(study_id=study_id).exclude(status=SlotStatus.DONE).exists()
+    finally:
+        connection.close()  # called from client threads
+
+
+def correctness(study_id: int) -> dict[str, int]:
+    """Counts that must be 0, read back from the database."""
+    from django.db import connection
+
+    from review.models import Review, ReviewerProfile, Study, StudyItem, Transcript
+
+    review, item = Review._meta.db_table, StudyItem._meta.db_table
+    transcript, profile = Transcript._meta.db_table, ReviewerProfile._meta.db_table
+    per_item = Study.objects.get(pk=study_id).reviewers_per_item
+    queries = {
+        "items with more than 3 reviews": (
+            f"SELECT count(*) FROM (SELECT item_id FROM {review} WHERE study_id = %s "
+            f"GROUP BY item_id HAVING count(*) > %s) x",
+            [study_id, per_item],
+        ),
+        "(item, reviewer) pairs reviewed twice": (
+            f"SELECT count(*) FROM (SELECT 1 FROM {review} WHERE study_id = %s "
+            f"GROUP BY item_id, reviewer_id HAVING count(*) > 1) x",
+            [study_id],
+        ),
+        "reviews with reviewer = author ids": (
+            f"SELECT count(*) FROM {review} WHERE study_id = %s AND reviewer_member_id = author_member_id",
+            [study_id],
+        ),
+        "reviews of own attack (joined)": (
+            f"SELECT count(*) FROM {review} r JOIN {item} i ON i.id = r.item_id "
+            f"JOIN {transcript} t ON t.id = i.transcript_id JOIN {profile} p ON p.user_id = r.reviewer_id "
+            f"WHERE r.study_id = %s AND p.red_team_member_id = t.red_team_member_id",
+            [study_id],
+        ),
+        "items with fewer than 3 reviews": (
+            f"SELECT count(*) FROM {item} i WHERE i.study_id = %s "
+            f"AND (SELECT count(*) FROM {review} r WHERE r.item_id = i.id) < %s",
+            [study_id, per_item],
+        ),
+        "reviews stored": (f"SELECT count(*) FROM {review} WHERE study_id = %s", [study_id]),
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for label, (sql, params) in queries.items():
+            cursor.execute(sql, params)
+            counts[label] = cursor.fetchone()[0]
+    return counts
+
+
+# --- the server -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _gunicorn() -> str:
+    beside = Path(sys.executable).with_name("gunicorn")
+    return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "gunicorn")
+
+
+@contextmanager
+def served(database_url: str, log_path: Path, workers: int = 2) -> Iterator[str]:
+    """Serve the app with gunicorn in production mode over plain HTTP; yield its base URL; always stop it."""
+    port = _free_port()
+    env = base_env(database_url)
+    env.pop("DJANGO_DEBUG", None)
+    env.update(
+        TRIAD_ENV="production",
+        DJANGO_SECRET_KEY="bench-only-key-" + "x" * 50,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+    )
+    command = [_gunicorn(), "config.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    print(f"starting: {' '.join(command)}  (log: {log_path})", flush=True)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log_path)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0) -> None:
+    deadline = time.perf_counter() + timeout
+    last = "no answer"
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            response = requests.get(f"{base_url}/healthz", timeout=2)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:200]}"
+        except requests.RequestException as exc:
+            last = type(exc).__name__
+        time.sleep(0.2)
+    raise BenchError(f"/healthz did not answer 200 within {timeout:.0f} s (last: {last})")
+
+
+def server_tracebacks(log_path: Path) -> list[str]:
+    """The Python tracebacks gunicorn's log holds, each as text."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            current = [line]
+            blocks.append("")
+        elif current is not None:
+            current.append(line)
+            continuing = ("Traceback", "During handling", "The above exception", " ", "\t")
+            if line and not line.startswith(continuing):  # the exception line ends the block
+                blocks[-1] = "\n".join(current)
+                current = None
+    return [block for block in blocks if block]
+
+
+# --- the HTTP clients -------------------------------------------------------------------
+
+
+def login(base_url: str, username: str, password: str) -> requests.Session:
+    """A session logged in through the form, CSRF token and all."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/accounts/login/", timeout=HTTP_TIMEOUT)
+    token = session.cookies.get("csrftoken")
+    if page.status_code != 200 or not token:
+        raise BenchError(f"GET /accounts/login/ answered {page.status_code} without a csrftoken cookie")
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"X-CSRFToken": token},
+        allow_redirects=False,
+        timeout=HTTP_TIMEOUT,
+    )
+    if response.status_code != 302:
+        raise BenchError(f"logging in as {username} answered {response.status_code}, not 302")
+    return session
+
+
+@dataclass
+class ClientStats:
+    reviews: int = 0
+    claims: list[float] = field(default_factory=list)  # claims that leased a slot
+    done_claims: list[float] = field(default_factory=list)  # claims answered "nothing left"
+    submits: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    deadline_hit: bool = False
+    gave_up: int = 0
+
+    def error(self, kind: str, detail: str) -> None:
+        kind = re.sub(r"\d+", "N", kind)
+        self.errors[kind] += 1
+        self.examples.setdefault(kind, detail)
+
+
+def _location(response: requests.Response) -> str:
+    return urlsplit(response.headers.get("Location", "")).path
+
+
+def _describe(response: requests.Response) -> str:
+    body = " ".join(response.text[:300].split())
+    request = response.request
+    return f"{request.method} {request.path_url} -> {response.status_code} {_location(response)} {body}"
+
+
+def client_loop(
+    *,
+    base_url: str,
+    study_id: int,
+    sessions: list[requests.Session],
+    tag_ids: list[int],
+    rng: random.Random,
+    deadline: float,
+    is_complete: Callable[[int], bool],
+) -> ClientStats:
+    """Claim and submit as each of the sessions' reviewers in turn until they are told the study is done."""
+    stats = ClientStats()
+    next_path = f"/review/studies/{study_id}/next"
+    done_path = f"/review/studies/{study_id}/done"
+    for index, session in enumerate(sessions):
+        if index > 0 and is_complete(study_id):
+            break
+        consecutive_errors = 0
+        while True:
+            if time.perf_counter() >= deadline:
+                stats.deadline_hit = True
+                return stats
+            if consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
+                stats.gave_up += 1
+                break
+            started = time.perf_counter()
+            try:
+                claim = session.get(base_url + next_path, allow_redirects=False, timeout=HTTP_TIMEOUT)
+            except requests.RequestException as exc:
+                stats.error(f"claim {type(exc).__name__}", str(exc))
+                consecutive_errors += 1
+                continue
+            elapsed = time.perf_counter() - started
+            where = _location(claim)
+            slot_match = SLOT_PATH.fullmatch(where)
+            if claim.status_code == 302 and where.rstrip("/") == done_path:
+                stats.done_claims.append(elapsed)
+                break
+            if claim.status_code != 302 or slot_match is None:
+                stats.error(f"claim {claim.status_code} {where}", _describe(claim))
+                consecutive_errors += 1
+                continue
+            stats.claims.append(elapsed)
+            tags = rng.sample(tag_ids, rng.randint(0, min(2, len(tag_ids))))
+            data = {"rating": str(rng.randint(0, 4)), "tags": [str(tag) for tag in tags], "note": "bench review"}
+            started = time.perf_counter()
+            try:
+                submit = session.post(
+                    f"{base_url}/review/slots/{slot_match.group(1)}/review",
+                    data=data,
+                    headers={"X-CSRFToken": session.cookies.get("csrftoken", "")},
+                    allow_redirects=False,
+                    timeout=HTTP_TIMEOUT,
+                )
+            except requests.RequestException as exc:
+                stats.error(f"submit {type(exc).__name__}", str(exc))
+                consecutive_errors += 1
+                continue
+            stats.submits.append(time.perf_counter() - started)
+            if submit.status_code == 302 and _location(submit).rstrip("/") == next_path:
+                stats.reviews += 1
+                consecutive_errors = 0
+            else:
+                stats.error(f"submit {submit.status_code} {_location(submit)}", _describe(submit))
+                consecutive_errors += 1
+    return stats
+
+
+@dataclass
+class LoopResult:
+    clients: int
+    wall: float
+    stats: ClientStats
+    counts: dict[str, int]
+
+
+def http_loop(
+    *,
+    base_url: str,
+    study_id: int,
+    usernames: list[str],
+    clients: int,
+    tag_ids: list[int],
+    seed: int,
+    deadline_seconds: float,
+) -> LoopResult:
+    """Log every reviewer in, then run the clients (reviewer i goes to client i % clients) to completion."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sessions = list(pool.map(lambda name: login(base_url, name, PASSWORD), usernames))
+    seconds = time.perf_counter() - started
+    print(f"  {len(sessions)} reviewers logged in through the form in {seconds:.1f} s", flush=True)
+    results: list[ClientStats | None] = [None] * clients
+    failures: list[str] = []
+    deadline = math.inf  # set just before the clients start
+
+    def run(number: int) -> None:
+        try:
+            results[number] = client_loop(
+                base_url=base_url,
+                study_id=study_id,
+                sessions=sessions[number::clients],
+                tag_ids=tag_ids,
+                rng=random.Random(seed * 1000 + number),
+                deadline=deadline,
+                is_complete=study_complete,
+            )
+        except Exception as exc:  # reported below; the other clients carry on
+            failures.append(f"client {number}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(number,), name=f"client-{number}") for number in range(clients)]
+    started = time.perf_counter()
+    deadline = started + deadline_seconds
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    merged = ClientStats()
+    for stats in results:
+        if stats is None:
+            continue
+        merged.reviews += stats.reviews
+        merged.claims += stats.claims
+        merged.done_claims += stats.done_claims
+        merged.submits += stats.submits
+        merged.errors.update(stats.errors)
+        for kind, detail in stats.examples.items():
+            merged.examples.setdefault(kind, detail)
+        merged.deadline_hit |= stats.deadline_hit
+        merged.gave_up += stats.gave_up
+    for failure in failures:
+        merged.error("client crashed", failure)
+    return LoopResult(clients=clients, wall=wall, stats=merged, counts=correctness(study_id))
+
+
+# --- reporting --------------------------------------------------------------------------
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Linear-interpolated percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ms(values: list[float], *pcts: float) -> str:
+    return " / ".join(f"{percentile(values, pct) * 1000:.1f}" for pct in pcts) + " ms"
+
+
+def loop_report(result: LoopResult) -> None:
+    stats = result.stats
+    rate = stats.reviews / result.wall if result.wall else 0.0
+    print(f"  {stats.reviews:,} reviews in {result.wall:.1f} s = {rate:.1f} reviews/s", flush=True)
+    print(f"  claim  p50 / p95 / p99  {ms(stats.claims, 50, 95, 99)}   ({len(stats.claims):,} leases)")
+    print(f"  'done' claims           {ms(stats.done_claims, 50, 99)} p50 / p99   ({len(stats.done_claims)} answered)")
+    print(f"  submit p50 / p99        {ms(stats.submits, 50, 99)}   ({len(stats.submits):,} posts)")
+    for label, value in result.counts.items():
+        print(f"  {label:<40}{value:>8,}")
+    print(f"  {'HTTP errors':<40}{sum(stats.errors.values()):>8,}")
+    for kind, count in stats.errors.most_common():
+        print(f"    {count:>6} x {kind}: {stats.examples[kind][:400]}")
+    if stats.gave_up:
+        print(f"  gave up on {stats.gave_up} reviewer(s) after {MAX_CONSECUTIVE_ERRORS} errors in a row")
+    if stats.deadline_hit:
+        print("  STOPPED AT THE DEADLINE: the study was not finished")
+
+
+def bad_counts(result: LoopResult) -> int:
+    counts = result.counts
+    must_be_zero = [label for label in counts if label != "reviews stored"]
+    return sum(counts[label] for label in must_be_zero) + sum(result.stats.errors.values())
+
+
+# --- the million-item comparison (in-process) -------------------------------------------
+
+
+@dataclass
+class ClaimTimes:
+    claims: list[float] = field(default_factory=list)
+    submits: list[float] = field(default_factory=list)
+
+
+def claim_and_submit(study: Any, reviewer: Any, rng: random.Random, times: ClaimTimes | None) -> None:
+    from review.services import ReviewAnswers, review_submit, slot_claim
+
+    started = time.perf_counter()
+    slot = slot_claim(study=study, reviewer=reviewer)
+    claimed = time.perf_counter()
+    if slot is None:
+        raise BenchError(f"{study.name}: nothing left to claim for {reviewer}")
+    review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=rng.randint(0, 4)))
+    if times is not None:
+        times.claims.append(claimed - started)
+        times.submits.append(time.perf_counter() - claimed)
+
+
+def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the candidate query slot_claim really runs, captured from one claim."""
+    from django.db import connection, transaction
+
+    from review.services import ReviewAnswers, review_submit, slot_claim
+
+    captured: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "SKIP LOCKED" in sql and "item_done" in sql:
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        slot = slot_claim(study=study, reviewer=reviewer)
+    if slot is not None:
+        review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=0))
+    if not captured:
+        return ["(the claim ran no SKIP LOCKED query ordered by item_done)"], math.nan
+    sql, params = captured[-1]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        lines = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    execution = next((float(m.group(1)) for line in lines if (m := re.search(r"Execution Time: ([0-9.]+)", line))), 0)
+    return lines, execution
+
+
+@dataclass
+class MillionResult:
+    items: int
+    build: dict[str, float]
+    small: ClaimTimes
+    large: ClaimTimes
+    plan_small_ms: float
+    plan_large_ms: float
+
+
+def million_compare(*, items: int, claims: int, reviewers: list[Any], seed: int) -> MillionResult:
+    from django.db import connection
+
+    build: dict[str, float] = {}
+    print(f"building a {items:,}-item study with set-based SQL ...", flush=True)
+    started = time.perf_counter()
+    batch_id = import_batch_create(f"{items} items")
+    transcripts_insert(first=10_000_001, count=items, batch_id=batch_id, progress=True)
+    build["transcripts"] = time.perf_counter() - started
+    transcripts_check([10_000_001, 10_000_009, 10_000_000 + items])
+    large, timings = study_build(name=f"bench {items} items", batch_id=batch_id, reviewers=reviewers, progress=True)
+    build.update(timings)
+    print("  VACUUM (ANALYZE) of the transcript, study item and slot tables ...", flush=True)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) review_transcript, review_studyitem, review_slot")
+    build["vacuum analyze"] = time.perf_counter() - started
+    print(f"  done in {build['vacuum analyze']:.1f} s", flush=True)
+
+    small_batch = import_batch_create("reference 1000 items")
+    transcripts_insert(first=20_000_001, count=1000, batch_id=small_batch)
+    small, _ = study_build(name="bench reference 1000 items", batch_id=small_batch, reviewers=reviewers)
+
+    rng = random.Random(seed)
+    for number in range(10):  # warm both studies' pages and plans before timing
+        for study in (small, large):
+            claim_and_submit(study, reviewers[number % len(reviewers)], rng, None)
+    print(f"timing {claims} claims (+ submits) on each study, interleaved, in-process ...", flush=True)
+    small_times, large_times = ClaimTimes(), ClaimTimes()
+    for number in range(claims):
+        reviewer = reviewers[number % len(reviewers)]
+        claim_and_submit(small, reviewer, rng, small_times)
+        claim_and_submit(large, reviewer, rng, large_times)
+    _, small_ms = claim_plan(small, reviewers[0])
+    plan_large, large_ms = claim_plan(large, reviewers[0])
+    print(f"claim query plan on the {items:,}-item study (reviewer {reviewers[0]}):")
+    for line in plan_large:
+        print(f"    {line}")
+    print(f"  (same query on the 1,000-item study: {small_ms:.3f} ms execution)")
+    return MillionResult(items, build, small_times, large_times, small_ms, large_ms)
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def _clients_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 30,1, got {text!r}") from None
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers like 30,1, got {text!r}")
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/triad_review_bench")
+    parser.add_argument(
+        "--clients",
+        type=_clients_list,
+        default=[30, 1],
+        help="Concurrent HTTP clients; a comma list runs one fresh study per entry (default 30,1).",
+    )
+    parser.add_argument("--reviewers", type=int, default=30, help="Reviewer accounts, all members of every study.")
+    parser.add_argument("--items", type=int, default=1000, help="Items of each HTTP study.")
+    parser.add_argument("--deadline", type=float, default=600.0, help="Seconds each HTTP loop may run at most.")
+    parser.add_argument("--skip-http", action="store_true", help="Skip the HTTP loops (no gunicorn).")
+    parser.add_argument("--skip-million", action="store_true", help="Skip the 1,000,000-item claim comparison.")
+    parser.add_argument("--million-items", type=int, default=1_000_000)
+    parser.add_argument("--million-claims", type=int, default=300, help="Timed claims on each study.")
+    parser.add_argument("--seed", type=int, default=2022)
+    options = parser.parse_args()
+    if options.reviewers < 4:
+        sys.exit("--reviewers must be at least 4: three reviews per item, and some reviewers are authors")
+
+    print(f"recreating {options.database_url} and migrating ...", flush=True)
+    recreate_database(options.database_url)
+    migrate(options.database_url)
+    django_setup(options.database_url)
+    from tagging.models import Tag
+
+    started = time.perf_counter()
+    batch_id = import_batch_create(f"{options.items} items")
+    transcripts_insert(first=1, count=options.items, batch_id=batch_id)
+    transcripts_check([1, 9, 10, options.items])
+    users = accounts_create(options.reviewers)
+    usernames = [user.username for user in users]
+    tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True))
+    print(
+        f"  {options.items:,} transcripts and {options.reviewers} reviewer accounts "
+        f"({AUTHOR_REVIEWERS} of them authors of 1 transcript in {AUTHORS}) in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+    loops: list[LoopResult] = []
+    log_path = Path(tempfile.mkdtemp(prefix="triad-review-bench-")) / "gunicorn.log"
+    if not options.skip_http:
+        studies = []
+        for number, clients in enumerate(options.clients, start=1):
+            study, _ = study_build(name=f"bench http {number} ({clients} clients)", batch_id=batch_id, reviewers=users)
+            studies.append(study)
+        with served(options.database_url, log_path) as base_url:
+            for clients, study in zip(options.clients, studies, strict=True):
+                print(
+                    f"{clients} client(s), {options.reviewers} reviewers, study {study.pk} "
+                    f"({options.items:,} items x 3) ...",
+                    flush=True,
+                )
+                result = http_loop(
+                    base_url=base_url,
+                    study_id=study.pk,
+                    usernames=usernames,
+                    clients=clients,
+                    tag_ids=tag_ids,
+                    seed=options.seed + clients,
+                    deadline_seconds=options.deadline,
+                )
+                loop_report(result)
+                loops.append(result)
+        tracebacks = server_tracebacks(log_path)
+        print(f"gunicorn stopped; {len(tracebacks)} traceback(s) in {log_path}")
+        for block in tracebacks[:3]:
+            print("    " + block.replace("\n", "\n    "))
+
+    million: MillionResult | None = None
+    if not options.skip_million:
+        # Reviewer 1 is a red-team author (1 item in 50), so the exclusion is in the measured claims.
+        chosen = [users[0], users[AUTHOR_REVIEWERS], users[AUTHOR_REVIEWERS + 1]]
+        million = million_compare(
+            items=options.million_items, claims=options.million_claims, reviewers=chosen, seed=options.seed
+        )
+
+    print()
+    rows: list[tuple[str, str, str]] = []
+    for result in loops:
+        stats, name = result.stats, f"{result.clients} client{'s' if result.clients != 1 else ''}"
+        rate = stats.reviews / result.wall if result.wall else 0.0
+        rows += [
+            (f"{name}: throughput", f"{rate:.1f} reviews/s", f"{stats.reviews:,} reviews in {result.wall:.1f} s"),
+            (f"{name}: claim p50/p95/p99", ms(stats.claims, 50, 95, 99), f"{len(stats.claims):,} leases over HTTP"),
+            (f"{name}: submit p50/p99", ms(stats.submits, 50, 99), f"{len(stats.submits):,} posts"),
+            (
+                f"{name}: must-be-zero counts",
+                f"{bad_counts(result):,}",
+                ">3 reviews, twice, own attack, <3 reviews, HTTP errors"
+                + (" (DEADLINE HIT)" if stats.deadline_hit else ""),
+            ),
+        ]
+    if million is not None:
+        small_p50, large_p50 = percentile(million.small.claims, 50), percentile(million.large.claims, 50)
+        ratio = large_p50 / small_p50 if small_p50 else math.nan
+        build = sum(million.build.values())
+        rows += [
+            (
+                f"{million.items:,}-item study build",
+                f"{build:.1f} s",
+                ", ".join(f"{label} {seconds:.1f} s" for label, seconds in million.build.items()),
+            ),
+            ("1,000-item claim p50/p95", ms(million.small.claims, 50, 95), "in-process slot_claim"),
+            (f"{million.items:,}-item claim p50/p95", ms(million.large.claims, 50, 95), "in-process slot_claim"),
+            (
+                "claim p50 ratio large / small",
+                f"{ratio:.2f} x",
+                f"target < 2; {len(million.large.claims)} claims each, p95 ratio "
+                f"{percentile(million.large.claims, 95) / percentile(million.small.claims, 95):.2f} x",
+            ),
+            (
+                "claim query execution",
+                f"{million.plan_small_ms:.2f} / {million.plan_large_ms:.2f} ms",
+                "EXPLAIN ANALYZE, small / large",
+            ),
+            (
+                "submit p50 small / large",
+                f"{statistics.median(million.small.submits) * 1000:.1f} / "
+                f"{statistics.median(million.large.submits) * 1000:.1f} ms",
+                "in-process review_submit",
+            ),
+        ]
+    for label, value, note in rows:
+        print(f"{label:<38}{value:>26}   {note}")
+
+
+if __name__ == "__main__":
+    main()

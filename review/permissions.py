@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+REVIEWER = "reviewer"
+LEAD = "lead"
+
+
+def has_role(user: Any, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_triad_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._triad_roles = cached
+    return role in cached
+
+
+def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Anonymous visitors go to the login page; signed-in users without the role get 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This page is for the {role} role.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
