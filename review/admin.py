@@ -3,7 +3,17 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from review.models import ImportBatch, Study, StudyItem, Transcript
+from review.models import (
+    ImportBatch,
+    Review,
+    ReviewerProfile,
+    Skip,
+    Slot,
+    Study,
+    StudyItem,
+    StudyMembership,
+    Transcript,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -80,3 +90,50 @@ class StudyItemAdmin(ReadOnlyAdmin):
     list_filter = ("study",)
     list_select_related = ("study", "transcript")
     raw_id_fields = ("transcript",)
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "red_team_member_id")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(StudyMembership)
+class StudyMembershipAdmin(admin.ModelAdmin):
+    list_display = ("study", "reviewer", "added_at")
+    list_filter = ("study",)
+    raw_id_fields = ("reviewer",)
+
+
+@admin.register(Slot)
+class SlotAdmin(ReadOnlyAdmin):
+    list_display = ("id", "study", "item", "number", "status", "holder", "leased_until", "item_done")
+    list_filter = ("status", "study")
+    list_select_related = ("study", "item", "holder")
+    show_full_result_count = False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "study",
+        "item",
+        "reviewer",
+        "rating",
+        "first_tag",
+        "second_tag",
+        "seconds_on_task",
+        "created_at",
+    )
+    list_filter = ("study", "rating")
+    list_select_related = ("study", "item", "reviewer", "first_tag", "second_tag")
+    show_full_result_count = False
+
+
+@admin.register(Skip)
+class SkipAdmin(ReadOnlyAdmin):
+    list_display = ("id", "study", "item", "reviewer", "reason", "created_at")
+    list_filter = ("study",)
+    list_select_related = ("study", "item", "reviewer")
