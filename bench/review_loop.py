@@ -659,7 +659,7 @@ def claim_and_submit(study: Any, reviewer: Any, rng: random.Random, times: Claim
     from review.services import ReviewAnswers, review_submit, slot_claim
 
     started = time.perf_counter()
-    slot = slot_claim(study=study, reviewer=reviewer)
+    slot = slot_claim(study_id=study.pk, reviewer=reviewer)
     claimed = time.perf_counter()
     if slot is None:
         raise BenchError(f"{study.name}: nothing left to claim for {reviewer}")
@@ -683,7 +683,7 @@ def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        slot = slot_claim(study=study, reviewer=reviewer)
+        slot = slot_claim(study_id=study.pk, reviewer=reviewer)
     if slot is not None:
         review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=0))
     if not captured:

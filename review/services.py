@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, CharField, DateTimeField, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
@@ -500,20 +500,24 @@ def reviewer_profile_set(*, user: AbstractBaseUser, red_team_member_id: int | No
 # --- the assignment engine ---------------------------------------------------------------
 
 
-def _member_lock(*, study: Study, reviewer: AbstractBaseUser) -> None:
+def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> StudyMembership:
     """Lock the reviewer's membership row: one reviewer's claims and submits run one at a time.
 
+    One query also brings the study and the reviewer's red-team id (as red_team_member_id).
     Every lock here is FOR NO KEY UPDATE, never FOR UPDATE: foreign-key checks take KEY
     SHARE locks at commit, and FOR UPDATE would deadlock a skip's check on an item with a
     submit holding that item (the concurrency test found exactly that).
     """
-    locked = StudyMembership.objects.select_for_update(no_key=True).filter(study=study, reviewer=reviewer).exists()
-    if not locked:
-        raise NotAMember(f"you are not a reviewer in {study.name!r}")
-
-
-def _red_team_member_id(reviewer: AbstractBaseUser) -> int | None:
-    return ReviewerProfile.objects.filter(user=reviewer).values_list("red_team_member_id", flat=True).first()
+    membership = (
+        StudyMembership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("study")
+        .annotate(red_team_member_id=F("reviewer__reviewer_profile__red_team_member_id"))
+        .filter(study_id=study_id, reviewer=reviewer)
+        .first()
+    )
+    if membership is None:
+        raise NotAMember(f"you are not a reviewer in study {study_id}")
+    return membership
 
 
 def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
@@ -529,7 +533,7 @@ def leases_expire(*, now: datetime | None = None, study: Study | None = None, li
         )
 
 
-def slot_claim(*, study: Study, reviewer: AbstractBaseUser, now: datetime | None = None) -> Slot | None:
+def slot_claim(*, study_id: int, reviewer: AbstractBaseUser, now: datetime | None = None) -> Slot | None:
     """Lease the reviewer their next slot, or give back the one they hold; None when nothing is left.
 
     Fullest items first, so agreement can be measured early. Never an item the reviewer
@@ -537,10 +541,11 @@ def slot_claim(*, study: Study, reviewer: AbstractBaseUser, now: datetime | None
     waited for, so many reviewers claim at once without queueing behind each other.
     """
     now = now or timezone.now()
-    if study.status != StudyStatus.ACTIVE:
-        raise StudyNotActive(study)
     with transaction.atomic():
-        _member_lock(study=study, reviewer=reviewer)
+        membership = _member_lock(study_id=study_id, reviewer=reviewer)
+        study = membership.study
+        if study.status != StudyStatus.ACTIVE:
+            raise StudyNotActive(study)
         held = (
             Slot.objects.filter(study=study, holder=reviewer, status=SlotStatus.LEASED, leased_until__gt=now)
             .order_by("leased_at")
@@ -556,9 +561,8 @@ def slot_claim(*, study: Study, reviewer: AbstractBaseUser, now: datetime | None
             .filter(~Exists(Skip.objects.filter(item=OuterRef("item"), reviewer=reviewer)))
             .order_by("-item_done", "position", "number")
         )
-        member_id = _red_team_member_id(reviewer)
-        if member_id is not None:
-            candidates = candidates.exclude(author_member_id=member_id)
+        if membership.red_team_member_id is not None:
+            candidates = candidates.exclude(author_member_id=membership.red_team_member_id)
         slot = candidates.first()
         if slot is None:
             return None
@@ -573,10 +577,10 @@ def slot_claim(*, study: Study, reviewer: AbstractBaseUser, now: datetime | None
 def slot_skip(*, slot_id: int, reviewer: AbstractBaseUser, reason: str = "") -> Skip:
     """Never offer this item to this reviewer again, and reopen the slot for others. Idempotent."""
     with transaction.atomic():
-        slot = Slot.objects.select_related("study").filter(pk=slot_id).first()
+        slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        _member_lock(study=slot.study, reviewer=reviewer)
+        _member_lock(study_id=slot.study_id, reviewer=reviewer)
         earlier = Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).first()
         slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
         if slot.holder_id != reviewer.pk or slot.status != SlotStatus.LEASED:
@@ -615,10 +619,10 @@ def review_submit(
     now = now or timezone.now()
     _check_answers(answers)
     with transaction.atomic():
-        slot = Slot.objects.select_related("study").filter(pk=slot_id).first()
+        slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        _member_lock(study=slot.study, reviewer=reviewer)
+        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer)
         # After the lock, so a double submit's second request finds the first one's review.
         existing = Review.objects.filter(slot_id=slot_id, reviewer=reviewer).first()
         if existing is not None:
@@ -647,12 +651,19 @@ def review_submit(
             note=answers.note,
             seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
             author_member_id=slot.author_member_id,
-            reviewer_member_id=_red_team_member_id(reviewer),
+            reviewer_member_id=membership.red_team_member_id,
         )
-        Slot.objects.filter(pk=slot.pk).update(
-            status=SlotStatus.DONE, holder=reviewer, leased_at=started, leased_until=None
+        # One statement closes this slot and moves all the item's slots up the claim order.
+        this_slot = Q(pk=slot.pk)
+        Slot.objects.filter(item_id=slot.item_id).update(
+            item_done=F("item_done") + 1,
+            status=Case(When(this_slot, then=Value(SlotStatus.DONE)), default=F("status"), output_field=CharField()),
+            holder=Case(When(this_slot, then=Value(reviewer.pk)), default=F("holder"), output_field=IntegerField()),
+            leased_at=Case(When(this_slot, then=Value(started)), default=F("leased_at"), output_field=DateTimeField()),
+            leased_until=Case(
+                When(this_slot, then=Value(None)), default=F("leased_until"), output_field=DateTimeField()
+            ),
         )
-        Slot.objects.filter(item_id=slot.item_id).update(item_done=F("item_done") + 1)
         return review
 
 

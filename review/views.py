@@ -61,13 +61,14 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
     """Claim (or get back) the reviewer's next item and show its content warning."""
-    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
     try:
-        slot = slot_claim(study=study, reviewer=request.user)
-    except StudyNotActive:
-        return render(request, "review/study_closed.html", {"study": study}, status=409)
+        slot = slot_claim(study_id=study_id, reviewer=request.user)
+    except NotAMember:
+        raise Http404("You are not a reviewer in this study.") from None
+    except StudyNotActive as exc:
+        return render(request, "review/study_closed.html", {"study": exc.study}, status=409)
     if slot is None:
-        return redirect("review:done", study_id=study.pk)
+        return redirect("review:done", study_id=study_id)
     return redirect("review:preview", slot_id=slot.pk)
 
 

@@ -17,6 +17,7 @@ from review.services import (
     reviewer_profile_set,
     slot_claim,
     slot_skip,
+    study_members_set,
     study_pause,
     study_resume,
     study_start,
@@ -47,7 +48,7 @@ def test_a_study_starts_only_once() -> None:
 def test_a_claim_leases_a_slot_for_the_studys_lease_time() -> None:
     study, [ann, *_] = started_study(lease_minutes=15)
     now = timezone.now()
-    slot = slot_claim(study=study, reviewer=ann, now=now)
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=now)
     assert slot is not None
     slot.refresh_from_db()
     assert (slot.status, slot.holder, slot.leased_at) == (SlotStatus.LEASED, ann, now)
@@ -56,8 +57,8 @@ def test_a_claim_leases_a_slot_for_the_studys_lease_time() -> None:
 
 def test_a_reviewer_holding_a_live_lease_gets_the_same_slot_back() -> None:
     study, [ann, *_] = started_study()
-    first = slot_claim(study=study, reviewer=ann)
-    assert slot_claim(study=study, reviewer=ann) == first
+    first = slot_claim(study_id=study.pk, reviewer=ann)
+    assert slot_claim(study_id=study.pk, reviewer=ann) == first
     assert Slot.objects.filter(holder=ann).count() == 1
 
 
@@ -65,7 +66,7 @@ def test_the_author_is_never_offered_their_own_transcript() -> None:
     study, [ann, *_] = started_study(items=3, authors=[7, 8, 7])
     reviewer_profile_set(user=ann, red_team_member_id=7)
     seen = []
-    while (slot := slot_claim(study=study, reviewer=ann)) is not None:
+    while (slot := slot_claim(study_id=study.pk, reviewer=ann)) is not None:
         seen.append(slot.author_member_id)
         review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
     assert seen == [8]
@@ -73,7 +74,7 @@ def test_the_author_is_never_offered_their_own_transcript() -> None:
 
 def test_the_database_refuses_a_review_by_the_author() -> None:
     study, [ann, *_] = started_study(items=1, authors=[5])
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     assert slot is not None
     reviewer_profile_set(user=ann, red_team_member_id=5)  # linked after the claim
     with pytest.raises(IntegrityError):
@@ -82,20 +83,20 @@ def test_the_database_refuses_a_review_by_the_author() -> None:
 
 def test_items_closest_to_completion_come_first() -> None:
     study, [ann, bob, cat, *_] = started_study(items=3)
-    first = slot_claim(study=study, reviewer=ann)
+    first = slot_claim(study_id=study.pk, reviewer=ann)
     assert first is not None
     review_submit(slot_id=first.pk, reviewer=ann, answers=ANSWERS)
-    second = slot_claim(study=study, reviewer=bob)
+    second = slot_claim(study_id=study.pk, reviewer=bob)
     assert second is not None and second.item_id == first.item_id
     review_submit(slot_id=second.pk, reviewer=bob, answers=ANSWERS)
-    third = slot_claim(study=study, reviewer=cat)
+    third = slot_claim(study_id=study.pk, reviewer=cat)
     assert third is not None and third.item_id == first.item_id
 
 
 def test_a_reviewer_never_gets_an_item_twice_and_an_item_gets_exactly_three_reviews() -> None:
     study, reviewers = started_study(items=2, reviewers=5)
     for reviewer in reviewers:
-        while (slot := slot_claim(study=study, reviewer=reviewer)) is not None:
+        while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
             review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ANSWERS)
     assert Review.objects.count() == 6
     for item in study.items.all():
@@ -105,19 +106,19 @@ def test_a_reviewer_never_gets_an_item_twice_and_an_item_gets_exactly_three_revi
 
 def test_a_skipped_item_is_never_offered_again_and_its_slot_reopens() -> None:
     study, [ann, bob, *_] = started_study(items=1)
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     assert slot is not None
     slot_skip(slot_id=slot.pk, reviewer=ann, reason="not today")
-    assert slot_claim(study=study, reviewer=ann) is None
+    assert slot_claim(study_id=study.pk, reviewer=ann) is None
     assert Skip.objects.get().reason == "not today"
     slot.refresh_from_db()
     assert (slot.status, slot.holder) == (SlotStatus.OPEN, None)
-    assert slot_claim(study=study, reviewer=bob) is not None
+    assert slot_claim(study_id=study.pk, reviewer=bob) is not None
 
 
 def test_skipping_twice_is_harmless() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     assert slot is not None
     slot_skip(slot_id=slot.pk, reviewer=ann)
     slot_skip(slot_id=slot.pk, reviewer=ann)
@@ -126,7 +127,7 @@ def test_skipping_twice_is_harmless() -> None:
 
 def test_skipping_someone_elses_slot_is_refused() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    other = slot_claim(study=study, reviewer=bob)
+    other = slot_claim(study_id=study.pk, reviewer=bob)
     assert other is not None
     with pytest.raises(SlotNotYours):
         slot_skip(slot_id=other.pk, reviewer=ann)
@@ -137,17 +138,17 @@ def test_skipping_someone_elses_slot_is_refused() -> None:
 def test_an_expired_lease_is_open_to_the_next_claim() -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
     start = timezone.now()
-    slot = slot_claim(study=study, reviewer=ann, now=start)
-    assert slot_claim(study=study, reviewer=bob, now=start + timedelta(minutes=10)) is None
-    later = slot_claim(study=study, reviewer=bob, now=start + timedelta(minutes=31))
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    assert slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=10)) is None
+    later = slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
     assert later is not None and later.pk == slot.pk and later.holder == bob
 
 
 def test_the_sweep_returns_only_expired_leases() -> None:
     study, [ann, bob, *_] = started_study(items=2)
     start = timezone.now()
-    slot_claim(study=study, reviewer=ann, now=start)
-    slot_claim(study=study, reviewer=bob, now=start + timedelta(minutes=20))
+    slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=20))
     assert leases_expire(now=start + timedelta(minutes=35)) == 1
     assert Slot.objects.filter(status=SlotStatus.LEASED).get().holder == bob
 
@@ -155,7 +156,7 @@ def test_the_sweep_returns_only_expired_leases() -> None:
 def test_submit_records_the_answers_and_the_time_on_task() -> None:
     study, [ann, *_] = started_study(items=1)
     start = timezone.now()
-    slot = slot_claim(study=study, reviewer=ann, now=start)
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
     theft, weapons = Tag.objects.filter(name__in=["Theft", "Weapons"]).order_by("name")
     answers = ReviewAnswers(
         rating=4, tag_ids=(theft.pk, weapons.pk), needs_expertise=True, expertise_domain="chemistry", note="hm"
@@ -174,7 +175,7 @@ def test_submit_records_the_answers_and_the_time_on_task() -> None:
 
 def test_a_double_submit_stores_exactly_one_review() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     first = review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
     again = review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
     assert again == first
@@ -184,8 +185,8 @@ def test_a_double_submit_stores_exactly_one_review() -> None:
 
 def test_submit_on_someone_elses_slot_is_refused() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    slot = slot_claim(study=study, reviewer=ann)
-    slot_claim(study=study, reviewer=bob)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot_claim(study_id=study.pk, reviewer=bob)
     with pytest.raises(LeaseLost):
         review_submit(slot_id=slot.pk, reviewer=bob, answers=ANSWERS)
     with pytest.raises(SlotNotYours):
@@ -196,8 +197,8 @@ def test_submit_on_someone_elses_slot_is_refused() -> None:
 def test_a_lapsed_lease_taken_by_someone_else_saves_nothing() -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
     start = timezone.now()
-    slot = slot_claim(study=study, reviewer=ann, now=start)
-    slot_claim(study=study, reviewer=bob, now=start + timedelta(minutes=31))
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
     with pytest.raises(LeaseLost):
         review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start)
     assert not Review.objects.exists()
@@ -206,7 +207,7 @@ def test_a_lapsed_lease_taken_by_someone_else_saves_nothing() -> None:
 def test_a_lapsed_lease_nobody_took_still_lands() -> None:
     study, [ann, *_] = started_study(items=1)
     start = timezone.now()
-    slot = slot_claim(study=study, reviewer=ann, now=start)
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
     leases_expire(now=start + timedelta(minutes=31))
     review = review_submit(
         slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(minutes=40)
@@ -227,7 +228,7 @@ def test_a_lapsed_lease_nobody_took_still_lands() -> None:
 )
 def test_invalid_answers_are_refused_by_the_server(answers: ReviewAnswers, field: str) -> None:
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     with pytest.raises(InvalidAnswers) as caught:
         review_submit(slot_id=slot.pk, reviewer=ann, answers=answers)
     assert field in caught.value.errors
@@ -236,7 +237,7 @@ def test_invalid_answers_are_refused_by_the_server(answers: ReviewAnswers, field
 
 def test_the_database_refuses_a_third_tag_column_trick_and_a_repeated_tag() -> None:
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     review = review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1, tag_ids=(3,)))
     review.second_tag_id = review.first_tag_id
     with pytest.raises(IntegrityError):
@@ -247,18 +248,20 @@ def test_nothing_can_be_claimed_in_a_paused_study_until_it_resumes() -> None:
     study, [ann, *_] = started_study(items=1)
     study = study_pause(study=study)
     with pytest.raises(StudyNotActive, match="is paused"):
-        slot_claim(study=study, reviewer=ann)
+        slot_claim(study_id=study.pk, reviewer=ann)
     study = study_resume(study=study)
-    assert slot_claim(study=study, reviewer=ann) is not None
+    assert slot_claim(study_id=study.pk, reviewer=ann) is not None
 
 
 def test_only_members_can_claim() -> None:
     study, _ = started_study(items=1)
     with pytest.raises(NotAMember):
-        slot_claim(study=study, reviewer=UserFactory(roles=["reviewer"]))
+        slot_claim(study_id=study.pk, reviewer=UserFactory(roles=["reviewer"]))
 
 
 def test_a_draft_study_cannot_be_claimed_from() -> None:
     study = StudyFactory()
+    ann = UserFactory(roles=["reviewer"])
+    study_members_set(study=study, reviewers=[ann])
     with pytest.raises(StudyNotActive, match="is draft"):
-        slot_claim(study=study, reviewer=UserFactory())
+        slot_claim(study_id=study.pk, reviewer=ann)

@@ -41,7 +41,7 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
     def work(reviewer, thread_seed: int) -> None:  # type: ignore[no-untyped-def]
         local = random.Random(thread_seed)  # noqa: S311 - test data
         try:
-            while (slot := slot_claim(study=study, reviewer=reviewer)) is not None:
+            while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
                 claimed_at = time.monotonic()
                 with lock:
                     events.append((claimed_at, "claim", slot.pk, reviewer.pk, slot.leased_at))

@@ -52,7 +52,7 @@ def test_lead_pages_refuse_a_reviewer(client: Client) -> None:
 
 def test_the_queue_lists_my_studies_and_todays_count(client: Client) -> None:
     study, [ann, *_] = started_study(items=2, name="Paper replication")
-    slot = slot_claim(study=study, reviewer=ann)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
     review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2))
     StudyFactory(name="Not mine")
     page = login(client, ann).get("/review/").content.decode()
@@ -94,7 +94,7 @@ def test_pages_never_show_the_authors_self_rating_or_intent_or_other_reviews(cli
     item.transcript.task_description = "AUTHOR-INTENT-MARKER"
     item.transcript.rating = 4
     item.transcript.save()
-    first = slot_claim(study=study, reviewer=bob)
+    first = slot_claim(study_id=study.pk, reviewer=bob)
     review_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=1, note="BOB-NOTE-MARKER"))
     login(client, ann)
     slot_id = claim_via_page(client, study.pk)
@@ -170,7 +170,7 @@ def test_a_double_submit_stores_one_review(client: Client) -> None:
 
 def test_someone_elses_slot_is_not_found(client: Client) -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    bobs = slot_claim(study=study, reviewer=bob)
+    bobs = slot_claim(study_id=study.pk, reviewer=bob)
     login(client, ann)
     assert client.get(f"/review/slots/{bobs.pk}/").status_code == 404
     assert client.get(f"/review/slots/{bobs.pk}/review").status_code == 404
@@ -203,7 +203,7 @@ def test_a_lapsed_lease_taken_by_someone_else_shows_my_answers_back_and_saves_no
     token = client.get(f"/review/slots/{slot_id}/review").context["form"].initial["lease"]
     Slot.objects.filter(pk=slot_id).update(leased_until=timezone.now() - timedelta(minutes=1))
     leases_expire()
-    assert slot_claim(study=study, reviewer=bob).pk == slot_id
+    assert slot_claim(study_id=study.pk, reviewer=bob).pk == slot_id
     response = client.post(
         f"/review/slots/{slot_id}/review", {"rating": "4", "note": "my careful note", "lease": token}
     )

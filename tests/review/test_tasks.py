@@ -20,8 +20,8 @@ def test_beat_sweeps_expired_leases_every_minute() -> None:
 @pytest.mark.django_db
 def test_the_sweep_task_reopens_expired_leases_and_is_safe_to_rerun() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    slot_claim(study=study, reviewer=bob)
-    slot_claim(study=study, reviewer=ann, now=timezone.now() - timedelta(hours=1))
+    slot_claim(study_id=study.pk, reviewer=bob)
+    slot_claim(study_id=study.pk, reviewer=ann, now=timezone.now() - timedelta(hours=1))
     assert sweep_expired_leases.apply().get() == 1
     assert sweep_expired_leases.apply().get() == 0
     assert Slot.objects.filter(status=SlotStatus.LEASED).get().holder == bob
