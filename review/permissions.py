@@ -5,6 +5,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
@@ -12,14 +13,23 @@ REVIEWER = "reviewer"
 LEAD = "lead"
 
 
+# Roles are read from the database at most this often per user and web process, so a
+# role taken away stops working within this many seconds.
+ROLE_CACHE_SECONDS = 30
+
+
 def has_role(user: Any, role: str) -> bool:
     if not user.is_authenticated:
         return False
-    cached = getattr(user, "_triad_roles", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._triad_roles = cached
-    return role in cached
+    roles = getattr(user, "_triad_roles", None)
+    if roles is None:
+        key = f"triad:roles:{user.pk}"
+        roles = cache.get(key)
+        if roles is None:
+            roles = frozenset(user.groups.values_list("name", flat=True))
+            cache.set(key, roles, ROLE_CACHE_SECONDS)
+        user._triad_roles = roles
+    return role in roles
 
 
 def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -15,3 +15,11 @@ def on_postgres(db: None) -> None:
 def fast_password_hashing(settings: object) -> None:
     """PBKDF2's deliberate slowness is for attackers, not for the dozens of users tests create."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Cached roles are keyed by user id, and ids repeat across tests on SQLite."""
+    from django.core.cache import cache
+
+    cache.clear()
