@@ -5,7 +5,7 @@
 It recreates a scratch database, migrates it, writes 1,000 transcripts with set-based SQL,
 creates 30 reviewer accounts (five of them red-team authors, so the author exclusion is
 exercised) and, for each entry of --clients, a fresh started 1,000-item study with 3
-reviewers per item. It serves the app with gunicorn (2 sync workers, production settings
+reviewers per item. It serves the app with gunicorn (deploy/gunicorn.conf.py with 2 workers, production settings
 over plain HTTP) and runs that many HTTP clients, each a requests.Session logged in through
 the form, claiming (GET .../next) and submitting (POST .../review) until every reviewer is
 told the study is done. It prints reviews/s, claim and submit latencies, HTTP errors and
@@ -369,7 +369,16 @@ def served(database_url: str, log_path: Path, workers: int = 2) -> Iterator[str]
         CSRF_COOKIE_SECURE="false",
         SECURE_HSTS_SECONDS="0",
     )
-    command = [_gunicorn(), "config.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
+    command = [
+        _gunicorn(),
+        "--config",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "config.wsgi:application",
+    ]
     print(f"starting: {' '.join(command)}  (log: {log_path})", flush=True)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

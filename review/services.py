@@ -456,6 +456,11 @@ def study_start(*, study: Study) -> Study:
                 """,  # noqa: S608 - table names and numbers come from code, not input
                 [SlotStatus.OPEN, study.pk],
             )
+            if connection.vendor == "postgresql":
+                # Fresh statistics, or the planner may think a just-started study is empty and
+                # pick a claim plan that reads every open slot (measured: 565 ms a review
+                # instead of 15). Autovacuum would wait until 10% of the table had changed.
+                cursor.execute(f"ANALYZE {Slot._meta.db_table}")  # noqa: S608 - a table name from code
         study.status = StudyStatus.ACTIVE
         study.save(update_fields=["status"])
     return study
