@@ -115,17 +115,15 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         return _review_page(request, slot, ReviewForm(initial={"lease": token}))
 
     form = ReviewForm(request.POST)
-    slot = Slot.objects.select_related("study", "item__transcript").filter(pk=slot_id).first()
-    if slot is None:
-        raise Http404("No such conversation.")
-    vouched = lease_token_start(request.POST.get("lease", ""), slot_id=slot.pk, reviewer_id=request.user.pk)
     if not form.is_valid():
-        if slot.holder_id != request.user.pk:
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
             raise Http404("This conversation is not leased to you.")
         return _review_page(request, slot, form, status=400)
+    vouched = lease_token_start(form.cleaned_data["lease"], slot_id=slot_id, reviewer_id=request.user.pk)
     try:
-        review_submit(
-            slot_id=slot.pk,
+        review = review_submit(
+            slot_id=slot_id,
             reviewer=request.user,
             answers=form.answers(),
             leased_at=datetime.fromisoformat(vouched) if vouched else None,
@@ -133,15 +131,19 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     except LeaseLost:
         if vouched is None:
             raise Http404("This conversation is not leased to you.") from None
-        context = {"study": slot.study, "answers": form.answers(), "tags": form.cleaned_data["tags"]}
+        study = Study.objects.get(slots__pk=slot_id)
+        context = {"study": study, "answers": form.answers(), "tags": form.cleaned_data["tags"]}
         return render(request, "review/lease_lost.html", context, status=409)
     except (SlotNotYours, NotAMember):
         raise Http404("This conversation is not leased to you.") from None
     except InvalidAnswers as exc:
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
+            raise Http404("This conversation is not leased to you.") from None
         return _review_page(request, slot, form, status=400)
-    return redirect("review:next", study_id=slot.study_id)
+    return redirect("review:next", study_id=review.study_id)
 
 
 def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int = 200) -> HttpResponse:
