@@ -47,6 +47,7 @@ test: lint browser
 
 bench: install-dev
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/review_loop.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
