@@ -23,9 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from scratch_db import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 _WORD_TEXT = """
@@ -75,21 +75,6 @@ def generate(count: int, seed: int = 2022) -> list[dict[str, object]]:
             }
         )
     return records
-
-
-def _admin_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        sys.exit(f"--database-url must name a plain scratch database, got {name!r}")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def recreate_database(url: str) -> None:
-    admin_url, name = _admin_url(url)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:

@@ -39,10 +39,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 import requests
+from scratch_db import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-review-loop-password"  # noqa: S105 - scratch accounts in a scratch database
@@ -61,21 +61,6 @@ class BenchError(Exception):
 
 
 # --- database ---------------------------------------------------------------------------
-
-
-def _admin_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        sys.exit(f"--database-url must name a plain scratch database, got {name!r}")
-    return urlunsplit(parts._replace(path="/postgres")), name
-
-
-def recreate_database(url: str) -> None:
-    admin_url, name = _admin_url(url)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def base_env(database_url: str) -> dict[str, str]:
