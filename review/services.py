@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, CharField, DateTimeField, Exists, F, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
@@ -505,24 +505,49 @@ def reviewer_profile_set(*, user: AbstractBaseUser, red_team_member_id: int | No
 # --- the assignment engine ---------------------------------------------------------------
 
 
-def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> StudyMembership:
+@dataclass(frozen=True)
+class _Membership:
+    study: Study
+    red_team_member_id: int | None
+
+
+def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> _Membership:
     """Lock the reviewer's membership row: one reviewer's claims and submits run one at a time.
 
-    One query also brings the study and the reviewer's red-team id (as red_team_member_id).
-    Every lock here is FOR NO KEY UPDATE, never FOR UPDATE: foreign-key checks take KEY
-    SHARE locks at commit, and FOR UPDATE would deadlock a skip's check on an item with a
-    submit holding that item (the concurrency test found exactly that).
+    The same query brings the study and the reviewer's red-team id. Every lock here is FOR
+    NO KEY UPDATE, never FOR UPDATE: foreign-key checks take KEY SHARE locks at commit, and
+    FOR UPDATE would deadlock a skip's check on an item with a submit holding that item
+    (the concurrency test found exactly that).
     """
+    if connection.vendor == "postgresql":
+        # Raw SQL: this runs twice per review, and compiling the ORM version cost more than
+        # the query itself.
+        studies = list(
+            Study.objects.raw(
+                f"""
+                SELECT study.*, profile.red_team_member_id AS reviewer_member_id
+                FROM {StudyMembership._meta.db_table} membership
+                JOIN {Study._meta.db_table} study ON study.id = membership.study_id
+                LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
+                WHERE membership.study_id = %s AND membership.reviewer_id = %s
+                FOR NO KEY UPDATE OF membership
+                """,  # noqa: S608 - table names come from code; values are parameters
+                [study_id, reviewer.pk],
+            )
+        )
+        if not studies:
+            raise NotAMember(f"you are not a reviewer in study {study_id}")
+        return _Membership(study=studies[0], red_team_member_id=studies[0].reviewer_member_id)
     membership = (
         StudyMembership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("study")
-        .annotate(red_team_member_id=F("reviewer__reviewer_profile__red_team_member_id"))
+        .annotate(reviewer_member_id=F("reviewer__reviewer_profile__red_team_member_id"))
         .filter(study_id=study_id, reviewer=reviewer)
         .first()
     )
     if membership is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
-    return membership
+    return _Membership(study=membership.study, red_team_member_id=membership.reviewer_member_id)
 
 
 def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
@@ -708,16 +733,25 @@ def review_submit(
             reviewer_member_id=membership.red_team_member_id,
         )
         # One statement closes this slot and moves all the item's slots up the claim order.
-        this_slot = Q(pk=slot.pk)
-        Slot.objects.filter(item_id=slot.item_id).update(
-            item_done=F("item_done") + 1,
-            status=Case(When(this_slot, then=Value(SlotStatus.DONE)), default=F("status"), output_field=CharField()),
-            holder=Case(When(this_slot, then=Value(reviewer.pk)), default=F("holder"), output_field=IntegerField()),
-            leased_at=Case(When(this_slot, then=Value(started)), default=F("leased_at"), output_field=DateTimeField()),
-            leased_until=Case(
-                When(this_slot, then=Value(None)), default=F("leased_until"), output_field=DateTimeField()
-            ),
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Slot._meta.db_table} SET
+                    item_done = item_done + 1,
+                    status = CASE WHEN id = %(slot)s THEN %(done)s ELSE status END,
+                    holder_id = CASE WHEN id = %(slot)s THEN %(reviewer)s ELSE holder_id END,
+                    leased_at = CASE WHEN id = %(slot)s THEN %(started)s ELSE leased_at END,
+                    leased_until = CASE WHEN id = %(slot)s THEN NULL ELSE leased_until END
+                WHERE item_id = %(item)s
+                """,  # noqa: S608 - a table name from code; values are parameters
+                {
+                    "slot": slot.pk,
+                    "done": SlotStatus.DONE,
+                    "reviewer": reviewer.pk,
+                    "started": started,
+                    "item": slot.item_id,
+                },
+            )
         return review
 
 
