@@ -602,6 +602,9 @@ def _lease_open_slot(
     """Pick the best open slot for the reviewer, skipping rows others have locked, and lease it."""
     if connection.vendor == "postgresql":
         # The claim is the hottest statement Triad runs: pick and lease in one round trip.
+        # NOT IN over the reviewer's own items becomes one hashed set per claim; NOT EXISTS
+        # probed an index for every open slot passed over, and a reviewer's own items sort
+        # first (fullest first), so a reviewer far into a study paid ~40 ms a claim.
         author_clause = "AND s.author_member_id <> %(member)s" if member_id is not None else ""
         slots = list(
             Slot.objects.raw(
@@ -609,12 +612,12 @@ def _lease_open_slot(
                 WITH pick AS (
                     SELECT s.id FROM {Slot._meta.db_table} s
                     WHERE s.study_id = %(study)s AND s.status = %(open)s {author_clause}
-                      AND NOT EXISTS (
-                          SELECT 1 FROM {Slot._meta.db_table} mine
-                          WHERE mine.item_id = s.item_id AND mine.holder_id = %(reviewer)s)
-                      AND NOT EXISTS (
-                          SELECT 1 FROM {Skip._meta.db_table} skipped
-                          WHERE skipped.item_id = s.item_id AND skipped.reviewer_id = %(reviewer)s)
+                      AND s.item_id NOT IN (
+                          SELECT mine.item_id FROM {Slot._meta.db_table} mine
+                          WHERE mine.holder_id = %(reviewer)s AND mine.study_id = %(study)s)
+                      AND s.item_id NOT IN (
+                          SELECT skipped.item_id FROM {Skip._meta.db_table} skipped
+                          WHERE skipped.reviewer_id = %(reviewer)s AND skipped.study_id = %(study)s)
                     ORDER BY s.item_done DESC, s.position, s.number
                     LIMIT 1
                     FOR NO KEY UPDATE SKIP LOCKED
