@@ -235,7 +235,7 @@ def test_invalid_answers_are_refused_by_the_server(answers: ReviewAnswers, field
     assert not Review.objects.exists()
 
 
-def test_the_database_refuses_a_third_tag_column_trick_and_a_repeated_tag() -> None:
+def test_the_database_refuses_the_same_topic_twice() -> None:
     study, [ann, *_] = started_study(items=1)
     slot = slot_claim(study_id=study.pk, reviewer=ann)
     review = review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1, tag_ids=(3,)))
