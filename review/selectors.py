@@ -24,30 +24,25 @@ def stratum_counts() -> list[dict[str, Any]]:
     )
 
 
-def home_summary(*, user: Any) -> dict[str, Any]:
-    """What the landing page shows: the signed-in user's roles and, for leads, the data at a glance."""
-    if not user.is_authenticated:
-        return {}
-    groups = set(user.groups.values_list("name", flat=True))
-    is_lead = "lead" in groups
-    summary: dict[str, Any] = {"is_reviewer": "reviewer" in groups, "is_lead": is_lead}
-    if is_lead:
-        summary["transcript_count"] = Transcript.objects.count()
-        summary["strata"] = stratum_counts()
-        summary["studies"] = list(Study.objects.annotate(item_count=Count("items")).order_by("-created_at")[:20])
-    return summary
+def lead_overview() -> dict[str, Any]:
+    """The imported data and recent studies at a glance, for a lead's landing page."""
+    return {
+        "transcript_count": Transcript.objects.count(),
+        "strata": stratum_counts(),
+        "studies": list(Study.objects.annotate(item_count=Count("items")).order_by("-created_at")[:20]),
+    }
 
 
 def reviewer_studies(*, reviewer: Any) -> list[dict[str, Any]]:
-    """The studies a reviewer is in, with what they did today and what is left overall."""
+    """The studies a reviewer is in (archived ones aside), each with the reviews they gave in it today."""
     today = timezone.localdate()
-    studies = Study.objects.filter(memberships__reviewer=reviewer).exclude(status=StudyStatus.ARCHIVED)
-    rows = []
-    for study in studies.annotate(
-        done_today=Count("reviews", filter=Q(reviews__reviewer=reviewer, reviews__created_at__date=today)),
-    ).order_by("name"):
-        rows.append({"study": study, "done_today": study.done_today})
-    return rows
+    studies = (
+        Study.objects.filter(memberships__reviewer=reviewer)
+        .exclude(status=StudyStatus.ARCHIVED)
+        .annotate(done_today=Count("reviews", filter=Q(reviews__reviewer=reviewer, reviews__created_at__date=today)))
+        .order_by("name")
+    )
+    return [{"study": study, "done_today": study.done_today} for study in studies]
 
 
 def reviews_today(*, reviewer: Any) -> int:

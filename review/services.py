@@ -418,15 +418,15 @@ def study_create(
 # --- accounts ----------------------------------------------------------------------------
 
 
-def account_ensure(*, username: str, password: str, roles: Sequence[str], staff: bool = False) -> AbstractBaseUser:
+def account_ensure(*, username: str, password: str, roles: Sequence[str], admin: bool = False) -> AbstractBaseUser:
     """Create the user, or reset an existing one's password and roles, so setup scripts can rerun."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.set_password(password)
-    user.is_staff = staff
-    user.is_superuser = staff
+    user.is_staff = admin  # Django admin access, with every permission
+    user.is_superuser = admin
     user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
     return user

@@ -13,9 +13,9 @@ from config.health import broker_status, database_status
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
 from review.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
 from review.models import Slot, Study
-from review.permissions import LEAD, REVIEWER, role_required
+from review.permissions import LEAD, REVIEWER, has_role, role_required
 from review.selectors import (
-    home_summary,
+    lead_overview,
     lead_studies,
     preview_text,
     reviewer_studies,
@@ -35,7 +35,9 @@ from review.services import (
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "review/home.html", home_summary(user=request.user))
+    # Roles come from the context processor; only a lead's page needs the data overview.
+    context = lead_overview() if has_role(request.user, LEAD) else {}
+    return render(request, "review/home.html", context)
 
 
 @never_cache
@@ -95,12 +97,11 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
 def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
     form = SkipForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    slot = Slot.objects.filter(pk=slot_id).only("study_id").first()
     try:
-        slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
+        skipped = slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
     except (SlotNotYours, NotAMember):
         raise Http404("This conversation is not leased to you.") from None
-    return redirect("review:next", study_id=slot.study_id)
+    return redirect("review:next", study_id=skipped.study_id)
 
 
 @never_cache

@@ -32,8 +32,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         accounts = [
-            (account_ensure(username=name, password=password, roles=roles, staff=staff), password)
-            for name, password, roles, staff in DEMO_ACCOUNTS
+            (account_ensure(username=name, password=password, roles=roles, admin=admin), password)
+            for name, password, roles, admin in DEMO_ACCOUNTS
         ]
         call_command("import_transcripts", str(options["file"]), user="lead", stdout=self.stdout, stderr=self.stderr)
         study = Study.objects.filter(name=DEMO_STUDY).first()
