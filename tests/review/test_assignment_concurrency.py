@@ -38,10 +38,22 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
     stored_review_ids: set[int] = set()
     failures: list[BaseException] = []
 
+    def next_slot(reviewer):  # type: ignore[no-untyped-def]
+        """The reviewer's next slot; None only once no lease anywhere could still be skipped back
+        into the pool. Stopping at the first None left an item short when a slot reopened
+        after every reviewer who could take it had stopped."""
+        give_up_at = time.monotonic() + 120
+        while time.monotonic() < give_up_at:
+            slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+            if slot is not None or not Slot.objects.filter(study=study, status=SlotStatus.LEASED).exists():
+                return slot
+            time.sleep(0.02)
+        return None
+
     def work(reviewer, thread_seed: int) -> None:  # type: ignore[no-untyped-def]
         local = random.Random(thread_seed)  # noqa: S311 - test data
         try:
-            while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+            while (slot := next_slot(reviewer)) is not None:
                 claimed_at = time.monotonic()
                 with lock:
                     events.append((claimed_at, "claim", slot.pk, reviewer.pk, slot.leased_at))
