@@ -162,3 +162,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# The lead dashboard's agreement snapshot is recomputed at most once per this many seconds
+# per study after submissions (and at once when a lead asks).
+TRIAD_AGREEMENT_DEBOUNCE_SECONDS = env_int("TRIAD_AGREEMENT_DEBOUNCE_SECONDS", 30, minimum=1)

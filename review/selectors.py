@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
+import numpy as np
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from review.models import Review, Slot, SlotStatus, Study, StudyStatus, Transcript
+from review.analytics import StudyRatings
+from review.models import (
+    AgreementSnapshot,
+    Review,
+    Skip,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyItem,
+    StudyStatus,
+    Transcript,
+)
 
 
 def stratum_candidate_ids(filters: dict[str, Any]) -> list[int]:
@@ -79,3 +92,91 @@ def lead_studies() -> list[dict[str, Any]]:
         {"study": study, "slots": {status: counts.get(study.pk, {}).get(status, 0) for status in SlotStatus.values}}
         for study in studies.order_by("-created_at")
     ]
+
+
+# --- lead dashboard -------------------------------------------------------------------------
+
+
+def study_ratings(*, study: Study) -> StudyRatings:
+    """Every rating of the study's reviewed items, author's included, loaded in two queries."""
+    reviews = np.array(
+        Review.objects.filter(study=study)
+        .order_by("item_id", "id")
+        .values_list("item_id", "rating", "first_tag_id", "second_tag_id", "seconds_on_task"),
+        dtype=np.float64,
+    ).reshape(-1, 5)
+    # The whole study in one query, filtered here: an IN list of tens of thousands of ids costs more.
+    items = np.array(
+        StudyItem.objects.filter(study=study)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "position",
+            "transcript__model_type",
+            "transcript__num_params",
+            "transcript__rating",
+            "transcript__min_harmlessness_score_transcript",
+        ),
+        dtype=object,
+    ).reshape(-1, 6)
+    items = items[np.isin(items[:, 0].astype(np.int64), reviews[:, 0].astype(np.int64))]
+    item_ids = items[:, 0].astype(np.int64)
+    return StudyRatings(
+        reviewers_per_item=study.reviewers_per_item,
+        seed=study.seed,
+        item_ids=item_ids,
+        positions=items[:, 1].astype(np.int64),
+        model_types=items[:, 2].astype(str),
+        num_params=items[:, 3].astype(str),
+        author_ratings=items[:, 4].astype(np.int64),
+        min_harmlessness=items[:, 5].astype(np.float64),
+        review_items=np.searchsorted(item_ids, reviews[:, 0].astype(np.int64)),
+        review_ratings=reviews[:, 1].astype(np.int64),
+        review_tags=np.nan_to_num(reviews[:, 2:4]).astype(np.int64),
+        review_seconds=reviews[:, 4],
+    )
+
+
+def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, Any]:
+    """Live progress counts: cheap aggregates, so the dashboard never waits for a snapshot."""
+    now = now or timezone.now()
+    # Slot number 1 stands for its item: every slot of an item carries the item's review count.
+    items = Slot.objects.filter(study=study, number=1).aggregate(
+        complete=Count("id", filter=Q(item_done__gte=study.reviewers_per_item)),
+        partial=Count("id", filter=Q(item_done__gt=0, item_done__lt=study.reviewers_per_item)),
+        untouched=Count("id", filter=Q(item_done=0)),
+    )
+    if not any(items.values()):
+        items["untouched"] = StudyItem.objects.filter(study=study).count()
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    reviews = Review.objects.filter(study=study).aggregate(
+        total=Count("id"), today=Count("id", filter=Q(created_at__gte=midnight))
+    )
+    skips = Skip.objects.filter(study=study).count()
+    decisions = reviews["total"] + skips
+    return {
+        "items": sum(items.values()),
+        **items,
+        "reviews": reviews["total"],
+        "reviews_today": reviews["today"],
+        "active_leases": Slot.objects.filter(study=study, status=SlotStatus.LEASED, leased_until__gt=now).count(),
+        "skips": skips,
+        # Of the times a reviewer saw a preview and decided, how often they skipped.
+        "skip_rate": skips / decisions if decisions else None,
+    }
+
+
+def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
+    return AgreementSnapshot.objects.filter(study=study).first()
+
+
+def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
+    """One item with every rating, the author's included: for leads only."""
+    item = StudyItem.objects.select_related("transcript").filter(study=study, pk=item_id).first()
+    if item is None:
+        return None
+    reviews = list(
+        Review.objects.filter(item=item).select_related("reviewer", "first_tag", "second_tag").order_by("created_at")
+    )
+    skips = list(Skip.objects.filter(item=item).select_related("reviewer").order_by("created_at"))
+    return {"item": item, "transcript": item.transcript, "reviews": reviews, "skips": skips}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -11,12 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
+from review.analytics import snapshot_compute
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
 from review.importing import (
     CleanRecord,
@@ -29,6 +32,7 @@ from review.importing import (
     validate_record,
 )
 from review.models import (
+    AgreementSnapshot,
     ImportBatch,
     Review,
     ReviewerProfile,
@@ -42,7 +46,7 @@ from review.models import (
     Transcript,
 )
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
-from review.selectors import stratum_candidate_ids
+from review.selectors import stratum_candidate_ids, study_ratings
 from review.turns import spans_json
 from tagging.models import Tag
 from tagging.selectors import tag_lookup
@@ -412,6 +416,7 @@ def study_create(
             ],
             batch_size=1000,
         )
+        AgreementSnapshot.objects.create(study=study)
     return study
 
 
@@ -472,6 +477,13 @@ def study_pause(*, study: Study) -> Study:
 
 def study_resume(*, study: Study) -> Study:
     return _study_move(study=study, allowed_from={StudyStatus.PAUSED}, to=StudyStatus.ACTIVE)
+
+
+def study_archive(*, study: Study) -> Study:
+    """Close a study for good: nothing more is offered, its reviews and figures stay."""
+    return _study_move(
+        study=study, allowed_from={StudyStatus.DRAFT, StudyStatus.ACTIVE, StudyStatus.PAUSED}, to=StudyStatus.ARCHIVED
+    )
 
 
 def _study_move(*, study: Study, allowed_from: set[str], to: str) -> Study:
@@ -755,6 +767,8 @@ def review_submit(
                     "item": slot.item_id,
                 },
             )
+        study_id = slot.study_id
+        transaction.on_commit(lambda: agreement_refresh_request(study_id=study_id))
         return review
 
 
@@ -769,3 +783,59 @@ def _check_answers(answers: ReviewAnswers) -> None:
         raise InvalidAnswers({"tags": "Unknown topic."})
     if answers.needs_expertise and not answers.expertise_domain.strip():
         raise InvalidAnswers({"expertise_domain": "Say which domain the judgement needs."})
+
+
+# --- agreement snapshots -----------------------------------------------------------------
+
+
+def agreement_refresh_request(
+    *, study_id: int, now: datetime | None = None, delay: int | None = None, force: bool = False
+) -> bool:
+    """Queue a recomputation of the study's snapshot unless one is queued already.
+
+    The conditional UPDATE is the debounce: only the request that flips
+    refresh_requested_at from NULL enqueues, with a countdown of the debounce window, so
+    a busy study is recomputed at most once per window and never for every submit.
+    force (a lead asking now) enqueues whatever is queued; the task is safe to re-run.
+    """
+    from review.tasks import refresh_agreement
+
+    now = now or timezone.now()
+    delay = settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS if delay is None else delay
+    pending = AgreementSnapshot.objects.filter(study_id=study_id)
+    if not force:
+        pending = pending.filter(refresh_requested_at__isnull=True)
+    queued = pending.update(refresh_requested_at=now)
+    if not queued:
+        # Studies made before snapshots existed have no row yet.
+        _, queued = AgreementSnapshot.objects.get_or_create(study_id=study_id, defaults={"refresh_requested_at": now})
+    # Without a broker a task would run inside the reviewer's request, countdown ignored, on
+    # every submit; there the request stays pending and the dashboard settles it when viewed.
+    if queued and (force or not settings.CELERY_TASK_ALWAYS_EAGER):
+        transaction.on_commit(lambda: refresh_agreement.apply_async(args=[study_id], countdown=delay))
+    return bool(queued)
+
+
+def agreement_snapshot_settle(*, study_id: int) -> AgreementSnapshot | None:
+    """The study's snapshot, first recomputed if a refresh is pending and no worker will do it."""
+    snapshot = AgreementSnapshot.objects.filter(study_id=study_id).first()
+    if snapshot is not None and snapshot.refresh_requested_at is not None and settings.CELERY_TASK_ALWAYS_EAGER:
+        snapshot = agreement_snapshot_refresh(study_id=study_id)
+    return snapshot
+
+
+def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> AgreementSnapshot:
+    """Recompute the study's agreement table and dashboard figures from its reviews now."""
+    study = Study.objects.get(pk=study_id)
+    snapshot, _ = AgreementSnapshot.objects.get_or_create(study=study)
+    # Cleared before reading: a submit that lands during the computation queues the next one.
+    AgreementSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=None)
+    snapshot.refresh_requested_at = None
+    started = time.perf_counter()
+    data = snapshot_compute(study_ratings(study=study), resamples=resamples)
+    snapshot.data = data
+    snapshot.review_count = data["review_count"]
+    snapshot.computed_at = timezone.now()
+    snapshot.compute_seconds = time.perf_counter() - started
+    snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
+    return snapshot

@@ -146,3 +146,22 @@ def started_study(*, items: int = 3, reviewers: int = 4, authors: list[int] | No
     users = [UserFactory(roles=["reviewer"]) for _ in range(reviewers)]
     study_members_set(study=study, reviewers=users)
     return study_start(study=study), users
+
+
+def review_everything(study: Study, reviewers: list[Any], rate: Any = None, *, tags: Any = None) -> int:
+    """Have each reviewer claim and review until nothing is left for them, through the services.
+
+    rate(item, reviewer_index) gives the rating (default: the author's self-rating);
+    tags(item, reviewer_index) the tag ids. Returns the number of reviews given.
+    """
+    from review.services import ReviewAnswers, review_submit, slot_claim
+
+    given = 0
+    for index, reviewer in enumerate(reviewers):
+        while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+            item = slot.item
+            rating = rate(item, index) if rate else item.transcript.rating
+            answers = ReviewAnswers(rating=rating, tag_ids=tuple(tags(item, index)) if tags else ())
+            review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
+            given += 1
+    return given
