@@ -125,3 +125,69 @@ def test_demo_setup_creates_accounts_data_and_a_study_and_can_rerun() -> None:
     assert "reviewer1  / triad-review-demo1" in out
     assert "lead       / triad-lead-demo" in out_again
     assert users.get(username="reviewer1").check_password("triad-review-demo1")
+
+
+def write_ratings(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("item,rater,rating\n" + "".join(f"{item},{rater},{rating}\n" for item, rater, rating in rows))
+    return path
+
+
+def test_agreement_from_a_csv_prints_json_with_the_documented_keys(tmp_path: Path) -> None:
+    rows = [
+        (f"t{item}", rater, str(rating))
+        for item, ratings in enumerate([(0, 0, 0, 1), (4, 4, 3, 4), (2, 1, 2, 2), (0, 1, 0, 0), (4, 3, 4, 4)])
+        for rater, rating in zip(["author", "r1", "r2", "r3"], ratings, strict=True)
+    ]
+    out, _ = run("agreement", "--ratings", str(write_ratings(tmp_path / "ratings.csv", rows)), "--json")
+    import json
+
+    result = json.loads(out)
+    assert result["n_items"] == 5 and result["n_excluded"] == 0
+    for scale in ("likert", "binary"):
+        assert set(result[scale]) >= {
+            "fleiss_kappa",
+            "per_category",
+            "se0",
+            "z",
+            "ci95",
+            "krippendorff_alpha",
+            "percent_agreement",
+        }
+    assert set(result["likert"]["per_category"]) == {"0", "1", "2", "3", "4"}
+    assert result["reviewers_only"]["raters_per_item"] == 3
+    low, high = result["binary"]["ci95"]
+    assert low <= result["binary"]["fleiss_kappa"] <= high
+
+
+def test_agreement_prints_a_table_of_rater_set_by_scale(tmp_path: Path) -> None:
+    rows = [(f"t{item}", f"r{rater}", str((item + rater) % 2 * 4)) for item in range(6) for rater in range(3)]
+    out, _ = run("agreement", "--ratings", str(write_ratings(tmp_path / "r.csv", rows)))
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["group", "rater", "set", "scale"]
+    assert [line.split()[3] for line in lines[2:]] == ["likert", "binary"]  # no author: one rater set
+
+
+def test_agreement_names_the_line_of_a_bad_csv(tmp_path: Path) -> None:
+    path = write_ratings(tmp_path / "bad.csv", [("t1", "a", "1"), ("t1", "b", "seven")])
+    with pytest.raises(CommandError, match=r"bad\.csv, line 3.*rating"):
+        run("agreement", "--ratings", str(path))
+    with pytest.raises(CommandError, match="no file"):
+        run("agreement", "--ratings", str(tmp_path / "missing.csv"))
+
+
+def test_agreement_for_a_study_covers_each_model_type(tmp_path: Path) -> None:
+    from tests.factories import review_everything, started_study
+
+    study, reviewers = started_study(items=4, reviewers=3)
+    review_everything(study, reviewers, rate=lambda item, index: (item.position + index) % 5)
+    out, _ = run("agreement", "--study", str(study.pk), "--json")
+    import json
+
+    result = json.loads(out)
+    assert result["rater_set"] == "author + reviewers" and result["n_items"] == 4
+    assert result["reviewers_only"]["n_items"] == 4
+    assert {(group["by"], group["value"]) for group in result["groups"]} == {("model_type", "rlhf")}
+    table, _ = run("agreement", "--study", str(study.pk))
+    assert "reviewers only" in table
+    with pytest.raises(CommandError, match="no study"):
+        run("agreement", "--study", "999999")
