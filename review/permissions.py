@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 REVIEWER = "reviewer"
 LEAD = "lead"
@@ -33,7 +33,11 @@ def has_role(user: Any, role: str) -> bool:
 
 
 def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Anonymous visitors go to the login page; signed-in users without the role get 403."""
+    """Anonymous visitors go to the login page; signed-in users without the role get 403.
+
+    Lead pages answer 404 instead: they name studies and items, and someone who is not a
+    lead should not learn which exist.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -41,6 +45,8 @@ def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, role):
+                if role == LEAD:
+                    raise Http404("No such page.")
                 raise PermissionDenied(f"This page is for the {role} role.")
             return view(request, *args, **kwargs)
 

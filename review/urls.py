@@ -12,6 +12,11 @@ urlpatterns = [
     path("review/slots/<int:slot_id>/skip", views.skip, name="skip"),
     path("review/slots/<int:slot_id>/review", views.review, name="review"),
     path("lead/studies/", views.lead_study_list, name="lead_studies"),
+    path("lead/studies/new", views.lead_study_create, name="lead_study_create"),
+    path("lead/studies/<int:study_id>/", views.lead_dashboard, name="lead_dashboard"),
+    path("lead/studies/<int:study_id>/agreement/refresh", views.lead_agreement_refresh, name="lead_refresh"),
+    path("lead/studies/<int:study_id>/tables/<slug:name>.csv", views.lead_table_csv, name="lead_table_csv"),
+    path("lead/studies/<int:study_id>/items/<int:item_id>/", views.lead_item_detail, name="lead_item"),
     path("lead/studies/<int:study_id>/status", views.lead_study_status, name="lead_status"),
     path("lead/studies/<int:study_id>/members", views.lead_study_members, name="lead_members"),
 ]

@@ -10,27 +10,46 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.health import broker_status, database_status
+from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
-from review.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
+from review.forms import (
+    QUESTION,
+    RATING_LABELS,
+    ReviewForm,
+    SkipForm,
+    StudyCreateForm,
+    lease_token,
+    lease_token_start,
+)
 from review.models import Slot, Study
 from review.permissions import LEAD, REVIEWER, has_role, role_required
+from review.sampling import StudyInvalid
 from review.selectors import (
+    agreement_snapshot,
+    lead_item,
     lead_overview,
     lead_studies,
     preview_text,
     reviewer_studies,
     reviews_today,
     slot_for_reviewer,
+    stratum_counts,
+    study_progress,
 )
 from review.services import (
+    agreement_refresh_request,
+    agreement_snapshot_settle,
     review_submit,
     slot_claim,
     slot_skip,
+    study_archive,
+    study_create,
     study_members_set,
     study_pause,
     study_resume,
     study_start,
 )
+from tagging.selectors import tag_names
 
 
 @require_GET
@@ -181,10 +200,12 @@ def lead_study_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
-    actions = {"start": study_start, "pause": study_pause, "resume": study_resume}
+    actions = {"start": study_start, "pause": study_pause, "resume": study_resume, "archive": study_archive}
     action = actions.get(request.POST.get("action", ""))
     if action is None:
-        return HttpResponse("Unknown action: use start, pause or resume.", status=400, content_type="text/plain")
+        return HttpResponse(
+            "Unknown action: use start, pause, resume or archive.", status=400, content_type="text/plain"
+        )
     try:
         study = action(study=study)
     except StudyStateError as exc:
@@ -206,3 +227,88 @@ def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
         return redirect("review:lead_members", study_id=study.pk)
     members = set(study.memberships.values_list("reviewer_id", flat=True))
     return render(request, "review/lead_members.html", {"study": study, "reviewers": reviewers, "members": members})
+
+
+@role_required(LEAD)
+@require_http_methods(["GET", "POST"])
+def lead_study_create(request: HttpRequest) -> HttpResponse:
+    strata = stratum_counts()
+    form = StudyCreateForm(request.POST or None, strata=strata)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            study = study_create(
+                name=data["name"],
+                description=data["description"],
+                strata=form.chosen_strata(),
+                seed=data["seed"],
+                reviewers_per_item=data["reviewers_per_item"],
+                lease_minutes=data["lease_minutes"],
+                created_by=request.user,
+            )
+        except StudyInvalid as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{study.name} drew {study.items.count()} transcripts. Now choose its reviewers.")
+            return redirect("review:lead_members", study_id=study.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "review/lead_study_create.html", {"form": form}, status=status)
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    snapshot = agreement_snapshot_settle(study_id=study.pk)
+    progress = study_progress(study=study)
+    data = snapshot.data if snapshot and snapshot.computed_at else {}
+    tags = tag_names()
+    context = {
+        "study": study,
+        "progress": progress,
+        "snapshot": snapshot,
+        "stale": bool(snapshot and snapshot.computed_at and snapshot.review_count != progress["reviews"]),
+        "tables": dashboard_tables(study=study, progress=progress, data=data, tags=tags),
+        "plots": dashboard_plots(data=data, tags=tags),
+        "agreement": agreement_lines(data),
+        "skip_percent": None if progress["skip_rate"] is None else 100 * progress["skip_rate"],
+        "disagreement": data.get("disagreement", []),
+    }
+    return render(request, "review/lead_dashboard.html", context)
+
+
+@role_required(LEAD)
+@require_POST
+def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    agreement_refresh_request(study_id=study.pk, delay=0, force=True)
+    messages.success(request, "Agreement is being recomputed; reload in a moment if the time below has not moved.")
+    return redirect("review:lead_dashboard", study_id=study.pk)
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    snapshot = agreement_snapshot(study=study)
+    data = snapshot.data if snapshot and snapshot.computed_at else {}
+    tables = dashboard_tables(study=study, progress=study_progress(study=study), data=data, tags=tag_names())
+    table = tables.get(name)
+    if table is None:
+        raise Http404("No such table.")
+    response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{table.name}.csv"'
+    return response
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    found = lead_item(study=study, item_id=item_id)
+    if found is None:
+        raise Http404("No such item in this study.")
+    return render(request, "review/lead_item.html", {"study": study, "turns": found["transcript"].turns, **found})

@@ -11,3 +11,8 @@ def tag_lookup() -> dict[str, int]:
         lookup[name] = tag_id
         lookup[normalize_tag(name)] = tag_id
     return lookup
+
+
+def tag_names() -> dict[int, str]:
+    """Tag id to name, in the paper's order."""
+    return dict(Tag.objects.order_by("position").values_list("id", "name"))
