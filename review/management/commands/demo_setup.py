@@ -1,19 +1,39 @@
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from review.models import Study, StudyStatus
 from review.sampling import parse_stratum
-from review.services import account_ensure, reviewer_profile_set, study_create, study_members_set, study_start
+from review.services import (
+    ReviewAnswers,
+    account_ensure,
+    agreement_snapshot_refresh,
+    review_submit,
+    reviewer_profile_set,
+    slot_claim,
+    study_archive,
+    study_create,
+    study_members_set,
+    study_start,
+)
+from tagging.models import Tag
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "red_team_attempts_demo.json"
 DEMO_STUDY = "Demo: prompted vs RLHF 52B"
 DEMO_AUTHOR_REVIEWER = 3  # a red_team_member_id in the demo data
+# A finished study, so the lead dashboard has figures to show from the start. Its reviews
+# are simulated by accounts nobody can log in as, and say so in their notes.
+SIMULATED_STUDY = "Demo: finished study (simulated reviews)"
+SIMULATED_REVIEWERS = ["simulated-reviewer-1", "simulated-reviewer-2", "simulated-reviewer-3"]
+# A simulated rating is the self-rating moved by one of these, clamped to 0-4.
+SIMULATED_SHIFTS = [-2, -1, -1, 0, 0, 0, 0, 1, 1, 2]
 # Demo credentials are printed on purpose: they exist only in a local demo database.
 DEMO_ACCOUNTS = [
     ("lead", "triad-lead-demo", ("lead",), True),
@@ -56,8 +76,37 @@ class Command(BaseCommand):
         if study.status == StudyStatus.DRAFT:
             study_start(study=study)
         self.stdout.write(self.style.SUCCESS(f"Demo study: {DEMO_STUDY!r}, started, with reviewer1-4 as its reviewers"))
+        if not Study.objects.filter(name=SIMULATED_STUDY).exists():
+            self._simulated_study(created_by=accounts[0][0])
+        self.stdout.write(self.style.SUCCESS(f"Finished study for the dashboard: {SIMULATED_STUDY!r}"))
         self.stdout.write("Demo accounts (username / password):")
         for user, password in accounts:
             roles = ", ".join(user.groups.values_list("name", flat=True))
             extra = " + Django admin" if user.is_staff else ""
             self.stdout.write(f"  {user.get_username():<10} / {password:<20} {roles}{extra}")
+
+    def _simulated_study(self, *, created_by: object) -> None:
+        rng = random.Random(11)  # noqa: S311 - reproducible demo data, not secrecy
+        study = study_create(
+            name=SIMULATED_STUDY,
+            description="Simulated reviews of 60 demo transcripts, for a first look at the lead dashboard.",
+            strata=[parse_stratum("all:60")],
+            seed=11,
+            created_by=created_by,
+        )
+        reviewers = []
+        for username in SIMULATED_REVIEWERS:
+            user, _ = get_user_model().objects.get_or_create(username=username)
+            user.set_unusable_password()
+            user.save()
+            reviewers.append(user)
+        study_members_set(study=study, reviewers=reviewers)
+        study_start(study=study)
+        tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True)[:19])
+        for reviewer in reviewers:
+            while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+                rating = min(4, max(0, slot.item.transcript.rating + rng.choice(SIMULATED_SHIFTS)))
+                answers = ReviewAnswers(rating=rating, tag_ids=(rng.choice(tag_ids),), note="Simulated review.")
+                review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
+        study_archive(study=study)
+        agreement_snapshot_refresh(study_id=study.pk)
