@@ -48,6 +48,7 @@ test: lint browser
 bench: install-dev
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/review_loop.py
+	$(BIN)/python bench/agreement_bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

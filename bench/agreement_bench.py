@@ -1,0 +1,233 @@
+"""Agreement benchmark: a 38,961-item study with 4 raters per item (the author and 3 reviewers), on PostgreSQL.
+
+    python bench/agreement_bench.py [--items 38961] [--runs 5] [--requests 60]
+        [--database-url postgres://postgres@127.0.0.1:5432/triad_agreement_bench]
+
+It recreates a scratch database, migrates it and writes, with set-based SQL, as many
+transcripts as the released data set (its model-type and size mix), a started study over
+all of them, and 3 reviews per item from 30 reviewers whose ratings scatter around the
+author's self-rating. Then it times:
+
+- the full agreement computation as the Celery task runs it (agreement_snapshot_refresh:
+  load every rating, Fleiss's kappa with SE and a 1,000-resample bootstrap and
+  Krippendorff's alpha for both scales and both rater sets, overall, per model type and
+  per size, plus the dashboard figures, saved as the snapshot), best and median of --runs;
+- its parts: loading the ratings, and the computation alone;
+- the baseline: one plain statsmodels fleiss_kappa call on the same items x categories
+  table, and the ratio of the full computation to it;
+- the lead dashboard page served from the snapshot (Django's test client, in process,
+  DEBUG off), p50/p95 over --requests requests after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from review_loop import django_setup, import_batch_create, migrate
+from scratch_db import recreate_database
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASED_ITEMS = 38_961
+REVIEWERS = 30
+# The released data set's proportions (DOMAIN.md), as cumulative cut points over item number.
+MODEL_TYPES = [("plain lm", 5_152), ("context distillation", 21_957), ("rejection sampling", 3_981), ("rlhf", 7_871)]
+SIZES = [("52B", 23_507), ("13B", 8_316), ("2.7B", 7_138)]
+SELF_RATINGS = [16_475, 4_367, 4_936, 4_249, 8_934]
+# A reviewer's rating is the self-rating moved by one of these, clamped to 0-4: mostly agreement.
+RATING_SHIFTS = [-2, -1, -1, 0, 0, 0, 0, 0, 1, 1, 2]
+
+
+def _case(column: str, pairs: list[tuple[str, int]], total: int) -> str:
+    """A SQL CASE giving each item a value in the released proportions, spread evenly over item numbers."""
+    scale = sum(count for _, count in pairs)
+    cut, branches = 0.0, []
+    for value, count in pairs[:-1]:
+        cut += count / scale
+        branches.append(f"WHEN {column} < {cut:.6f} THEN '{value}'")
+    return f"CASE {' '.join(branches)} ELSE '{pairs[-1][0]}' END"
+
+
+def data_build(items: int) -> tuple[object, object]:
+    from django.db import connection
+
+    from review.models import Review, Slot, Study, StudyItem, StudyStatus, Transcript
+    from review.services import account_ensure
+    from tagging.models import Tag
+
+    batch_id = import_batch_create("agreement bench")
+    reviewers = [
+        account_ensure(username=f"bench-rater-{number:02d}", password="bench-agreement", roles=["reviewer"])  # noqa: S106
+        for number in range(1, REVIEWERS + 1)
+    ]
+    lead = account_ensure(username="bench-lead", password="bench-agreement", roles=["lead"])  # noqa: S106
+    rating_cases = [(str(rating), count) for rating, count in enumerate(SELF_RATINGS)]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        # Fractions of the item number place it in each released proportion; a hash spreads
+        # model types and sizes independently.
+        cursor.execute(
+            f"""
+            INSERT INTO {Transcript._meta.db_table}
+                (transcript, min_harmlessness_score_transcript, num_params, model_type, rating, task_description,
+                 task_description_harmlessness_score, red_team_member_id, is_upworker, source_tags, turn_spans,
+                 content_hash, import_batch_id, source_index, created_at)
+            SELECT '\n\nHuman: q ' || g.n || '\n\nAssistant: a',
+                   0.0, {_case("g.s", SIZES, items)}, {_case("g.t", MODEL_TYPES, items)},
+                   ({_case("g.r", rating_cases, items)})::int,
+                   'bench', NULL, 100000 + mod(g.n, 324), false, NULL,
+                   jsonb_build_array(jsonb_build_array('Human', 9, 11 + length(g.n::text)),
+                                     jsonb_build_array('Assistant', 24 + length(g.n::text), 25 + length(g.n::text))),
+                   decode(md5(g.n::text) || md5(g.n::text), 'hex'), %s, g.n, now()
+            FROM (SELECT n, random() AS t, random() AS s, random() AS r FROM generate_series(1, %s) n) g
+            """,  # noqa: S608 - fragments built from constants in this file
+            [batch_id, items],
+        )
+        # Lower preference-model scores go with more successful attacks, with wide spread.
+        cursor.execute(
+            f"UPDATE {Transcript._meta.db_table} SET min_harmlessness_score_transcript ="  # noqa: S608
+            " round((2.5 - 1.4 * rating + 2.2 * (random() + random() + random() - 1.5))::numeric, 3)"
+        )
+    study = Study.objects.create(
+        name="Agreement bench", seed=7, reviewers_per_item=3, status=StudyStatus.ACTIVE, strata=[]
+    )
+    reviewer_ids = [user.pk for user in reviewers]
+    tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {StudyItem._meta.db_table} (study_id, transcript_id, position, stratum)
+                SELECT %s, id, row_number() OVER (ORDER BY id), 'all' FROM {Transcript._meta.db_table}""",  # noqa: S608
+            [study.pk],
+        )
+        # Slot n of item i goes to reviewer (i + 7n) mod 30: three different people per item.
+        cursor.execute(
+            f"""
+            INSERT INTO {Slot._meta.db_table}
+                (study_id, item_id, number, position, author_member_id, item_done, status, holder_id, leased_at)
+            SELECT item.study_id, item.id, n, item.position, t.red_team_member_id, 3, 'done',
+                   (%s::bigint[])[1 + mod(item.position + 7 * n, {REVIEWERS})], now() - interval '1 hour'
+            FROM {StudyItem._meta.db_table} item JOIN {Transcript._meta.db_table} t ON t.id = item.transcript_id
+            CROSS JOIN generate_series(1, 3) n WHERE item.study_id = %s
+            """,  # noqa: S608
+            [reviewer_ids, study.pk],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {Review._meta.db_table}
+                (slot_id, item_id, study_id, reviewer_id, rating, first_tag_id, second_tag_id, needs_expertise,
+                 expertise_domain, note, seconds_on_task, author_member_id, reviewer_member_id, created_at)
+            SELECT slot.id, slot.item_id, slot.study_id, slot.holder_id,
+                   greatest(0, least(4, t.rating + (%s::int[])[1 + floor(random() * 11)::int])),
+                   (%s::bigint[])[1 + floor(random() * 19)::int],
+                   NULL, false, '', '', (20 + 240 * random() * random())::int, slot.author_member_id, NULL,
+                   now() - random() * interval '2 days'
+            FROM {Slot._meta.db_table} slot
+            JOIN {StudyItem._meta.db_table} item ON item.id = slot.item_id
+            JOIN {Transcript._meta.db_table} t ON t.id = item.transcript_id
+            WHERE slot.study_id = %s
+            """,  # noqa: S608
+            [RATING_SHIFTS, tag_ids, study.pk],
+        )
+        cursor.execute("ANALYZE")
+    print(
+        f"  data: {items:,} transcripts, {Review.objects.filter(study=study).count():,} reviews "
+        f"({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
+    return study, lead
+
+
+def timed(function: object, runs: int) -> tuple[list[float], object]:
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = function()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return times, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=RELEASED_ITEMS)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triad_agreement_bench"),
+    )
+    args = parser.parse_args()
+
+    print(f"Scratch database: {args.database_url}", flush=True)
+    recreate_database(args.database_url)
+    migrate(args.database_url)
+    django_setup(args.database_url)
+
+    import numpy as np
+    from django.test import Client
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    from review.agreement import counts_from_ratings
+    from review.analytics import snapshot_compute
+    from review.selectors import study_ratings
+    from review.services import agreement_snapshot_refresh
+
+    study, lead = data_build(args.items)
+
+    load_times, ratings = timed(lambda: study_ratings(study=study), args.runs)
+    compute_times, data = timed(lambda: snapshot_compute(ratings), args.runs)
+    full_times, snapshot = timed(lambda: agreement_snapshot_refresh(study_id=study.pk), args.runs)
+
+    table = counts_from_ratings(ratings.author_and_reviewer_matrix(ratings.reviewer_matrix()))
+    baseline_times, baseline_kappa = timed(lambda: fleiss_kappa(table, method="fleiss"), max(args.runs, 20))
+
+    overall = next(row for row in data["agreement"] if row["by"] == "overall")
+    if not np.isclose(overall["likert"]["fleiss_kappa"], baseline_kappa):
+        sys.exit(f"kappa differs from statsmodels: {overall['likert']['fleiss_kappa']} vs {baseline_kappa}")
+
+    client = Client()
+    client.force_login(lead)
+    url = f"/lead/studies/{study.pk}/"
+    for _ in range(3):
+        response = client.get(url)
+        if response.status_code != 200:
+            sys.exit(f"dashboard answered {response.status_code}")
+    page_times, _ = timed(lambda: client.get(url), args.requests)
+    page_times_ms = sorted(1000 * value for value in page_times)
+
+    def best_median(values: list[float]) -> str:
+        return f"{min(values):.3f} / {statistics.median(values):.3f} s"
+
+    baseline = statistics.median(baseline_times)
+    print()
+    print(
+        f"Study: {len(ratings.item_ids):,} items x 4 raters, {ratings.review_count:,} reviews, "
+        f"{len(data['agreement'])} agreement rows (groups x rater sets), 1,000 bootstrap resamples each"
+    )
+    print(
+        f"  overall: Likert kappa {overall['likert']['fleiss_kappa']:.3f} "
+        f"[{overall['likert']['ci95'][0]:.3f}, {overall['likert']['ci95'][1]:.3f}], "
+        f"binary kappa {overall['binary']['fleiss_kappa']:.3f}, "
+        f"ordinal alpha {overall['likert']['krippendorff_alpha']:.3f}"
+    )
+    print(f"Full computation (agreement_snapshot_refresh), best / median: {best_median(full_times)}  (target < 2 s)")
+    print(f"  loading the ratings:                          {best_median(load_times)}")
+    print(f"  computing agreement and figures:              {best_median(compute_times)}")
+    print(
+        f"Baseline: one statsmodels fleiss_kappa call on the {table.shape[0]:,} x {table.shape[1]} table: "
+        f"{1000 * baseline:.2f} ms (median of {len(baseline_times)})"
+    )
+    print(f"  ratio full / baseline: {statistics.median(full_times) / baseline:,.0f}x")
+    p95 = page_times_ms[int(0.95 * (len(page_times_ms) - 1))]
+    print(
+        f"Dashboard {url} from the snapshot ({snapshot.review_count:,} reviews), {args.requests} requests: "
+        f"p50 {statistics.median(page_times_ms):.1f} ms, p95 {p95:.1f} ms  (target p50 < 300 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
