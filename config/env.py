@@ -29,6 +29,15 @@ def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str]
     return default if value in (None, "") else value
 
 
+def env_rate(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A request rate as DRF's throttles read it: COUNT/second|minute|hour|day."""
+    value = env_str(name, default, environ=environ) or default
+    count, _, period = value.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in {"second", "minute", "hour", "day"}):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 1200/minute (second, minute, hour or day).")
+    return value
+
+
 def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
     value = _raw(name, environ)
     if value is None:

@@ -16,6 +16,7 @@ from config.env import (
     env_choice,
     env_int,
     env_list,
+    env_rate,
     env_str,
     parse_database_url,
     parse_redis_url,
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tagging",
     "review",
     "wellbeing",
@@ -166,3 +170,47 @@ LOGGING = {
 # The lead dashboard's agreement snapshot is recomputed at most once per this many seconds
 # per study after submissions (and at once when a lead asks).
 TRIAD_AGREEMENT_DEBOUNCE_SECONDS = env_int("TRIAD_AGREEMENT_DEBOUNCE_SECONDS", 30, minimum=1)
+
+# Caches. "default" is per process (roles, for 30 s). "shared" must be seen by every web
+# process, so API throttling counts one budget per token: Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "triad-default"},
+    "shared": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "triad"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "triad-shared"}
+    ),
+}
+
+# The REST API (/api/v1/): leads' tokens or sessions, cursor pages, a budget per token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "review.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["review.api.permissions.LeadWithScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["review.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env_rate("TRIAD_API_RATE", "1200/minute")},
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "review.api.pagination.IdCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ?format= belongs to the export endpoint (jsonl or csv), not to renderer negotiation.
+    "URL_FORMAT_OVERRIDE": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Triad API",
+    "DESCRIPTION": "Labels (reviews) of red-team transcripts, their items and studies, and agreement.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package: the docs page works with no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "review.api.schema.add_error_responses",
+    ],
+}

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from review.models import Study
+from review.models import ApiScope, Study
 from review.sampling import Stratum
 from review.services import ReviewAnswers
 from tagging.models import Tag
@@ -135,3 +135,13 @@ class StudyCreateForm(forms.Form):
             for stratum in self.strata
             if self.cleaned_data.get(self.size_field(stratum))
         ]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'training pipeline'.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiScope.READ_LABELS]
+    )
+    expires_in_days = forms.IntegerField(
+        min_value=1, max_value=365, required=False, initial=90, help_text="Leave empty for a token that never expires."
+    )

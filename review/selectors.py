@@ -12,6 +12,7 @@ from django.utils import timezone
 from review.analytics import StudyRatings
 from review.models import (
     AgreementSnapshot,
+    ApiToken,
     Review,
     Skip,
     Slot,
@@ -180,3 +181,7 @@ def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
     )
     skips = list(Skip.objects.filter(item=item).select_related("reviewer").order_by("created_at"))
     return {"item": item, "transcript": item.transcript, "reviews": reviews, "skips": skips}
+
+
+def api_tokens_of(*, user: Any) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at"))

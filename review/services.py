@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -15,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
@@ -33,6 +35,8 @@ from review.importing import (
 )
 from review.models import (
     AgreementSnapshot,
+    ApiScope,
+    ApiToken,
     ImportBatch,
     Review,
     ReviewerProfile,
@@ -839,3 +843,66 @@ def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> Agree
     snapshot.compute_seconds = time.perf_counter() - started
     snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
     return snapshot
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "triad_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
+# A token's last use is written at most this often, not on every request.
+API_TOKEN_TOUCH_SECONDS = 60
+
+
+def api_token_hash(raw: str) -> bytes:
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def api_token_create(
+    *, user: AbstractBaseUser, name: str, scopes: Sequence[str], expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for a lead; the raw token is returned once and only its hash is kept."""
+    from review.permissions import LEAD, has_role
+
+    if not has_role(user, LEAD):
+        raise PermissionError("only leads can create API tokens")
+    unknown = sorted(set(scopes) - set(ApiScope.values))
+    if not scopes or unknown:
+        raise ValueError(
+            f"choose scopes from {', '.join(ApiScope.values)}" + (f"; unknown: {unknown}" if unknown else "")
+        )
+    if not name.strip():
+        raise ValueError("a token needs a name")
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("the expiry must be in the future")
+    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip(),
+        prefix=raw[: len(API_TOKEN_PREFIX) + 6],
+        key_hash=api_token_hash(raw),
+        scopes=sorted(set(scopes)),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def api_token_revoke(*, user: AbstractBaseUser, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False if it is not theirs or already revoked."""
+    return bool(
+        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    )
+
+
+def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Record the token's use, writing at most once a minute so busy clients do not write per request."""
+    now = now or timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=API_TOKEN_TOUCH_SECONDS))
+    if ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
+        token.last_used_at = now
+
+
+def study_notes_sharing_set(*, study: Study, enabled: bool) -> Study:
+    Study.objects.filter(pk=study.pk).update(api_share_notes=enabled)
+    study.api_share_notes = enabled
+    return study

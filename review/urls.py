@@ -17,6 +17,9 @@ urlpatterns = [
     path("lead/studies/<int:study_id>/agreement/refresh", views.lead_agreement_refresh, name="lead_refresh"),
     path("lead/studies/<int:study_id>/tables/<slug:name>.csv", views.lead_table_csv, name="lead_table_csv"),
     path("lead/studies/<int:study_id>/items/<int:item_id>/", views.lead_item_detail, name="lead_item"),
+    path("lead/studies/<int:study_id>/notes-sharing", views.lead_notes_sharing, name="lead_notes_sharing"),
+    path("lead/tokens/", views.lead_tokens, name="lead_tokens"),
+    path("lead/tokens/<int:token_id>/revoke", views.lead_token_revoke, name="lead_token_revoke"),
     path("lead/studies/<int:study_id>/status", views.lead_study_status, name="lead_status"),
     path("lead/studies/<int:study_id>/members", views.lead_study_members, name="lead_members"),
 ]

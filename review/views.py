@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,6 +16,7 @@ from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, S
 from review.forms import (
     QUESTION,
     RATING_LABELS,
+    ApiTokenForm,
     ReviewForm,
     SkipForm,
     StudyCreateForm,
@@ -26,6 +28,7 @@ from review.permissions import LEAD, REVIEWER, has_role, role_required
 from review.sampling import StudyInvalid
 from review.selectors import (
     agreement_snapshot,
+    api_tokens_of,
     lead_item,
     lead_overview,
     lead_studies,
@@ -39,12 +42,15 @@ from review.selectors import (
 from review.services import (
     agreement_refresh_request,
     agreement_snapshot_settle,
+    api_token_create,
+    api_token_revoke,
     review_submit,
     slot_claim,
     slot_skip,
     study_archive,
     study_create,
     study_members_set,
+    study_notes_sharing_set,
     study_pause,
     study_resume,
     study_start,
@@ -312,3 +318,47 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
     if found is None:
         raise Http404("No such item in this study.")
     return render(request, "review/lead_item.html", {"study": study, "turns": found["transcript"].turns, **found})
+
+
+@role_required(LEAD)
+@require_POST
+def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id)
+    enabled = request.POST.get("share") == "on"
+    study_notes_sharing_set(study=study, enabled=enabled)
+    messages.success(
+        request, f"Reviewers' notes {'now go out' if enabled else 'no longer go out'} through the API for {study.name}."
+    )
+    return redirect("review:lead_dashboard", study_id=study.pk)
+
+
+@never_cache
+@role_required(LEAD)
+@require_http_methods(["GET", "POST"])
+def lead_tokens(request: HttpRequest) -> HttpResponse:
+    """A lead's API tokens. A new token is shown once, in the response to the POST that made it."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        token, raw = api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+        created = {"token": token, "raw": raw}
+        form = ApiTokenForm()
+    context = {"form": form, "created": created, "tokens": api_tokens_of(user=request.user), "now": timezone.now()}
+    status = 400 if request.method == "POST" and created is None else 200
+    return render(request, "review/lead_tokens.html", context, status=status)
+
+
+@role_required(LEAD)
+@require_POST
+def lead_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if api_token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, "Token revoked: it stops working at once.")
+    else:
+        messages.error(request, "No such token of yours, or it was revoked already.")
+    return redirect("review:lead_tokens")

@@ -20,6 +20,7 @@ def fast_password_hashing(settings: object) -> None:
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
     """Cached roles are keyed by user id, and ids repeat across tests on SQLite."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "shared"):
+        caches[alias].clear()

@@ -124,3 +124,13 @@ def test_start_up_with_services_uses_postgres_and_a_redis_broker() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == ["postgresql", "False", "redis://127.0.0.1:6379/15"]
+
+
+def test_an_api_rate_must_read_like_count_per_period() -> None:
+    from config.env import env_rate
+
+    assert env_rate("TRIAD_API_RATE", "1200/minute", environ={}) == "1200/minute"
+    assert env_rate("TRIAD_API_RATE", "1200/minute", environ={"TRIAD_API_RATE": "50/second"}) == "50/second"
+    for bad in ["fast", "10/week", "0/minute", "-1/minute", "10 per minute"]:
+        with pytest.raises(ImproperlyConfigured, match="TRIAD_API_RATE"):
+            env_rate("TRIAD_API_RATE", "1200/minute", environ={"TRIAD_API_RATE": bad})
