@@ -132,6 +132,13 @@ class Study(models.Model):
     api_share_notes = models.BooleanField(
         default=False, help_text="Whether reviewers' free-text notes go out through the REST API and exports."
     )
+    # Wellbeing safeguards, per study.
+    checkin_every_reviews = models.PositiveSmallIntegerField(
+        default=10, help_text="Offer the feelings check-in after this many reviews (the paper's 10)."
+    )
+    daily_cap_minutes = models.PositiveSmallIntegerField(
+        default=240, help_text="Active exposure a reviewer may have in a day; no more claims after it."
+    )
 
     class Meta:
         verbose_name_plural = "studies"
@@ -142,6 +149,10 @@ class Study(models.Model):
             ),
             models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="study_lease_positive"),
             models.CheckConstraint(condition=Q(status__in=StudyStatus.values), name="study_known_status"),
+            models.CheckConstraint(condition=Q(checkin_every_reviews__gte=1), name="study_checkin_every_positive"),
+            models.CheckConstraint(
+                condition=Q(daily_cap_minutes__gte=1, daily_cap_minutes__lte=24 * 60), name="study_daily_cap_in_a_day"
+            ),
         ]
 
     def __str__(self) -> str:
