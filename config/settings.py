@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "review.context_processors.roles",
+                "wellbeing.context_processors.wellbeing",
             ],
         },
     },
@@ -158,6 +159,9 @@ CELERY_BEAT_SCHEDULE = {
     # Claims also reopen expired leases lazily; the sweep keeps progress counts honest
     # for leads when nobody is claiming.
     "sweep-expired-leases": {"task": "review.sweep_expired_leases", "schedule": 60.0},
+    # Both are idempotent: a second run the same day invites nobody; each snooze is reminded once.
+    "wellbeing-invite-periodic": {"task": "wellbeing.invite_periodic", "schedule": 3600.0},
+    "wellbeing-remind-invitations": {"task": "wellbeing.remind_invitations", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("review.api.urls")),
+    path("wellbeing/", include("wellbeing.urls.surveys")),
+    path("wellbeing/", include("wellbeing.urls.exposure")),
     path("", include("review.urls")),
 ]
 

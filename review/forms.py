@@ -145,3 +145,12 @@ class ApiTokenForm(forms.Form):
     expires_in_days = forms.IntegerField(
         min_value=1, max_value=365, required=False, initial=90, help_text="Leave empty for a token that never expires."
     )
+
+
+class StudyWellbeingForm(forms.Form):
+    daily_cap_minutes = forms.IntegerField(
+        min_value=1, max_value=24 * 60, label="Daily exposure limit (minutes)", help_text="Practice elsewhere: 240-300."
+    )
+    checkin_every_reviews = forms.IntegerField(
+        min_value=1, max_value=1000, label="Offer the feelings check-in after every … reviews"
+    )

@@ -18,6 +18,7 @@ urlpatterns = [
     path("lead/studies/<int:study_id>/tables/<slug:name>.csv", views.lead_table_csv, name="lead_table_csv"),
     path("lead/studies/<int:study_id>/items/<int:item_id>/", views.lead_item_detail, name="lead_item"),
     path("lead/studies/<int:study_id>/notes-sharing", views.lead_notes_sharing, name="lead_notes_sharing"),
+    path("lead/studies/<int:study_id>/wellbeing", views.lead_study_wellbeing, name="lead_study_wellbeing"),
     path("lead/tokens/", views.lead_tokens, name="lead_tokens"),
     path("lead/tokens/<int:token_id>/revoke", views.lead_token_revoke, name="lead_token_revoke"),
     path("lead/studies/<int:study_id>/status", views.lead_study_status, name="lead_status"),

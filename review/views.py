@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +22,7 @@ from review.forms import (
     ReviewForm,
     SkipForm,
     StudyCreateForm,
+    StudyWellbeingForm,
     lease_token,
     lease_token_start,
 )
@@ -56,6 +59,10 @@ from review.services import (
     study_start,
 )
 from tagging.selectors import tag_names
+from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingInvalid
+from wellbeing.selectors.exposure import exposure_today
+from wellbeing.selectors.surveys import checkin_due_after_review
+from wellbeing.services.exposure import break_prompt, exposure_record, study_wellbeing_set
 
 
 @require_GET
@@ -79,7 +86,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @role_required(REVIEWER)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    context = {"studies": reviewer_studies(reviewer=request.user), "done_today": reviews_today(reviewer=request.user)}
+    context = {
+        "studies": reviewer_studies(reviewer=request.user),
+        "done_today": reviews_today(reviewer=request.user),
+        "exposure": exposure_today(reviewer=request.user),
+    }
     return render(request, "review/queue.html", context)
 
 
@@ -87,13 +98,28 @@ def queue(request: HttpRequest) -> HttpResponse:
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
 def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
-    """Claim (or get back) the reviewer's next item and show its content warning."""
+    """Claim (or get back) the reviewer's next item and show its content warning.
+
+    The reviewer's safeguards come first: a pause or today's cap ends the session here, and
+    after a long stretch a break is offered instead of the next item.
+    """
+    now = timezone.now()
+    # Before the claim, so a return after time away starts a new stretch before the break check.
+    exposure_record(reviewer=request.user, now=now)
     try:
-        slot = slot_claim(study_id=study_id, reviewer=request.user)
+        slot = slot_claim(study_id=study_id, reviewer=request.user, now=now, prompt_breaks=True)
     except NotAMember:
         raise Http404("You are not a reviewer in this study.") from None
     except StudyNotActive as exc:
         return render(request, "review/study_closed.html", {"study": exc.study}, status=409)
+    except PausedForToday:
+        return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=request.user)}, status=409)
+    except ExposureCapReached as exc:
+        context = {"cap_minutes": exc.cap_minutes, "minutes": exc.seconds // 60}
+        return render(request, "wellbeing/cap_reached.html", context, status=409)
+    except BreakDue:
+        break_prompt(reviewer=request.user, now=now)
+        return redirect(f"{reverse('wellbeing_exposure:break')}?study={study_id}")
     if slot is None:
         return redirect("review:done", study_id=study_id)
     return redirect("review:preview", slot_id=slot.pk)
@@ -106,6 +132,7 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
     if slot is None:
         raise Http404("This conversation is not leased to you.")
+    exposure_record(reviewer=request.user)
     transcript = slot.item.transcript
     context = {
         "slot": slot,
@@ -120,6 +147,7 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
 @role_required(REVIEWER)
 @require_POST
 def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
+    exposure_record(reviewer=request.user)
     form = SkipForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
@@ -137,9 +165,11 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
         if slot is None:
             raise Http404("This conversation is not leased to you.")
+        exposure_record(reviewer=request.user)
         token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
         return _review_page(request, slot, ReviewForm(initial={"lease": token}))
 
+    exposure_record(reviewer=request.user)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
@@ -169,6 +199,15 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         if slot is None:
             raise Http404("This conversation is not leased to you.") from None
         return _review_page(request, slot, form, status=400)
+    if checkin_due_after_review(reviewer=request.user, study=review.study):
+        query = urlencode(
+            {
+                "study": review.study_id,
+                "trigger": "after_reviews",
+                "next": reverse("review:next", args=[review.study_id]),
+            }
+        )
+        return redirect(f"{reverse('wellbeing_surveys:checkin')}?{query}")
     return redirect("review:next", study_id=review.study_id)
 
 
@@ -279,6 +318,9 @@ def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
         "plots": dashboard_plots(data=data, tags=tags),
         "agreement": agreement_lines(data),
         "skip_percent": None if progress["skip_rate"] is None else 100 * progress["skip_rate"],
+        "wellbeing_form": StudyWellbeingForm(
+            initial={"daily_cap_minutes": study.daily_cap_minutes, "checkin_every_reviews": study.checkin_every_reviews}
+        ),
         "disagreement": data.get("disagreement", []),
     }
     return render(request, "review/lead_dashboard.html", context)
@@ -362,3 +404,27 @@ def lead_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.error(request, "No such token of yours, or it was revoked already.")
     return redirect("review:lead_tokens")
+
+
+@role_required(LEAD)
+@require_POST
+def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
+    """The study's reviewer safeguards: its daily exposure cap and how often the check-in comes."""
+    study = get_object_or_404(Study, pk=study_id)
+    form = StudyWellbeingForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Not changed: " + "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        )
+        return redirect("review:lead_dashboard", study_id=study.pk)
+    try:
+        study_wellbeing_set(study=study, **form.cleaned_data)
+    except WellbeingInvalid as exc:
+        messages.error(request, "Not changed: " + "; ".join(exc.errors.values()))
+    else:
+        messages.success(
+            request,
+            f"{study.name}: at most {study.daily_cap_minutes} minutes a day per reviewer, "
+            f"a check-in after every {study.checkin_every_reviews} reviews.",
+        )
+    return redirect("review:lead_dashboard", study_id=study.pk)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 from collections.abc import Iterator
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
 
@@ -23,7 +25,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def seeded_vocabulary(transactional_db: None) -> None:
     """Live-server tests truncate every table between tests, migration data included: put back
-    the 20 tags and the role groups the pages rely on."""
+    the 20 tags, the role groups and the seeded wellbeing surveys the pages rely on."""
+    importlib.import_module("wellbeing.migrations.0002_seed_instruments").seed(apps, None)
     for position, name in enumerate(HARM_TAGS, start=1):
         Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name), "position": position})
     for role in ("reviewer", "lead"):

@@ -190,3 +190,24 @@ def test_recompute_now_refreshes_the_snapshot(lead_client: Client, django_captur
     assert response.status_code == 302
     assert AgreementSnapshot.objects.get(study=study).refresh_requested_at is not None
     assert len(callbacks) == 1  # the enqueue, after the request's transaction
+
+
+def test_a_lead_sets_the_study_safeguards_and_bad_values_change_nothing(lead_client: Client) -> None:
+    study, _ = started_study(items=1)
+    url = f"/lead/studies/{study.pk}/wellbeing"
+    response = lead_client.post(url, {"daily_cap_minutes": "180", "checkin_every_reviews": "5"}, follow=True)
+    assert "at most 180 minutes a day" in response.content.decode()
+    study.refresh_from_db()
+    assert (study.daily_cap_minutes, study.checkin_every_reviews) == (180, 5)
+    response = lead_client.post(url, {"daily_cap_minutes": "5000", "checkin_every_reviews": "0"}, follow=True)
+    assert "Not changed" in response.content.decode()
+    study.refresh_from_db()
+    assert (study.daily_cap_minutes, study.checkin_every_reviews) == (180, 5)
+
+
+def test_a_reviewer_cannot_set_study_safeguards(client: Client) -> None:
+    study, [ann, *_] = started_study(items=1)
+    client.force_login(ann)
+    assert client.post(f"/lead/studies/{study.pk}/wellbeing", {"daily_cap_minutes": "999"}).status_code == 404
+    study.refresh_from_db()
+    assert study.daily_cap_minutes == 240

@@ -251,3 +251,27 @@ def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client:
     assert Slot.objects.filter(study=study, status=SlotStatus.OPEN).count() == 3
     page = client.post(f"/lead/studies/{study.pk}/status", {"action": "start"}, follow=True).content.decode()
     assert "Not changed" in page
+
+
+def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: Client) -> None:
+    study, [ann, *_] = started_study(items=4, checkin_every_reviews=2)
+    login(client, ann)
+    first = client.post(f"/review/slots/{claim_via_page(client, study.pk)}/review", {"rating": "1"})
+    assert first["Location"] == f"/review/studies/{study.pk}/next"
+    second = client.post(f"/review/slots/{claim_via_page(client, study.pk)}/review", {"rating": "3"})
+    assert second["Location"].startswith("/wellbeing/checkin/?")
+    assert f"study={study.pk}" in second["Location"] and "trigger=after_reviews" in second["Location"]
+    page = client.get(second["Location"]).content.decode()
+    assert "to what extent did it make you feel" in page and "Not now" in page
+    from wellbeing.models import Decline, Instrument
+
+    checkin = Instrument.objects.get(slug="feelings-checkin")
+    form = {
+        "action": "decline",
+        "trigger": "after_reviews",
+        "instrument": checkin.pk,
+        "next": f"/review/studies/{study.pk}/next",
+    }
+    not_now = client.post("/wellbeing/checkin/", form)
+    assert Decline.objects.filter(respondent=ann).count() == 1
+    assert not_now.status_code == 302 and not_now["Location"] == f"/review/studies/{study.pk}/next"

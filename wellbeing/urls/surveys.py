@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from wellbeing.views import surveys as views
+
+app_name = "wellbeing_surveys"
+
+urlpatterns: list[URLPattern] = [
+    path("checkin/", views.checkin, name="checkin"),
+    path("surveys/<slug:slug>/", views.survey, name="survey"),
+    path("responses/<int:response_id>/thanks/", views.thanks, name="thanks"),
+    path("invitations/<int:invitation_id>/snooze", views.invitation_snooze_view, name="invitation_snooze"),
+    path("support/", views.support, name="support"),
+    path("me/", views.mine, name="mine"),
+]
