@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("review.api.urls")),
     path("wellbeing/", include("wellbeing.urls.surveys")),
     path("wellbeing/", include("wellbeing.urls.exposure")),
+    path("lead/wellbeing/", include("wellbeing.urls.lead")),
     path("", include("review.urls")),
 ]
 
