@@ -184,3 +184,15 @@ def test_days_are_counted_in_the_sites_time_zone(clock: Any, settings: Any) -> N
     answer_who5(ann)
     clock.move_to(START + days(13) + timedelta(hours=2, minutes=30))  # 00:30 local, 14 calendar days on
     assert invitations_create() == 1
+
+
+def test_the_invitations_and_reminders_are_real_beat_entries() -> None:
+    from django.conf import settings
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["wellbeing-invite-periodic"]["task"] == "wellbeing.invite_periodic"
+    assert schedule["wellbeing-remind-invitations"]["task"] == "wellbeing.remind_invitations"
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    assert {"wellbeing.invite_periodic", "wellbeing.remind_invitations"} <= set(app.tasks)
