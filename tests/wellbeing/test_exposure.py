@@ -443,6 +443,8 @@ def test_the_pause_button_is_on_every_reviewing_page_and_leads_to_the_paused_pag
     assert response["Location"] == "/wellbeing/paused/"
     page = client.get("/wellbeing/paused/").content.decode()
     assert "Paused for today" in page and "Come back tomorrow" in page
+    # Pausing ends a work session, so the end-of-session check-in is offered.
+    assert "/wellbeing/checkin/?trigger=session_end" in page
     assert not Slot.objects.filter(holder=ann, status=SlotStatus.LEASED).exists()
     response = client.post(f"/review/studies/{study.pk}/next")
     assert response.status_code == 409
