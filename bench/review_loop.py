@@ -54,6 +54,7 @@ ASSISTANT_PREFIX = "\n\nAssistant: answer "
 HTTP_TIMEOUT = 30.0
 MAX_CONSECUTIVE_ERRORS = 5
 SLOT_PATH = re.compile(r"/review/slots/(\d+)/")
+CHECKIN_PATH = "/wellbeing/checkin/"
 
 
 class BenchError(Exception):
@@ -439,6 +440,7 @@ def login(base_url: str, username: str, password: str) -> requests.Session:
 @dataclass
 class ClientStats:
     reviews: int = 0
+    checkins_offered: int = 0
     claims: list[float] = field(default_factory=list)  # claims that leased a slot
     done_claims: list[float] = field(default_factory=list)  # claims answered "nothing left"
     submits: list[float] = field(default_factory=list)
@@ -525,6 +527,12 @@ def client_loop(
             if submit.status_code == 302 and _location(submit).rstrip("/") == next_path:
                 stats.reviews += 1
                 consecutive_errors = 0
+            elif submit.status_code == 302 and _location(submit) == CHECKIN_PATH:
+                # Every study's K-th review offers the feelings check-in; this reviewer goes
+                # straight on to the next item, which is always allowed.
+                stats.reviews += 1
+                stats.checkins_offered += 1
+                consecutive_errors = 0
             else:
                 stats.error(f"submit {submit.status_code} {_location(submit)}", _describe(submit))
                 consecutive_errors += 1
@@ -586,6 +594,7 @@ def http_loop(
         if stats is None:
             continue
         merged.reviews += stats.reviews
+        merged.checkins_offered += stats.checkins_offered
         merged.claims += stats.claims
         merged.done_claims += stats.done_claims
         merged.submits += stats.submits
@@ -626,6 +635,7 @@ def loop_report(result: LoopResult) -> None:
     for label, value in result.counts.items():
         print(f"  {label:<40}{value:>8,}")
     print(f"  {'HTTP errors':<40}{sum(stats.errors.values()):>8,}")
+    print(f"  {'check-ins offered (went on to the next)':<40}{stats.checkins_offered:>8,}")
     for kind, count in stats.errors.most_common():
         print(f"    {count:>6} x {kind}: {stats.examples[kind][:400]}")
     if stats.gave_up:
