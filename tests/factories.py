@@ -165,3 +165,18 @@ def review_everything(study: Study, reviewers: list[Any], rate: Any = None, *, t
             review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
             given += 1
     return given
+
+
+# The paper's check-in feelings, in its order (seeded by wellbeing/migrations/0002).
+FEELINGS = [
+    "upset",
+    "hostile",
+    "alert",
+    "ashamed",
+    "inspired",
+    "nervous",
+    "determined",
+    "attentive",
+    "afraid",
+    "active",
+]

@@ -8,23 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_pages import log_in
-from tests.factories import UserFactory
+from tests.factories import FEELINGS, UserFactory
 from wellbeing.models import Decline, Response
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-FEELINGS = [
-    "upset",
-    "hostile",
-    "alert",
-    "ashamed",
-    "inspired",
-    "nervous",
-    "determined",
-    "attentive",
-    "afraid",
-    "active",
-]
 
 
 def test_a_reviewer_answers_the_checkin_sees_thanks_and_their_answers_on_my_wellbeing(

@@ -10,24 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.test_pages import log_in
-from tests.factories import UserFactory
+from tests.factories import FEELINGS, UserFactory
 from wellbeing.models import ExposureDay, Instrument, Response, Trigger
 from wellbeing.selectors.aggregates import latest_complete_period
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-FEELINGS = [
-    "upset",
-    "hostile",
-    "alert",
-    "ashamed",
-    "inspired",
-    "nervous",
-    "determined",
-    "attentive",
-    "afraid",
-    "active",
-]
 
 
 def at(day: date) -> datetime:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from review.models import Review, Skip
 from review.services import ReviewAnswers, review_submit, slot_claim, slot_skip
-from tests.factories import UserFactory, started_study
+from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.models import ExposureDay, Instrument, Response, Trigger
 from wellbeing.selectors.aggregates import (
     Period,
@@ -31,18 +31,6 @@ pytestmark = pytest.mark.django_db
 
 APRIL = Period(2024, 4)  # ISO weeks 14-17: Monday 1 April to Sunday 28 April 2024
 W14, W15, W16, W17 = (date(2024, 4, 1) + timedelta(weeks=k) for k in range(4))
-FEELINGS = [
-    "upset",
-    "hostile",
-    "alert",
-    "ashamed",
-    "inspired",
-    "nervous",
-    "determined",
-    "attentive",
-    "afraid",
-    "active",
-]
 
 
 def at(day: date, hour: int = 12) -> datetime:

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from review.models import Review, Skip
 from review.services import api_token_create, slot_claim, slot_skip
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import FEELINGS, UserFactory, review_everything, started_study
 from wellbeing.models import ExposureDay, Instrument, Invitation, Response, Trigger
 from wellbeing.selectors.aggregates import latest_complete_period
 
@@ -42,18 +42,6 @@ pytestmark = pytest.mark.django_db
 
 CRAWL_LIMIT = 3000
 SKIP_PREFIXES = ("/static/", "/admin/", "/accounts/logout/")
-FEELINGS = [
-    "upset",
-    "hostile",
-    "alert",
-    "ashamed",
-    "inspired",
-    "nervous",
-    "determined",
-    "attentive",
-    "afraid",
-    "active",
-]
 BIG = 6  # people answering in another week: with them, the month's overall figures are publishable
 
 

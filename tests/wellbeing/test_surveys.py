@@ -14,7 +14,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from review.services import ReviewAnswers, review_submit, slot_claim
-from tests.factories import UserFactory, started_study
+from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.context_processors import wellbeing as wellbeing_context
 from wellbeing.models import (
     Decline,
@@ -36,19 +36,6 @@ from wellbeing.services.surveys import (
 )
 
 pytestmark = pytest.mark.django_db
-
-FEELINGS = [
-    "upset",
-    "hostile",
-    "alert",
-    "ashamed",
-    "inspired",
-    "nervous",
-    "determined",
-    "attentive",
-    "afraid",
-    "active",
-]
 
 
 @pytest.fixture(autouse=True)
