@@ -27,7 +27,8 @@ from review.api.serializers import (
     TagSerializer,
     TranscriptSerializer,
 )
-from review.models import AgreementSnapshot, ApiScope, Review, Study, StudyItem, Transcript
+from review.models import ApiScope, Review, Study, StudyItem, Transcript
+from review.selectors import agreement_snapshot
 from tagging.models import Tag
 
 LABELS = (ApiScope.READ_LABELS,)
@@ -105,7 +106,7 @@ class AgreementView(generics.GenericAPIView):
 
     def get(self, request: Request, study_id: int) -> Response:
         study = get_object_or_404(Study, pk=study_id)
-        snapshot = AgreementSnapshot.objects.filter(study=study).first()
+        snapshot = agreement_snapshot(study=study)
         computed = snapshot is not None and snapshot.computed_at is not None
         data = {
             "study": study.pk,

@@ -69,10 +69,6 @@ def test_the_refresh_task_computes_the_snapshot_and_reopens_the_window() -> None
     assert agreement_refresh_request(study_id=study.pk) is True
 
 
-def test_the_debounce_window_comes_from_the_environment() -> None:
-    assert settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS == 30
-
-
 @pytest.mark.django_db
 def test_without_a_broker_a_pending_refresh_is_settled_when_the_dashboard_asks(
     settings, django_capture_on_commit_callbacks
