@@ -7,11 +7,13 @@ a file without loading it whole, and ``validate_record`` turns one raw record in
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,12 @@ _MODEL_TYPES = frozenset(ModelType.values)
 _MODEL_SIZES = frozenset(ModelSize.values)
 # Longest raw record kept with a reject, so one huge bad line cannot bloat the batch row.
 MAX_KEPT_REJECT_CHARS = 20_000
+# JSON text may hold no raw control byte but tab, newline and carriage return, inside a string
+# or out, so one of these is the first thing wrong with a file that parsers reject.
+_RAW_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Parsers' messages quote the text around an error: a hostile file could put terminal escapes
+# or bidi controls there, so anything unprintable is shown as an escape instead.
+_UNPRINTABLE = re.compile(r"[^\n\x20-\x7e]")
 
 
 class ImportFileError(Exception):
@@ -176,43 +184,136 @@ def iter_source_records(info: SourceInfo, meter: _MeteredReader) -> Iterator[Raw
         if stream.peek(3)[:3] == UTF8_BOM:
             stream.read(3)
         if info.file_format == "json-array":
-            yield from _iter_json_array(info.path, stream)
+            yield from _iter_json_array(info, stream)
         else:
-            yield from _iter_jsonl(info.path, stream)
+            yield from _iter_jsonl(stream)
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
         if info.compressed:
             raise ImportFileError(f"{info.path}: the gzip stream is corrupt or truncated ({exc})") from None
         raise ImportFileError(f"{info.path}: cannot be read ({exc})") from None
 
 
-def _iter_json_array(path: Path, stream: BinaryIO) -> Iterator[RawRecord]:
+def _iter_json_array(info: SourceInfo, stream: BinaryIO) -> Iterator[RawRecord]:
+    """The records of one JSON array; the first bad byte ends the file, since the parser cannot resync.
+
+    ijson counts records, not bytes, so on failure the file is read again to say exactly where
+    (byte offset, line and column) and what (invalid UTF-8, a raw NUL) went wrong.
+    """
     index = 0
     try:
         for item in ijson.items(stream, "item", use_float=True):
             index += 1
             yield RawRecord(index=index, line=None, data=item)
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path}: invalid UTF-8 after record {index} ({exc.reason})") from None
-    except ijson.JSONError as exc:
-        raise ImportFileError(f"{path}: malformed JSON after record {index}: {exc}") from None
+    except (UnicodeDecodeError, ijson.JSONError) as exc:
+        where = _first_unreadable_byte(info)
+        if where is not None:
+            raise ImportFileError(f"{info.path}: {where.describe(after_record=index)}") from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise ImportFileError(f"{info.path}: invalid UTF-8 after record {index} ({exc.reason})") from None
+        raise ImportFileError(f"{info.path}: malformed JSON after record {index}: {_printable(exc)}") from None
 
 
-def _iter_jsonl(path: Path, stream: BinaryIO) -> Iterator[RawRecord]:
+def _iter_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
     index = 0
     for line_number, raw_line in enumerate(stream, start=1):
         if not raw_line.strip():
             continue
         index += 1
         try:
-            data = json.loads(raw_line)
+            # Decoded here, strictly: json.loads would guess UTF-16 from the first bytes and
+            # let encoded surrogates through.
+            data = json.loads(raw_line.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            error = RecordError(index, line_number, None, f"not valid UTF-8 (byte offset {exc.start}: {exc.reason})")
-            yield RawRecord(index=index, line=line_number, error=error)
+            reason = (
+                f"not valid UTF-8: byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1} ({exc.reason}); "
+                "the file must be UTF-8 text"
+            )
+            yield RawRecord(index=index, line=line_number, error=RecordError(index, line_number, None, reason))
         except json.JSONDecodeError as exc:
-            error = RecordError(index, line_number, None, f"not valid JSON: {exc.msg} at column {exc.colno}")
-            yield RawRecord(index=index, line=line_number, error=error)
+            control = _RAW_CONTROL_BYTE.search(raw_line)
+            if control is not None:
+                reason = f"not valid JSON at column {control.start() + 1}: {_describe_control_byte(control.group()[0])}"
+            else:
+                reason = f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
+            yield RawRecord(index=index, line=line_number, error=RecordError(index, line_number, None, reason))
         else:
             yield RawRecord(index=index, line=line_number, data=data)
+
+
+def _describe_control_byte(byte: int) -> str:
+    if byte == 0:
+        return "a raw NUL byte (0x00), which JSON must escape and PostgreSQL cannot store even escaped"
+    return f"a raw control byte 0x{byte:02x}, which JSON must write as an escape (\\u{byte:04x})"
+
+
+def _printable(error: Exception) -> str:
+    text = error.args[0] if error.args else str(error)
+    if isinstance(text, bytes):  # yajl reports bytes, quoting the file as it is
+        text = text.decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), str(text).strip())
+
+
+@dataclass(frozen=True, slots=True)
+class _BadByte:
+    offset: int  # 0-based, into the (decompressed) content
+    line: int  # 1-based
+    column: int  # 1-based, in bytes
+    byte: int
+    invalid_utf8: str | None  # the decoder's reason, or None for a raw control byte
+    compressed: bool
+
+    def describe(self, *, after_record: int) -> str:
+        content = "the decompressed content" if self.compressed else "the file"
+        where = f"at byte offset {self.offset} of {content} (line {self.line}, column {self.column})"
+        if self.invalid_utf8 is not None:
+            return (
+                f"invalid UTF-8 after record {after_record}, {where}: byte 0x{self.byte:02x} ({self.invalid_utf8}); "
+                "the file must be UTF-8 text"
+            )
+        return f"malformed JSON after record {after_record}, {where}: {_describe_control_byte(self.byte)}"
+
+
+def _first_unreadable_byte(info: SourceInfo) -> _BadByte | None:
+    """The first byte that is not UTF-8 or is a raw control character, found by reading the file again.
+
+    Only called after the parser failed, so a valid file never pays for the second read.
+    None when every byte is fine (the JSON itself is malformed) or the file cannot be reread.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # of this chunk's first byte
+    lines_before = 0  # newlines before this chunk
+    last_newline = -1  # offset of the last newline before this chunk
+    try:
+        with info.path.open("rb") as raw:
+            stream: BinaryIO = gzip.GzipFile(fileobj=raw) if info.compressed else raw  # type: ignore[assignment]
+            while chunk := stream.read(1 << 20):
+                pending = decoder.getstate()[0]
+                found: tuple[int, int, str | None] | None = None
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    # exc.start counts from the undecoded bytes the decoder held back from the last chunk.
+                    found = (offset - len(pending) + exc.start, (pending + chunk)[exc.start], exc.reason)
+                control = _RAW_CONTROL_BYTE.search(chunk)
+                if control is not None and (found is None or offset + control.start() < found[0]):
+                    found = (offset + control.start(), chunk[control.start()], None)
+                if found is not None:
+                    bad, byte, reason = found
+                    inside = max(bad - offset, 0)
+                    newlines = chunk.count(b"\n", 0, inside)
+                    line_start = offset + chunk.rfind(b"\n", 0, inside) if newlines else last_newline
+                    return _BadByte(bad, lines_before + newlines + 1, bad - line_start, byte, reason, info.compressed)
+                lines_before += chunk.count(b"\n")
+                if (position := chunk.rfind(b"\n")) >= 0:
+                    last_newline = offset + position
+                offset += len(chunk)
+    except (OSError, EOFError):
+        return None
+    if pending := decoder.getstate()[0]:  # the file ends inside a multi-byte sequence
+        bad = offset - len(pending)
+        column = bad - last_newline
+        return _BadByte(bad, lines_before + 1, column, pending[0], "unexpected end of data", info.compressed)
+    return None
 
 
 def open_metered(info: SourceInfo) -> tuple[BinaryIO, _MeteredReader]:
@@ -239,7 +340,7 @@ def _type_name(value: Any) -> str:
 def _storable_text_problem(text: str) -> str | None:
     """PostgreSQL text cannot hold NUL, and lone surrogates are not encodable UTF-8."""
     if "\x00" in text:
-        return "contains a NUL character, which cannot be stored"
+        return "contains a NUL character (U+0000), which PostgreSQL cannot store"
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -481,6 +582,12 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
     if source_tags is not None:
         if not isinstance(source_tags, list) or not all(isinstance(tag, str) for tag in source_tags):
             fail("tags", f"must be null or a list of strings, got {_type_name(source_tags)}")
+        elif problems := [
+            (number, problem) for number, tag in enumerate(source_tags, 1) if (problem := _storable_text_problem(tag))
+        ]:
+            # Raw tags are kept as jsonb, which refuses \u0000 and lone surrogates just as text does.
+            for number, problem in problems:
+                fail("tags", f"tag {number} {problem}")
         else:
             for tag in source_tags:
                 tag_id = tag_ids.get(tag) or tag_ids.get(normalize_tag(tag))
