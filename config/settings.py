@@ -7,6 +7,7 @@ REDIS_URL switch to PostgreSQL and a real Celery broker whatever the environment
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 TRIAD_ENV = env_choice("TRIAD_ENV", "development", ("development", "production"))
 PRODUCTION = TRIAD_ENV == "production"
 DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    # Debug error pages show settings, SQL and request data: transcripts, wellbeing answers.
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off when TRIAD_ENV=production.")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tagging",
     "review",
     "wellbeing",
@@ -64,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +115,29 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes, database handler: it keeps counting while Redis is down).
+# Axes' backend comes first and refuses a locked-out login before the password is checked.
+# The API never sees a password (personal tokens of 256 random bits), so it is not involved.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_FAILURE_LIMIT = env_int("TRIAD_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TRIAD_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# Keyed by username and address together: reviewers share an office NAT, so locking an
+# address would lock out a team, and locking a username alone would let anyone lock out
+# any reviewer from anywhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are refused unchecked and do not extend the lockout, so a
+# person retrying their password is back after one cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_ip_address"
+# Behind the reverse proxy every request comes from the proxy's address; the client's is the
+# entry this many proxies from the right of X-Forwarded-For (entries further left are the
+# client's own claims and can be forged).
+TRIAD_TRUSTED_PROXIES = env_int("TRIAD_TRUSTED_PROXIES", 1 if PRODUCTION else 0, minimum=0)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TRIAD_TIME_ZONE", "UTC")
 USE_I18N = True
@@ -127,13 +157,25 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: a link into Triad from mail or chat must arrive signed in; Lax still keeps
+# the cookie off cross-site POSTs, and CSRF tokens cover the rest.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# No script of ours reads the CSRF cookie (forms carry the token), so script need not see it.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
 # Sessions expire after SESSION_COOKIE_AGE of inactivity; SessionActivityMiddleware renews
 # them at most once a minute rather than writing the session on every request.
 SESSION_ACTIVITY_RENEW_SECONDS = 60
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+# The __Host- prefix makes browsers refuse these cookies unless Secure, host-only and Path=/,
+# so a neighbouring subdomain cannot plant a session or CSRF cookie (session fixation).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Load balancers probe the app directly over plain HTTP; a redirect would read as unhealthy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION

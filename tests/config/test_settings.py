@@ -88,6 +88,10 @@ def _start_up(**env: str) -> subprocess.CompletedProcess[str]:
         ({"TRIAD_ENV": "prod"}, "TRIAD_ENV='prod' is not one of: development, production"),
         ({"TRIAD_ENV": "production"}, "DJANGO_SECRET_KEY must be set when TRIAD_ENV=production"),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG='perhaps' is not a boolean"),
+        (
+            {"TRIAD_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_DEBUG": "true"},
+            "DJANGO_DEBUG must be off when TRIAD_ENV=production",
+        ),
     ],
 )
 def test_start_up_stops_with_a_message_naming_the_bad_variable(env: dict[str, str], message: str) -> None:
