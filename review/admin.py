@@ -1,9 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from typing import Any
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.template.defaultfilters import linebreaksbr
+from django.utils.safestring import SafeString
+
+from review.errors import StudyHasReviews
 from review.models import (
+    AuditAction,
+    AuditEvent,
     ImportBatch,
     Review,
     ReviewerProfile,
@@ -14,6 +23,8 @@ from review.models import (
     StudyMembership,
     Transcript,
 )
+from review.services import audit_record, study_delete
+from review.templatetags.transcript_text import reveal_hidden_characters
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,9 +67,10 @@ class TranscriptAdmin(ReadOnlyAdmin):
     readonly_fields = ("conversation", "content_hash_hex")
 
     @admin.display(description="Turns")
-    def conversation(self, obj: Transcript) -> str:
-        # Plain text: the admin escapes it, so hostile markup shows as text.
-        return "\n\n".join(f"{turn.speaker}: {turn.text}" for turn in obj.turns)
+    def conversation(self, obj: Transcript) -> SafeString:
+        # Escaped by reveal_hidden_characters, which also shows bidi controls and invisible
+        # characters as markers, as the review pages do.
+        return linebreaksbr(reveal_hidden_characters("\n\n".join(f"{turn.speaker}: {turn.text}" for turn in obj.turns)))
 
     @admin.display(description="Content hash")
     def content_hash_hex(self, obj: Transcript) -> str:
@@ -77,11 +89,43 @@ class StudyItemInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
+    """Edits here are audited like the lead pages' own; a study with reviews cannot be deleted
+    (the admin lists the protected reviews), and one without goes through study_delete."""
+
     list_display = ("name", "status", "reviewers_per_item", "lease_minutes", "seed", "created_by", "created_at")
     list_filter = ("status",)
     search_fields = ("name",)
     readonly_fields = ("seed", "strata", "created_by", "created_at")
     inlines = [StudyItemInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a study is a seeded sample: leads draw one on the New study page
+
+    def save_model(self, request: HttpRequest, obj: Study, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            details = {"fields": sorted(form.changed_data), "via": "admin"}
+            audit_record(actor=request.user, action=AuditAction.STUDY_CHANGED, target=obj, study=obj, details=details)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Items, slots, memberships and the snapshot go with an unreviewed study by design,
+        # although their own admins are read-only; what keeps a study is its reviews and
+        # skips, and the page should name those rather than missing permissions.
+        if protected:
+            return deleted, counts, set(), protected
+        cascaded = {model._meta.verbose_name for model in (StudyItem, Slot, StudyMembership)}
+        return deleted, counts, perms_needed - cascaded, protected
+
+    def delete_model(self, request: HttpRequest, obj: Study) -> None:
+        try:
+            study_delete(study=obj, actor=request.user)
+        except StudyHasReviews as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        for study in queryset:
+            self.delete_model(request, study)
 
 
 @admin.register(StudyItem)
@@ -100,7 +144,9 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(StudyMembership)
-class StudyMembershipAdmin(admin.ModelAdmin):
+class StudyMembershipAdmin(ReadOnlyAdmin):
+    """Read-only: leads change members on the study's Reviewers page, which the audit log records."""
+
     list_display = ("study", "reviewer", "added_at")
     list_filter = ("study",)
     raw_id_fields = ("reviewer",)
@@ -137,3 +183,16 @@ class SkipAdmin(ReadOnlyAdmin):
     list_display = ("id", "study", "item", "reviewer", "reason", "created_at")
     list_filter = ("study",)
     list_select_related = ("study", "item", "reviewer")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit log, append-only: the database refuses changes even if this allowed them."""
+
+    list_display = ("id", "at", "actor_label", "action", "target_type", "target_id", "target_label", "study_id")
+    list_filter = ("action",)
+    search_fields = ("actor_label", "target_label")
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AuditEvent._meta.fields]

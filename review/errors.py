@@ -35,3 +35,14 @@ class InvalidAnswers(ReviewError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
+class StudyHasReviews(ReviewError):
+    """A study with reviews or skips is kept: it can be archived, never deleted."""
+
+    def __init__(self, study: Any, *, reviews: int, skips: int) -> None:
+        self.study = study
+        super().__init__(
+            f"study {study.name!r} has {reviews} review(s) and {skips} skip(s): archive it instead; "
+            "a study with reviews is never deleted"
+        )

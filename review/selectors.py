@@ -6,13 +6,14 @@ from datetime import datetime, time
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from review.analytics import StudyRatings
 from review.models import (
     AgreementSnapshot,
     ApiToken,
+    AuditEvent,
     Review,
     Skip,
     Slot,
@@ -185,3 +186,46 @@ def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
 
 def api_tokens_of(*, user: Any) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user).order_by("-created_at"))
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+def audit_events(*, action: str | None = None, study_id: int | None = None) -> QuerySet[AuditEvent]:
+    """Audit events, newest first, optionally of one action and one study (deleted ones too).
+
+    Each carries study_name, None once its study is gone. A subquery, not select_related:
+    the study column has no foreign key, and Django joins a foreign key with an INNER JOIN
+    whenever a filter names it, which would drop the events of deleted studies.
+    """
+    study_name = Subquery(Study.objects.filter(pk=OuterRef("study_id")).values("name")[:1])
+    events = AuditEvent.objects.annotate(study_name=study_name).order_by("-id")
+    if action:
+        events = events.filter(action=action)
+    if study_id is not None:
+        events = events.filter(study_id=study_id)
+    return events
+
+
+def audit_page(
+    *, action: str | None = None, study_id: int | None = None, before: int | None = None, size: int = AUDIT_PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None]:
+    """One page of audit_events older than the event `before`, and the `before` of the next page.
+
+    Keyset paging on the id: a page costs the same however deep it is, and events appended
+    while a lead pages never shift what the next page shows.
+    """
+    events = audit_events(action=action, study_id=study_id)
+    if before is not None:
+        events = events.filter(id__lt=before)
+    page = list(events[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return page, page[-1].pk if more else None
+
+
+def audit_studies() -> list[tuple[int, str]]:
+    """(id, name) of every study, to filter the audit log by."""
+    return list(Study.objects.order_by("name").values_list("id", "name"))

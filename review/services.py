@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import random
@@ -17,12 +18,20 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Model, OuterRef, Q
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
 from review.analytics import snapshot_compute
-from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
+from review.errors import (
+    InvalidAnswers,
+    LeaseLost,
+    NotAMember,
+    SlotNotYours,
+    StudyHasReviews,
+    StudyNotActive,
+    StudyStateError,
+)
 from review.importing import (
     CleanRecord,
     ImportFileError,
@@ -37,6 +46,8 @@ from review.models import (
     AgreementSnapshot,
     ApiScope,
     ApiToken,
+    AuditAction,
+    AuditEvent,
     ImportBatch,
     Review,
     ReviewerProfile,
@@ -61,6 +72,54 @@ PROGRESS_EVERY = 1000
 # One import at a time: a chunk's fallback looks up existing hashes, and could not see
 # another import's uncommitted rows.
 IMPORT_ADVISORY_LOCK = 0x7472_6961_6401
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+# Who acted: an account, or a name for someone without one, such as "cli:root" for a command.
+Actor = AbstractBaseUser | str | None
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: Model | None = None,
+    study: Study | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log.
+
+    Call it inside the transaction of the change it records, so that the change and its
+    record commit together or not at all. The target's name is copied, so the record still
+    reads after the target is renamed or gone.
+    """
+    if isinstance(actor, str):
+        user, label = None, actor
+    elif actor is not None and actor.is_authenticated:
+        user, label = actor, actor.get_username()
+    else:
+        user, label = None, "system"
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=label[:150] or "system",
+        action=action,
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=target.pk if target is not None else None,
+        target_label=str(target)[:300] if target is not None else "",
+        study=study,
+        details=details or {},
+    )
+
+
+def audit_cli_actor(user: AbstractBaseUser | None = None) -> AbstractBaseUser | str:
+    """Who runs a management command: the account it was given, else the operating-system user."""
+    if user is not None:
+        return user
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name and no passwd entry, as in some containers
+        return "cli:unknown"
 
 
 class ImportRejected(Exception):
@@ -272,6 +331,7 @@ def transcript_import(
     *,
     path: Path,
     created_by: AbstractBaseUser | None = None,
+    actor: Actor = None,
     skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
@@ -282,6 +342,7 @@ def transcript_import(
     imported and the rejects are kept on the ImportBatch. Records already in the
     database (same content hash) are counted as duplicates, so re-importing is a no-op.
     On PostgreSQL rows stream into a COPY as they are validated, so parsing and loading overlap.
+    A kept batch is recorded in the audit log as done by actor (default: created_by).
     """
     info = inspect_source(path)
     started = timezone.now()
@@ -351,6 +412,19 @@ def transcript_import(
             batch.finished_at = timezone.now()
             batch.save()
             kept_batch = batch
+            audit_record(
+                actor=actor if actor is not None else created_by,
+                action=AuditAction.IMPORT,
+                target=batch,
+                details={
+                    "file": batch.file_name,
+                    "sha256": sha256,
+                    "created": created,
+                    "duplicates": duplicates,
+                    "rejected": len(reject_rows),
+                    "skip_invalid": skip_invalid,
+                },
+            )
     return ImportResult(
         created=created,
         duplicates=duplicates,
@@ -375,6 +449,7 @@ def study_create(
     reviewers_per_item: int = 3,
     lease_minutes: int = 30,
     created_by: AbstractBaseUser | None = None,
+    actor: Actor = None,
 ) -> Study:
     """Create a study from a seeded random sample, without replacement, of each stratum.
 
@@ -422,6 +497,19 @@ def study_create(
             batch_size=1000,
         )
         AgreementSnapshot.objects.create(study=study)
+        audit_record(
+            actor=actor if actor is not None else created_by,
+            action=AuditAction.STUDY_CREATED,
+            target=study,
+            study=study,
+            details={
+                "seed": seed,
+                "strata": summaries,
+                "items": len(drawn),
+                "reviewers_per_item": reviewers_per_item,
+                "lease_minutes": lease_minutes,
+            },
+        )
     return study
 
 
@@ -445,7 +533,7 @@ def account_ensure(*, username: str, password: str, roles: Sequence[str], admin:
 # --- study lifecycle and membership ----------------------------------------------------
 
 
-def study_start(*, study: Study) -> Study:
+def study_start(*, study: Study, actor: Actor = None) -> Study:
     """Create every item's slots and open the study to its reviewers."""
     with transaction.atomic():
         study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
@@ -473,43 +561,92 @@ def study_start(*, study: Study) -> Study:
                 cursor.execute(f"ANALYZE {Slot._meta.db_table}")  # noqa: S608 - a table name from code
         study.status = StudyStatus.ACTIVE
         study.save(update_fields=["status"])
+        audit_record(actor=actor, action=AuditAction.STUDY_STARTED, target=study, study=study)
     return study
 
 
-def study_pause(*, study: Study) -> Study:
-    return _study_move(study=study, allowed_from={StudyStatus.ACTIVE}, to=StudyStatus.PAUSED)
-
-
-def study_resume(*, study: Study) -> Study:
-    return _study_move(study=study, allowed_from={StudyStatus.PAUSED}, to=StudyStatus.ACTIVE)
-
-
-def study_archive(*, study: Study) -> Study:
-    """Close a study for good: nothing more is offered, its reviews and figures stay."""
+def study_pause(*, study: Study, actor: Actor = None) -> Study:
     return _study_move(
-        study=study, allowed_from={StudyStatus.DRAFT, StudyStatus.ACTIVE, StudyStatus.PAUSED}, to=StudyStatus.ARCHIVED
+        study=study,
+        allowed_from={StudyStatus.ACTIVE},
+        to=StudyStatus.PAUSED,
+        actor=actor,
+        action=AuditAction.STUDY_PAUSED,
     )
 
 
-def _study_move(*, study: Study, allowed_from: set[str], to: str) -> Study:
+def study_resume(*, study: Study, actor: Actor = None) -> Study:
+    return _study_move(
+        study=study,
+        allowed_from={StudyStatus.PAUSED},
+        to=StudyStatus.ACTIVE,
+        actor=actor,
+        action=AuditAction.STUDY_RESUMED,
+    )
+
+
+def study_archive(*, study: Study, actor: Actor = None) -> Study:
+    """Close a study for good: nothing more is offered, its reviews and figures stay."""
+    return _study_move(
+        study=study,
+        allowed_from={StudyStatus.DRAFT, StudyStatus.ACTIVE, StudyStatus.PAUSED},
+        to=StudyStatus.ARCHIVED,
+        actor=actor,
+        action=AuditAction.STUDY_ARCHIVED,
+    )
+
+
+def _study_move(*, study: Study, allowed_from: set[str], to: str, actor: Actor, action: str) -> Study:
     with transaction.atomic():
         study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         if study.status not in allowed_from:
             raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}")
-        study.status = to
+        previous, study.status = study.status, to
         study.save(update_fields=["status"])
+        audit_record(actor=actor, action=action, target=study, study=study, details={"from": previous})
     return study
 
 
-def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser]) -> None:
-    """Make exactly these reviewers the study's members. Removing one keeps their reviews."""
-    wanted = {reviewer.pk for reviewer in reviewers}
+def study_delete(*, study: Study, actor: Actor = None) -> None:
+    """Delete a study nobody has reviewed or skipped yet, such as a draft made by mistake.
+
+    A study with reviews or skips is refused with StudyHasReviews: archive it instead. The
+    database refuses too (the reviews' and skips' foreign keys are PROTECT), so no other
+    path can drop them either.
+    """
     with transaction.atomic():
-        StudyMembership.objects.filter(study=study).exclude(reviewer_id__in=wanted).delete()
-        present = set(StudyMembership.objects.filter(study=study).values_list("reviewer_id", flat=True))
-        StudyMembership.objects.bulk_create(
-            [StudyMembership(study=study, reviewer_id=pk) for pk in sorted(wanted - present)], ignore_conflicts=True
+        # FOR UPDATE, unlike the claims' NO KEY UPDATE: it conflicts with the key-share lock
+        # that a review's or skip's foreign-key check takes, so none can land between the
+        # counts below and the delete.
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        reviews, skips = study.reviews.count(), study.skips.count()
+        if reviews or skips:
+            raise StudyHasReviews(study, reviews=reviews, skips=skips)
+        details = {"status": study.status, "items": study.items.count(), "seed": study.seed}
+        audit_record(actor=actor, action=AuditAction.STUDY_DELETED, target=study, study=study, details=details)
+        study.delete()
+
+
+def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser], actor: Actor = None) -> None:
+    """Make exactly these reviewers the study's members. Removing one keeps their reviews."""
+    wanted = {reviewer.pk: reviewer for reviewer in reviewers}
+    with transaction.atomic():
+        leaving = list(
+            StudyMembership.objects.select_for_update()
+            .filter(study=study)
+            .exclude(reviewer_id__in=wanted)
+            .select_related("reviewer")
         )
+        StudyMembership.objects.filter(pk__in=[membership.pk for membership in leaving]).delete()
+        present = set(StudyMembership.objects.filter(study=study).values_list("reviewer_id", flat=True))
+        joining = [wanted[pk] for pk in sorted(set(wanted) - present)]
+        StudyMembership.objects.bulk_create(
+            [StudyMembership(study=study, reviewer=reviewer) for reviewer in joining], ignore_conflicts=True
+        )
+        for membership in leaving:
+            audit_record(actor=actor, action=AuditAction.MEMBER_REMOVED, target=membership.reviewer, study=study)
+        for reviewer in joining:
+            audit_record(actor=actor, action=AuditAction.MEMBER_ADDED, target=reviewer, study=study)
 
 
 def reviewer_profile_set(*, user: AbstractBaseUser, red_team_member_id: int | None) -> ReviewerProfile:
@@ -933,23 +1070,35 @@ def api_token_create(
     if expires_at is not None and expires_at <= now:
         raise ValueError("the expiry must be in the future")
     raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name.strip(),
-        prefix=raw[: len(API_TOKEN_PREFIX) + 6],
-        key_hash=api_token_hash(raw),
-        scopes=sorted(set(scopes)),
-        created_at=now,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name.strip(),
+            prefix=raw[: len(API_TOKEN_PREFIX) + 6],
+            key_hash=api_token_hash(raw),
+            scopes=sorted(set(scopes)),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.TOKEN_CREATED,
+            target=token,
+            details={"scopes": token.scopes, "expires_at": expires_at.isoformat() if expires_at else None},
+        )
     return token, raw
 
 
 def api_token_revoke(*, user: AbstractBaseUser, token_id: int) -> bool:
     """Revoke one of the user's own tokens; False if it is not theirs or already revoked."""
-    return bool(
-        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user, revoked_at__isnull=True).first()
+        if token is None:
+            return False
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=user, action=AuditAction.TOKEN_REVOKED, target=token)
+    return True
 
 
 def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
@@ -960,7 +1109,13 @@ def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
         token.last_used_at = now
 
 
-def study_notes_sharing_set(*, study: Study, enabled: bool) -> Study:
-    Study.objects.filter(pk=study.pk).update(api_share_notes=enabled)
+def study_notes_sharing_set(*, study: Study, enabled: bool, actor: Actor = None) -> Study:
+    with transaction.atomic():
+        locked = Study.objects.select_for_update(no_key=True).filter(pk=study.pk)
+        previous = locked.values_list("api_share_notes", flat=True).get()
+        if previous != enabled:
+            Study.objects.filter(pk=study.pk).update(api_share_notes=enabled)
+            details = {"api_share_notes": {"from": previous, "to": enabled}}
+            audit_record(actor=actor, action=AuditAction.STUDY_CHANGED, target=study, study=study, details=details)
     study.api_share_notes = enabled
     return study

@@ -23,4 +23,6 @@ urlpatterns = [
     path("lead/tokens/<int:token_id>/revoke", views.lead_token_revoke, name="lead_token_revoke"),
     path("lead/studies/<int:study_id>/status", views.lead_study_status, name="lead_status"),
     path("lead/studies/<int:study_id>/members", views.lead_study_members, name="lead_members"),
+    path("lead/audit/", views.lead_audit, name="lead_audit"),
+    path("lead/audit/events.csv", views.lead_audit_csv, name="lead_audit_csv"),
 ]

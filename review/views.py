@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.health import broker_status, database_status
+from review.audit import audit_csv_lines
 from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
 from review.forms import (
@@ -26,12 +30,15 @@ from review.forms import (
     lease_token,
     lease_token_start,
 )
-from review.models import Slot, Study
+from review.models import AuditAction, Slot, Study
 from review.permissions import LEAD, REVIEWER, has_role, role_required
 from review.sampling import StudyInvalid
 from review.selectors import (
     agreement_snapshot,
     api_tokens_of,
+    audit_events,
+    audit_page,
+    audit_studies,
     lead_item,
     lead_overview,
     lead_studies,
@@ -47,6 +54,7 @@ from review.services import (
     agreement_snapshot_settle,
     api_token_create,
     api_token_revoke,
+    audit_record,
     review_submit,
     slot_claim,
     slot_skip,
@@ -252,7 +260,7 @@ def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
             "Unknown action: use start, pause, resume or archive.", status=400, content_type="text/plain"
         )
     try:
-        study = action(study=study)
+        study = action(study=study, actor=request.user)
     except StudyStateError as exc:
         messages.error(request, f"Not changed: {exc}.")
     else:
@@ -267,7 +275,7 @@ def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
     reviewers = get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
     if request.method == "POST":
         chosen = reviewers.filter(pk__in=[value for value in request.POST.getlist("reviewers") if value.isdigit()])
-        study_members_set(study=study, reviewers=list(chosen))
+        study_members_set(study=study, reviewers=list(chosen), actor=request.user)
         messages.success(request, f"{study.name} now has {chosen.count()} reviewers.")
         return redirect("review:lead_members", study_id=study.pk)
     members = set(study.memberships.values_list("reviewer_id", flat=True))
@@ -346,6 +354,8 @@ def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpRespon
     table = tables.get(name)
     if table is None:
         raise Http404("No such table.")
+    details = {"table": table.name, "format": "csv", "rows": len(table.rows)}
+    audit_record(actor=request.user, action=AuditAction.EXPORT, target=study, study=study, details=details)
     response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{table.name}.csv"'
     return response
@@ -367,7 +377,7 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
 def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
     enabled = request.POST.get("share") == "on"
-    study_notes_sharing_set(study=study, enabled=enabled)
+    study_notes_sharing_set(study=study, enabled=enabled, actor=request.user)
     messages.success(
         request, f"Reviewers' notes {'now go out' if enabled else 'no longer go out'} through the API for {study.name}."
     )
@@ -418,7 +428,7 @@ def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
         )
         return redirect("review:lead_dashboard", study_id=study.pk)
     try:
-        study_wellbeing_set(study=study, **form.cleaned_data)
+        study_wellbeing_set(study=study, **form.cleaned_data, actor=request.user)
     except WellbeingInvalid as exc:
         messages.error(request, "Not changed: " + "; ".join(exc.errors.values()))
     else:
@@ -428,3 +438,56 @@ def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
             f"a check-in after every {study.checkin_every_reviews} reviews.",
         )
     return redirect("review:lead_dashboard", study_id=study.pk)
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
+    # Any id, not only the listed studies': a deleted study's events stay in the log.
+    study = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["study"].widget.choices = [("", "Any study"), *audit_studies()]
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_audit(request: HttpRequest) -> HttpResponse:
+    """The audit log, newest first, a page at a time, filtered by action and study."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "review/lead_audit.html", {"form": form, "events": []}, status=400)
+    data = form.cleaned_data
+    events, next_before = audit_page(action=data["action"], study_id=data["study"], before=data["before"])
+    filters = {key: value for key in ("action", "study") if (value := request.GET.get(key))}
+    context = {
+        "form": form,
+        # Details as JSON text, which the template escapes like everything else.
+        "events": [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in events],
+        "next_query": urlencode({**filters, "before": next_before}) if next_before else None,
+        "first_query": urlencode(filters) if data["before"] else None,
+        "csv_query": urlencode(filters),
+    }
+    return render(request, "review/lead_audit.html", context)
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_audit_csv(request: HttpRequest) -> HttpResponse:
+    """Every audit event the filters select, as CSV; the download is itself recorded."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Bad filter: " + form.errors.as_text(), status=400, content_type="text/plain")
+    data = form.cleaned_data
+    filters = {"action": data["action"] or None, "study": data["study"]}
+    audit_record(actor=request.user, action=AuditAction.EXPORT, details={"what": "audit log", "filters": filters})
+    events = audit_events(action=data["action"], study_id=data["study"])
+    response = StreamingHttpResponse(audit_csv_lines(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="triad-audit-log.csv"'
+    return response

@@ -26,6 +26,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,8 @@ from django.db.models import Count, Max
 from review.agreement import SUCCESS_THRESHOLD
 from review.api.pseudonyms import pseudonym_key, reviewer_pseudonym_sql
 from review.api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT_SQL, label_dict, label_rows
-from review.models import Review, Study, StudyItem, Transcript
+from review.models import ApiToken, AuditAction, Review, Study, StudyItem, Transcript
+from review.services import Actor, audit_record
 from tagging.models import Tag
 
 EXPORT_FORMATS = ("jsonl", "csv")
@@ -104,8 +106,21 @@ def labels_export(*, study: Study, export_format: str) -> Iterator[bytes]:
     return labels_export_python(study=study, export_format=export_format)
 
 
+@dataclass(frozen=True)
+class ExportSummary:
+    etag: str  # with its quotes
+    last_modified: datetime | None
+    rows: int
+
+
 def labels_export_fingerprint(*, study: Study, export_format: str) -> tuple[str, datetime | None]:
-    """(ETag with its quotes, Last-Modified) of the study's export, from one aggregate query.
+    """(ETag with its quotes, Last-Modified) of the study's export: see labels_export_summary."""
+    summary = labels_export_summary(study=study, export_format=export_format)
+    return summary.etag, summary.last_modified
+
+
+def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
+    """The ETag, Last-Modified and row count of the study's export, from one aggregate query.
 
     Reviews are only ever added, never edited, so their count and highest id change with
     every new label. The tag is weak because it stands for the data, not for a hash of the
@@ -128,7 +143,18 @@ def labels_export_fingerprint(*, study: Study, export_format: str) -> tuple[str,
             pseudonym_key(),
         )
     )
-    return f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:32]}"', figures["last_at"]
+    etag = f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:32]}"'
+    return ExportSummary(etag=etag, last_modified=figures["last_at"], rows=figures["count"])
+
+
+def labels_export_audit(
+    *, actor: Actor, study: Study, export_format: str, rows: int, token: ApiToken | None = None
+) -> None:
+    """Record an export in the audit log when it is served: the export is read-only, so
+    there is no change to commit with, and a client that stops reading still got rows."""
+    details = {"what": "labels", "format": export_format, "rows": rows, "notes": study.api_share_notes}
+    details["via"] = f"token {token.pk} ({token.prefix}…)" if token is not None else "session"
+    audit_record(actor=actor, action=AuditAction.EXPORT, target=study, study=study, details=details)
 
 
 def export_fields(study: Study) -> list[str]:

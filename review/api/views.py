@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from review.api.export import labels_export, labels_export_fingerprint
+from review.api.export import labels_export, labels_export_audit, labels_export_summary
 from review.api.filters import ItemFilter, LabelFilter
 from review.api.selectors import item_tag_votes, label_rows, studies_progress, study_items
 from review.api.serializers import (
@@ -27,7 +27,7 @@ from review.api.serializers import (
     TagSerializer,
     TranscriptSerializer,
 )
-from review.models import ApiScope, Review, Study, StudyItem, Transcript
+from review.models import ApiScope, ApiToken, Review, Study, StudyItem, Transcript
 from review.selectors import agreement_snapshot
 from tagging.models import Tag
 
@@ -156,9 +156,14 @@ class LabelExport(APIView):
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
         study = get_object_or_404(Study, pk=study_id)
-        etag, last_modified = labels_export_fingerprint(study=study, export_format=export_format)
+        summary = labels_export_summary(study=study, export_format=export_format)
+        etag, last_modified = summary.etag, summary.last_modified
         if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
             return HttpResponseNotModified(headers={"ETag": etag})
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        labels_export_audit(
+            actor=request.user, study=study, export_format=export_format, rows=summary.rows, token=token
+        )
         response = StreamingHttpResponse(
             labels_export(study=study, export_format=export_format), content_type=EXPORT_TYPES[export_format]
         )

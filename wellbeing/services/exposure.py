@@ -9,7 +9,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from review.models import Slot, SlotStatus, Study
+from review.models import AuditAction, Slot, SlotStatus, Study
+from review.services import Actor, audit_record
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay, Preference
@@ -141,7 +142,9 @@ def preference_set(
     return preference
 
 
-def study_wellbeing_set(*, study: Study, daily_cap_minutes: int, checkin_every_reviews: int) -> Study:
+def study_wellbeing_set(
+    *, study: Study, daily_cap_minutes: int, checkin_every_reviews: int, actor: Actor = None
+) -> Study:
     """A lead sets the study's daily exposure cap and how often the check-in is offered."""
     errors: dict[str, str] = {}
     if not 1 <= daily_cap_minutes <= MAX_CAP_MINUTES:
@@ -150,9 +153,15 @@ def study_wellbeing_set(*, study: Study, daily_cap_minutes: int, checkin_every_r
         errors["checkin_every_reviews"] = f"Choose a number of reviews from 1 to {MAX_CHECKIN_EVERY}."
     if errors:
         raise WellbeingInvalid(errors)
-    Study.objects.filter(pk=study.pk).update(
-        daily_cap_minutes=daily_cap_minutes, checkin_every_reviews=checkin_every_reviews
-    )
+    wanted = {"daily_cap_minutes": daily_cap_minutes, "checkin_every_reviews": checkin_every_reviews}
+    with transaction.atomic():
+        current = Study.objects.select_for_update(no_key=True).filter(pk=study.pk).values(*wanted).get()
+        changed = {
+            name: {"from": current[name], "to": value} for name, value in wanted.items() if current[name] != value
+        }
+        if changed:
+            Study.objects.filter(pk=study.pk).update(**wanted)
+            audit_record(actor=actor, action=AuditAction.STUDY_CHANGED, target=study, study=study, details=changed)
     study.daily_cap_minutes = daily_cap_minutes
     study.checkin_every_reviews = checkin_every_reviews
     return study

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from review.sampling import StudyInvalid, parse_stratum
-from review.services import study_create
+from review.services import audit_cli_actor, study_create
 
 
 class Command(BaseCommand):
@@ -46,6 +46,7 @@ class Command(BaseCommand):
                 reviewers_per_item=options["reviewers_per_item"],
                 lease_minutes=options["lease_minutes"],
                 created_by=user,
+                actor=audit_cli_actor(user),
             )
         except StudyInvalid as exc:
             raise CommandError(str(exc)) from None

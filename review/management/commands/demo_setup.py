@@ -15,6 +15,7 @@ from review.services import (
     ReviewAnswers,
     account_ensure,
     agreement_snapshot_refresh,
+    audit_cli_actor,
     review_submit,
     reviewer_profile_set,
     slot_claim,
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         parser.add_argument("--file", type=Path, default=DEMO_FILE)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        actor = audit_cli_actor()
         accounts = [
             (account_ensure(username=name, password=password, roles=roles, admin=admin), password)
             for name, password, roles, admin in DEMO_ACCOUNTS
@@ -68,16 +70,17 @@ class Command(BaseCommand):
                 ],
                 seed=7,
                 created_by=accounts[0][0],
+                actor=actor,
             )
         reviewers = [user for user, _ in accounts[1:]]
         # reviewer4 also wrote some of the demo attacks: they are never offered those.
         reviewer_profile_set(user=reviewers[3], red_team_member_id=DEMO_AUTHOR_REVIEWER)
-        study_members_set(study=study, reviewers=reviewers)
+        study_members_set(study=study, reviewers=reviewers, actor=actor)
         if study.status == StudyStatus.DRAFT:
-            study_start(study=study)
+            study_start(study=study, actor=actor)
         self.stdout.write(self.style.SUCCESS(f"Demo study: {DEMO_STUDY!r}, started, with reviewer1-4 as its reviewers"))
         if not Study.objects.filter(name=SIMULATED_STUDY).exists():
-            self._simulated_study(created_by=accounts[0][0])
+            self._simulated_study(created_by=accounts[0][0], actor=actor)
         self.stdout.write(self.style.SUCCESS(f"Finished study for the dashboard: {SIMULATED_STUDY!r}"))
         self.stdout.write("Demo accounts (username / password):")
         for user, password in accounts:
@@ -85,7 +88,7 @@ class Command(BaseCommand):
             extra = " + Django admin" if user.is_staff else ""
             self.stdout.write(f"  {user.get_username():<10} / {password:<20} {roles}{extra}")
 
-    def _simulated_study(self, *, created_by: object) -> None:
+    def _simulated_study(self, *, created_by: object, actor: str) -> None:
         rng = random.Random(11)  # noqa: S311 - reproducible demo data, not secrecy
         study = study_create(
             name=SIMULATED_STUDY,
@@ -93,6 +96,7 @@ class Command(BaseCommand):
             strata=[parse_stratum("all:60")],
             seed=11,
             created_by=created_by,
+            actor=actor,
         )
         reviewers = []
         for username in SIMULATED_REVIEWERS:
@@ -100,13 +104,13 @@ class Command(BaseCommand):
             user.set_unusable_password()
             user.save()
             reviewers.append(user)
-        study_members_set(study=study, reviewers=reviewers)
-        study_start(study=study)
+        study_members_set(study=study, reviewers=reviewers, actor=actor)
+        study_start(study=study, actor=actor)
         tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True)[:19])
         for reviewer in reviewers:
             while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
                 rating = min(4, max(0, slot.item.transcript.rating + rng.choice(SIMULATED_SHIFTS)))
                 answers = ReviewAnswers(rating=rating, tag_ids=(rng.choice(tag_ids),), note="Simulated review.")
                 review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
-        study_archive(study=study)
+        study_archive(study=study, actor=actor)
         agreement_snapshot_refresh(study_id=study.pk)

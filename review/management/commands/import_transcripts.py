@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from review.importing import ImportFileError, inspect_source
-from review.services import ImportRejected, transcript_import
+from review.services import ImportRejected, audit_cli_actor, transcript_import
 
 # Enough to see the pattern of a bad file without scrolling past thousands of lines.
 MAX_ERRORS_SHOWN = 200
@@ -69,7 +69,11 @@ class Command(BaseCommand):
 
         try:
             result = transcript_import(
-                path=path, created_by=user, skip_invalid=options["skip_invalid"], progress=progress
+                path=path,
+                created_by=user,
+                actor=audit_cli_actor(user),
+                skip_invalid=options["skip_invalid"],
+                progress=progress,
             )
         except ImportRejected as exc:
             bar.close()
