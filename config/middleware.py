@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.cache import add_never_cache_headers
+
+logger = logging.getLogger(__name__)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -32,8 +38,52 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and not session.is_empty():
+        # Like Django's SessionMiddleware, never touch the session store after a server error:
+        # during a database outage that read would turn a friendly 503 into a logged 500.
+        if response.status_code < 500 and session is not None and not session.is_empty():
             now = int(time.time())
             if now - session.get("_renewed", 0) >= settings.SESSION_ACTIVITY_RENEW_SECONDS:
                 session["_renewed"] = now  # marks the session modified, so it is saved with a new expiry
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 with a friendly page (JSON under /api/) while PostgreSQL cannot be reached.
+
+    During a database restart every request fails to connect; a bare 500 with Django's error
+    page tells a reviewer nothing and a load balancer that the app is broken. Retry-After tells
+    both to come back: CONN_HEALTH_CHECKS then reconnects by itself once the database is back.
+    The page is rendered without context processors, which would query the database again.
+    """
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # After this class has answered 503 for a view, middleware further in (session
+        # renewal) may hit the dead connection again and Django turns that into a 500: the
+        # database is still down, so the answer stays 503.
+        if response.status_code == 500 and getattr(request, "_triad_database_unavailable", False):
+            return self._unavailable(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exception)
+        request._triad_database_unavailable = True  # type: ignore[attr-defined]
+        return self._unavailable(request)
+
+    def _unavailable(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {"detail": "The service is briefly unavailable. Try again in a few seconds."}, status=503
+            )
+        else:
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        add_never_cache_headers(response)
         return response

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionActivityMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +197,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With Redis down a publish must neither fail nor hold up a reviewer's request: give up after
+# about 0.2 s (the caller logs it, and the beat catch-up below re-sends what was lost).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# A message a worker took but never acknowledged (the worker was killed) goes back to the
+# queue after visibility_timeout. It must exceed the longest countdown (the agreement debounce)
+# plus the longest task, or Redis hands a waiting or running task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("TRIAD_CELERY_VISIBILITY_TIMEOUT", 600, minimum=1),
+    "socket_connect_timeout": 1,
+    # Without it a publish on a connection Redis dropped silently waits forever.
+    "socket_timeout": 5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Claims also reopen expired leases lazily; the sweep keeps progress counts honest
@@ -204,7 +218,11 @@ CELERY_BEAT_SCHEDULE = {
     # Both are idempotent: a second run the same day invites nobody; each snooze is reminded once.
     "wellbeing-invite-periodic": {"task": "wellbeing.invite_periodic", "schedule": 3600.0},
     "wellbeing-remind-invitations": {"task": "wellbeing.remind_invitations", "schedule": 3600.0},
+    # Re-sends agreement refreshes whose enqueue was lost (Redis down) or whose worker died.
+    "agreement-refresh-catch-up": {"task": "review.catch_up_agreement_refreshes", "schedule": 60.0},
 }
+# Workers write a heartbeat to Redis this often (for /healthz); it lapses after 3 missed beats.
+TRIAD_WORKER_HEARTBEAT_SECONDS = env_int("TRIAD_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 
 LOGGING = {
     "version": 1,
@@ -216,13 +234,24 @@ LOGGING = {
 # The lead dashboard's agreement snapshot is recomputed at most once per this many seconds
 # per study after submissions (and at once when a lead asks).
 TRIAD_AGREEMENT_DEBOUNCE_SECONDS = env_int("TRIAD_AGREEMENT_DEBOUNCE_SECONDS", 30, minimum=1)
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= TRIAD_AGREEMENT_DEBOUNCE_SECONDS:
+    raise ImproperlyConfigured(
+        "TRIAD_CELERY_VISIBILITY_TIMEOUT must exceed TRIAD_AGREEMENT_DEBOUNCE_SECONDS: a refresh waits that long "
+        "unacknowledged in a worker, and Redis would hand it to a second worker meanwhile."
+    )
 
 # Caches. "default" is per process (roles, for 30 s). "shared" must be seen by every web
 # process, so API throttling counts one budget per token: Redis when there is one.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "triad-default"},
     "shared": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "triad"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "triad",
+            # Short: with Redis down the API throttle fails open (review/api/throttling.py) at once.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "triad-shared"}
     ),

@@ -997,7 +997,7 @@ def agreement_refresh_request(
     a busy study is recomputed at most once per window and never for every submit.
     force (a lead asking now) enqueues whatever is queued; the task is safe to re-run.
     """
-    from review.tasks import refresh_agreement
+    from review.tasks import refresh_agreement_enqueue
 
     now = now or timezone.now()
     delay = settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS if delay is None else delay
@@ -1010,9 +1010,43 @@ def agreement_refresh_request(
         _, queued = AgreementSnapshot.objects.get_or_create(study_id=study_id, defaults={"refresh_requested_at": now})
     # Without a broker a task would run inside the reviewer's request, countdown ignored, on
     # every submit; there the request stays pending and the dashboard settles it when viewed.
+    # With Redis down the enqueue is logged and skipped; the mark stays set, so the beat's
+    # catch-up (agreement_refreshes_requeue) sends it once Redis is back.
     if queued and (force or not settings.CELERY_TASK_ALWAYS_EAGER):
-        transaction.on_commit(lambda: refresh_agreement.apply_async(args=[study_id], countdown=delay))
+        transaction.on_commit(lambda: refresh_agreement_enqueue(study_id=study_id, countdown=delay))
     return bool(queued)
+
+
+# A refresh asked for longer ago than the debounce window plus this is overdue: its enqueue
+# failed (Redis down), Redis lost it (restarted without persistence), its worker died while
+# holding it for its countdown, or the workers are far behind.
+AGREEMENT_REFRESH_GRACE_SECONDS = 60
+
+
+def agreement_refreshes_requeue(*, now: datetime | None = None) -> int:
+    """Re-send every overdue agreement refresh; returns how many were sent.
+
+    Each is claimed by a conditional UPDATE that moves its mark to now, so two runs at once
+    cannot both send it, and an overdue refresh is re-sent at most once per window. If the
+    send fails too, the moved mark brings it back one window later. A refresh that did run
+    meanwhile (clearing the mark) is not claimed; one sent twice is harmless, since the
+    task rewrites the snapshot from the reviews. Sends do not pile up while the workers are
+    down: this runs in a worker, so catch-ups queued meanwhile run back to back when one
+    returns, and only the first finds the refresh overdue.
+    """
+    from review.tasks import refresh_agreement_enqueue
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS + AGREEMENT_REFRESH_GRACE_SECONDS)
+    sent = 0
+    overdue = AgreementSnapshot.objects.filter(refresh_requested_at__lt=cutoff).values_list("study_id", flat=True)
+    for study_id in overdue:
+        claimed = AgreementSnapshot.objects.filter(study_id=study_id, refresh_requested_at__lt=cutoff).update(
+            refresh_requested_at=now
+        )
+        if claimed and refresh_agreement_enqueue(study_id=study_id, countdown=0):
+            sent += 1
+    return sent
 
 
 def agreement_snapshot_settle(*, study_id: int) -> AgreementSnapshot | None:

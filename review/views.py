@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.health import broker_status, database_status
+from config.health import health_report
 from review.audit import audit_csv_lines
 from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
@@ -83,9 +83,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": database_status(), "broker": broker_status()}
-    healthy = not any(value.startswith("error") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    """For load balancers: 503 only when the database is down; Redis or workers missing is 200 "degraded"."""
+    report = health_report()
+    return JsonResponse(report.as_json(), status=report.http_status)
 
 
 # --- reviewer pages -------------------------------------------------------------------------

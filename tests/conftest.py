@@ -3,6 +3,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+# Private Redis servers and Celery workers that tests may stop and kill.
+pytest_plugins = ["tests.disposable.fixtures"]
+
 
 @pytest.fixture
 def on_postgres(db: None) -> None:

@@ -1,4 +1,9 @@
-"""Periodic wellbeing jobs for Celery beat. Both are idempotent, so running them hourly is safe."""
+"""Periodic wellbeing jobs for Celery beat. Both are idempotent, so running them hourly is safe.
+
+Neither keeps a schedule of its own: who is due is worked out from the invitations and
+answers in the database at each run, so runs missed while Redis or the workers were down
+are made up by the next one, and a run sent twice invites nobody twice.
+"""
 
 from __future__ import annotations
 

@@ -1,19 +1,40 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.cache import caches
+import redis
+from django.core.cache import BaseCache, caches
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from review.models import ApiToken
 
+logger = logging.getLogger(__name__)
+
 
 class PerTokenThrottle(SimpleRateThrottle):
-    """A request budget per token (or per signed-in user), shared by every web process through the cache."""
+    """A request budget per token (or per signed-in user), shared by every web process through the cache.
+
+    With the shared cache (Redis) down the throttle fails open: it lets the request through
+    and logs. The budget guards the database against a runaway script, and the API is for
+    leads' own tokens, so a few minutes without it costs little; failing closed would turn a
+    Redis outage into an outage of the whole API, and a 500 on every call.
+    """
 
     scope = "api"
-    cache = caches["shared"]
+
+    @property
+    def cache(self) -> BaseCache:
+        # Looked up per request, not once at import, so the cache follows the settings.
+        return caches["shared"]
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (redis.RedisError, OSError) as exc:
+            logger.warning("API throttle skipped, the shared cache is unavailable: %s", exc)
+            return True
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if isinstance(request.auth, ApiToken):

@@ -1,0 +1,130 @@
+"""A Celery worker killed in the middle of a task: the task runs again, and counts once.
+
+"In the middle" is made certain, not hoped for: the test holds a row lock the refresh task
+needs (SELECT ... FOR UPDATE on the study's snapshot, in a connection of its own), waits
+until the worker's database session is blocked on it, and only then kills.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from review.models import AgreementSnapshot, Review
+from review.services import agreement_snapshot_refresh
+from review.tasks import refresh_agreement
+from tests.disposable.worker import committed_database_url
+from tests.factories import review_everything, started_study
+
+# Short, so a message whose worker vanished comes back within the test (production: 600 s).
+VISIBILITY_TIMEOUT = 3
+WORKER_ENV = {"TRIAD_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "TRIAD_AGREEMENT_DEBOUNCE_SECONDS": "1"}
+
+
+def sessions_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_for(condition: Any, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def reviewed_study(app_on_private_redis: Any, seeded: None) -> Any:
+    """A study with all 9 of its reviews, and an empty queue."""
+    study, reviewers = started_study(items=3, reviewers=3)
+    assert review_everything(study, reviewers, rate=lambda item, index: (item.position + index) % 5) == 9
+    app_on_private_redis.client().flushdb()  # the submits' own refresh: this test sends its own
+    return study
+
+
+@pytest.fixture
+def snapshot_lock(reviewed_study: Any) -> Iterator[psycopg.Connection]:
+    """A connection of its own holding the study snapshot's row lock until it commits."""
+    holder = psycopg.connect(committed_database_url())
+    holder.execute(
+        f"SELECT id FROM {AgreementSnapshot._meta.db_table} WHERE study_id = %s FOR UPDATE",  # noqa: S608
+        [reviewed_study.pk],
+    )
+    yield holder
+    holder.close()
+
+
+def assert_refreshed_once_in_effect(study: Any) -> None:
+    assert AgreementSnapshot.objects.filter(study=study).count() == 1
+    snapshot = AgreementSnapshot.objects.get(study=study)
+    assert snapshot.computed_at is not None and snapshot.refresh_requested_at is None
+    assert snapshot.review_count == 9 == Review.objects.filter(study=study).count()
+    # Exactly what one computation from the reviews gives.
+    assert snapshot.data == agreement_snapshot_refresh(study_id=study.pk).data
+
+
+def test_a_task_whose_pool_process_is_killed_runs_again_at_once(
+    reviewed_study: Any, snapshot_lock: Any, workers: Any
+) -> None:
+    worker = workers.start(**WORKER_ENV)
+    refresh_agreement.apply_async(args=[reviewed_study.pk])
+    wait_for(lambda: sessions_waiting_for_a_lock() == 1, timeout=20, what="the task to block on the lock")
+
+    worker.kill_pool_process()
+    # acks_late + reject_on_worker_lost: the parent puts the message back and a new pool
+    # process takes it; it blocks on the lock too (the killed one's session still waits).
+    wait_for(lambda: sessions_waiting_for_a_lock() == 2, timeout=20, what="the task to run again")
+    assert "exited with 'signal 9 (SIGKILL)'" in worker.log()
+
+    snapshot_lock.commit()  # releases the lock
+    worker.wait_for_log("Task review.refresh_agreement[", count=2, timeout=20)  # received, then succeeded
+    wait_for(lambda: "succeeded" in worker.log(), timeout=20, what="the task to finish")
+    assert worker.log().count("succeeded") == 1
+    assert_refreshed_once_in_effect(reviewed_study)
+
+
+def test_a_task_whose_whole_worker_is_killed_is_redelivered_to_the_next_worker(
+    reviewed_study: Any, snapshot_lock: Any, workers: Any
+) -> None:
+    first = workers.start(**WORKER_ENV)
+    refresh_agreement.apply_async(args=[reviewed_study.pk])
+    wait_for(lambda: sessions_waiting_for_a_lock() == 1, timeout=20, what="the task to block on the lock")
+    first.kill()  # parent and pool at once: nobody is left to hand the message back
+    killed_at = time.monotonic()
+
+    # The unacknowledged message waits in Redis until its visibility timeout has passed.
+    time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 0.5 - time.monotonic()))
+    second = workers.start(**WORKER_ENV)
+    wait_for(lambda: sessions_waiting_for_a_lock() == 2, timeout=20, what="the redelivered task to block")
+    snapshot_lock.commit()  # releases the lock
+    wait_for(lambda: "succeeded" in second.log(), timeout=20, what="the task to finish")
+    assert "succeeded" not in first.log()
+    assert second.log().count("Task review.refresh_agreement[") == 2  # received and succeeded, once
+    assert_refreshed_once_in_effect(reviewed_study)
+
+
+def test_a_visibility_timeout_within_the_debounce_window_stops_start_up() -> None:
+    # A refresh waits its countdown unacknowledged in a worker; Redis would hand it to a second one.
+    environ = {**os.environ, "TRIAD_CELERY_VISIBILITY_TIMEOUT": "30", "TRIAD_AGREEMENT_DEBOUNCE_SECONDS": "30"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "TRIAD_CELERY_VISIBILITY_TIMEOUT must exceed TRIAD_AGREEMENT_DEBOUNCE_SECONDS" in result.stderr

@@ -1,0 +1,1 @@
+"""Real services the tests start, break and restart themselves, never the machine's shared ones."""
