@@ -225,8 +225,12 @@ def thanks(request: HttpRequest, response_id: int) -> HttpResponse:
 @role_required(REVIEWER)
 @require_POST
 def invitation_snooze_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    """'Not now' on the invitation banner: hidden until the reminder, then shown again."""
-    invitation_snooze(respondent=request.user, invitation_id=invitation_id)
+    """'Not now' on the invitation banner: hidden until the reminder, then shown again.
+
+    404 unless it is the respondent's own open invitation, as for anyone else's wellbeing data.
+    """
+    if not invitation_snooze(respondent=request.user, invitation_id=invitation_id):
+        raise Http404("No open invitation of yours.")
     return redirect(_safe_next(request, request.POST.get("next"), default=reverse("home")))
 
 

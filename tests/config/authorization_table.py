@@ -1,0 +1,144 @@
+"""Who gets what from every URL Triad serves: one row per URL and method, one column per role.
+
+The roles:
+- anonymous: nobody signed in;
+- reviewer: a reviewer who holds the objects in the URLs (the held and the reviewed slot, the
+  wellbeing response and invitation) and is the only member of the solo study;
+- other: another reviewer in the same study, who holds none of those objects;
+- lead: a lead (not a reviewer, not staff);
+- labels / agreement: a lead's API token with only read:labels / only read:agreement, sent as
+  `Authorization: Bearer ...` with no session.
+
+A cell is the status code, or:
+- LOGIN: a redirect to the login page (so a login redirect never passes for a page that opened);
+- ADMIN_LOGIN: a redirect to the admin's login page;
+- HEALTH: 200, or 503 if a service /healthz reports is down: it is open to everyone either way.
+A plain 302 is a redirect anywhere but a login page.
+
+`{name}` in a URL or a form is filled from the objects the test module builds; `{missing}` is an
+id that exists nowhere. Every URL pattern must be reached by some row here (admin URLs also by the
+rule in test_authorization.py), so a new URL fails the suite until someone classifies it.
+"""
+
+from __future__ import annotations
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin-login"
+HEALTH = "health"
+
+ROLES = ("anonymous", "reviewer", "other", "lead", "labels", "agreement")
+
+# Shorthands for the usual shapes of a row, after the URL and method, in the order of ROLES.
+# Pages never accept a token: the token columns equal the anonymous one.
+PUBLIC = (200, 200, 200, 200, 200, 200)
+# The API answers 401 without credentials and 403 to sessions of non-leads.
+LABELS_API = (401, 403, 403, 200, 200, 403)
+AGREEMENT_API = (401, 403, 403, 200, 403, 200)
+
+# fmt: off
+TABLE: list[tuple[str, str, tuple[object, ...]]] = [
+    # url                                                     method   anonymous reviewer other lead labels agreement
+    # --- open to everyone
+    ("/",                                                       "GET",  PUBLIC),
+    ("/healthz",                                                "GET",  (HEALTH,) * 6),
+    ("/accounts/login/",                                        "GET",  PUBLIC),
+    ("/accounts/logout/",                                       "POST", (LOGIN,) * 6),
+    ("/wellbeing/support/",                                     "GET",  PUBLIC),
+    # --- reviewer pages: reviewers only; a non-reviewer gets 403, someone else's object 404
+    ("/review/",                                                "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/review/studies/{study}/next",                            "GET",  (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    ("/review/studies/{solo}/next",                             "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/studies/{missing}/next",                          "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/review/studies/{study}/done",                            "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/review/studies/{solo}/done",                             "GET",  (LOGIN, 200, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{held_slot}/",                              "GET",  (LOGIN, 200, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{reviewed_slot}/",                          "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{held_slot}/skip",                          "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{held_slot}/skip",                          "GET",  (LOGIN, 405, 405, 403, LOGIN, LOGIN)),
+    ("/review/slots/{missing}/skip",                            "POST", (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{held_slot}/review",                        "GET",  (LOGIN, 200, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{held_slot}/review",                        "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{reviewed_slot}/review",                    "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{reviewed_slot}/review",                    "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/slots/{missing}/review",                          "POST", (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    # --- wellbeing: a respondent's own answers; anyone else's are 404
+    ("/wellbeing/checkin/",                                     "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/wellbeing/checkin/",                                     "POST", (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    ("/wellbeing/surveys/who-5/",                               "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/wellbeing/surveys/who-5/",                               "POST", (LOGIN, 400, 400, 403, LOGIN, LOGIN)),
+    ("/wellbeing/surveys/no-such-survey/",                      "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/wellbeing/responses/{response}/thanks/",                 "GET",  (LOGIN, 200, 404, 404, LOGIN, LOGIN)),
+    ("/wellbeing/responses/{missing}/thanks/",                  "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/wellbeing/invitations/{invitation}/snooze",              "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/wellbeing/invitations/{missing}/snooze",                 "POST", (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    ("/wellbeing/me/",                                          "GET",  (LOGIN, 200, 200, 200, LOGIN, LOGIN)),
+    ("/wellbeing/break/",                                       "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/wellbeing/break/",                                       "POST", (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    ("/wellbeing/pause/",                                       "POST", (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    ("/wellbeing/paused/",                                      "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/wellbeing/preferences/",                                 "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    ("/wellbeing/preferences/",                                 "POST", (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    # --- lead pages: 404 to everyone signed in who is not a lead, so they cannot tell what exists
+    ("/lead/studies/",                                          "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/new",                                       "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/new",                                       "POST", (LOGIN, 404, 404, 400, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/",                                  "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{missing}/",                                "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/agreement/refresh",                 "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/tables/progress.csv",               "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/tables/no-such-table.csv",          "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/items/{item}/",                     "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{solo}/items/{item}/",                      "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/notes-sharing",                     "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/wellbeing",                         "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/status",                            "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/members",                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/members",                           "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/tokens/",                                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/tokens/",                                           "POST", (LOGIN, 404, 404, 400, LOGIN, LOGIN)),
+    ("/lead/tokens/{token}/revoke",                             "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/audit/",                                            "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/audit/events.csv",                                  "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/wellbeing/",                                        "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/wellbeing/tables/feelings.csv",                     "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    # --- the REST API: leads' sessions and tokens with the endpoint's scope; read-only for all
+    ("/api/v1/studies/",                                        "GET",  LABELS_API),
+    ("/api/v1/studies/",                                        "POST", (401, 403, 403, 405, 405, 403)),
+    ("/api/v1/studies/{study}/",                                "GET",  LABELS_API),
+    ("/api/v1/studies/{study}/",                                "DELETE", (401, 403, 403, 405, 405, 403)),
+    ("/api/v1/studies/{missing}/",                              "GET",  (401, 403, 403, 404, 404, 403)),
+    ("/api/v1/studies/{study}/items/",                          "GET",  LABELS_API),
+    ("/api/v1/studies/{study}/labels/",                         "GET",  LABELS_API),
+    ("/api/v1/labels/",                                         "GET",  LABELS_API),
+    ("/api/v1/labels/",                                         "POST", (401, 403, 403, 405, 405, 403)),
+    ("/api/v1/studies/{study}/labels/export?format=jsonl",      "GET",  LABELS_API),
+    ("/api/v1/studies/{study}/agreement/",                      "GET",  AGREEMENT_API),
+    ("/api/v1/tags/",                                           "GET",  (401, 403, 403, 200, 200, 200)),
+    ("/api/v1/transcripts/{transcript}/",                       "GET",  LABELS_API),
+    ("/api/v1/transcripts/{missing}/",                          "GET",  (401, 403, 403, 404, 404, 403)),
+    # The schema and its docs page describe the API and hold no data.
+    ("/api/v1/schema/",                                         "GET",  PUBLIC),
+    ("/api/v1/docs/",                                           "GET",  PUBLIC),
+    # --- the admin, a representative handful (every admin URL is also checked by a rule): staff only
+    ("/admin/",                                                 "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/login/",                                           "GET",  PUBLIC),
+    ("/admin/review/review/",                                   "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/review/review/{review}/change/",                   "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/wellbeing/instrument/",                            "GET",  (ADMIN_LOGIN,) * 6),
+]
+# fmt: on
+
+# What the POST rows send. The rows test who may act, so each form is one the view accepts
+# from its rightful user (except where the row expects 400 for an empty form).
+FORMS: dict[str, dict[str, str]] = {
+    "/review/slots/{held_slot}/skip": {"reason": "tired of this one"},
+    "/review/slots/{held_slot}/review": {"rating": "2", "lease": "{lease}"},
+    "/review/slots/{reviewed_slot}/review": {"rating": "0"},  # a double submit: the first answer stands
+    "/review/slots/{missing}/review": {"rating": "2"},
+    "/wellbeing/checkin/": {"action": "decline", "trigger": "after_reviews"},
+    "/wellbeing/invitations/{invitation}/snooze": {"next": "/review/"},
+    "/wellbeing/break/": {"outcome": "dismissed"},
+    "/lead/studies/{study}/status": {"action": "pause"},
+    "/lead/studies/{study}/notes-sharing": {"share": "on"},
+    "/lead/studies/{study}/wellbeing": {"daily_cap_minutes": "120", "checkin_every_reviews": "10"},
+}
