@@ -104,6 +104,26 @@ _default_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 _default_db["CONN_HEALTH_CHECKS"] = True
 _default_db["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
 DATABASES = {"default": _default_db}
+# A read replica (streaming hot standby) for lead dashboards and exports: config/db_routing.py.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    _replica_db = parse_database_url(_replica_url, name="DATABASE_REPLICA_URL")
+    if _replica_db["ENGINE"] != _default_db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name the same kind of database as DATABASE_URL.")
+    if _replica_db["ENGINE"] == "django.db.backends.postgresql":
+        # Read-only sessions, as on a hot standby: a write routed here by mistake fails
+        # loudly, also when the "replica" is the primary itself (tests, a one-server setup).
+        _options = _replica_db["OPTIONS"].get("options", "")
+        _replica_db["OPTIONS"]["options"] = f"{_options} -c default_transaction_read_only=on".strip()
+        # An unreachable replica must fail fast: its views then read the primary instead.
+        _replica_db["OPTIONS"].setdefault("connect_timeout", "5")
+    _replica_db["CONN_MAX_AGE"] = _default_db["CONN_MAX_AGE"]
+    _replica_db["CONN_HEALTH_CHECKS"] = True
+    # Test databases are not replicated: the replica alias connects to default's test database.
+    _replica_db["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica_db
+    # Only with a replica: without one the router would cost every query a call for nothing.
+    DATABASE_ROUTERS = ["config.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

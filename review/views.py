@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.db_routing import replica_reads
 from config.health import health_report
 from review.audit import audit_csv_lines
 from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
@@ -30,7 +31,7 @@ from review.forms import (
     lease_token,
     lease_token_start,
 )
-from review.models import AuditAction, Slot, Study
+from review.models import AgreementSnapshot, AuditAction, Slot, Study
 from review.permissions import LEAD, REVIEWER, has_role, role_required
 from review.sampling import StudyInvalid
 from review.selectors import (
@@ -313,7 +314,13 @@ def lead_study_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
+    # On the primary: settling may recompute the snapshot, write it and read it back.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
+    with replica_reads():
+        return _lead_dashboard_page(request, study, snapshot)
+
+
+def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: AgreementSnapshot | None) -> HttpResponse:
     progress = study_progress(study=study)
     data = snapshot.data if snapshot and snapshot.computed_at else {}
     tags = tag_names()
@@ -346,6 +353,7 @@ def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
 @never_cache
 @role_required(LEAD)
 @require_GET
+@replica_reads()
 def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
     snapshot = agreement_snapshot(study=study)
@@ -364,6 +372,7 @@ def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpRespon
 @never_cache
 @role_required(LEAD)
 @require_GET
+@replica_reads()
 def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
     found = lead_item(study=study, item_id=item_id)

@@ -31,9 +31,10 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Max
 
+from config.db_routing import read_alias
 from review.agreement import SUCCESS_THRESHOLD
 from review.api.pseudonyms import pseudonym_key, reviewer_pseudonym_sql
 from review.api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT_SQL, label_dict, label_rows
@@ -93,17 +94,20 @@ _PYTHON_FLOAT_SQL = (
 )
 
 
-def labels_export(*, study: Study, export_format: str) -> Iterator[bytes]:
+def labels_export(*, study: Study, export_format: str, using: str | None = None) -> Iterator[bytes]:
     """Every label of the study, ordered by id, as chunks of a JSONL or CSV file.
 
     The format is checked now; the query runs when iteration starts, so the result can go
-    straight into a StreamingHttpResponse.
+    straight into a StreamingHttpResponse. It reads from the database alias `using`, by
+    default the one reads go to now (the replica inside a view under replica_reads()): the
+    alias is fixed here because the response is iterated after the view has returned.
     """
     _check_format(export_format)
-    if connection.vendor == "postgresql":
+    using = using or read_alias()
+    if connections[using].vendor == "postgresql":
         statement, params = labels_copy_statement(study=study, export_format=export_format)
-        return _copy_chunks(statement, params)
-    return labels_export_python(study=study, export_format=export_format)
+        return _copy_chunks(statement, params, using=using)
+    return labels_export_python(study=study, export_format=export_format, using=using)
 
 
 @dataclass(frozen=True)
@@ -242,10 +246,10 @@ def _field_sql(name: str, export_format: str) -> str:
     return expression
 
 
-def _copy_chunks(statement: str, params: dict[str, Any]) -> Iterator[bytes]:
+def _copy_chunks(statement: str, params: dict[str, Any], *, using: str) -> Iterator[bytes]:
     # Django's cursor wraps psycopg's, whose copy() streams COPY OUT data row by row. Closing
     # this generator early (a client that went away) cancels the COPY on the server.
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+    with connections[using].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
         yield from _chunked(copy)
 
 
@@ -264,15 +268,16 @@ def _chunked(pieces: Iterable[Any]) -> Iterator[bytes]:
 # --- everywhere else: Python over label_rows -----------------------------------------------
 
 
-def labels_export_python(*, study: Study, export_format: str) -> Iterator[bytes]:
+def labels_export_python(*, study: Study, export_format: str, using: str | None = None) -> Iterator[bytes]:
     """The same export written in Python from label_rows and label_dict, for databases without COPY."""
     _check_format(export_format)
-    return _chunked(_python_pieces(study=study, export_format=export_format))
+    return _chunked(_python_pieces(study=study, export_format=export_format, using=using or read_alias()))
 
 
-def _python_pieces(*, study: Study, export_format: str) -> Iterator[bytes]:
+def _python_pieces(*, study: Study, export_format: str, using: str) -> Iterator[bytes]:
     share_notes = study.api_share_notes
-    rows = label_rows(Review.objects.filter(study_id=study.pk).order_by("id")).iterator(chunk_size=2000)
+    reviews = Review.objects.using(using).filter(study_id=study.pk).order_by("id")
+    rows = label_rows(reviews).iterator(chunk_size=2000)
     if export_format == "jsonl":
         for row in rows:
             row["share_notes"] = share_notes  # the study passed in decides, as in the COPY path

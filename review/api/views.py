@@ -1,5 +1,10 @@
 """The REST API's views: validate, call a selector, render. Permissions and throttling come
-from REST_FRAMEWORK's defaults (leads only; a token needs the view's scope)."""
+from REST_FRAMEWORK's defaults (leads only; a token needs the view's scope).
+
+Label and agreement handlers read from the replica when one is configured (pipelines pulling
+labels tolerate a few seconds of lag); authentication runs before the handler, on the
+primary, so a revoked token stops working at once.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.db_routing import replica_reads
 from review.api.export import labels_export, labels_export_audit, labels_export_summary
 from review.api.filters import ItemFilter, LabelFilter
 from review.api.selectors import item_tag_votes, label_rows, studies_progress, study_items
@@ -44,11 +50,13 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     required_scopes = LABELS
     lookup_value_regex = r"\d+"
 
+    @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         serializer = self.get_serializer(page, many=True, context=self._context(page))
         return self.get_paginated_response(serializer.data)
 
+    @replica_reads()
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         study = self.get_object()
         return Response(self.get_serializer(study, context=self._context([study])).data)
@@ -76,6 +84,7 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         self.study = get_object_or_404(Study, pk=kwargs["study_id"])
 
+    @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {**self.get_serializer_context(), "study": self.study}
@@ -89,6 +98,10 @@ class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = LabelSerializer
     filterset_class = LabelFilter
     required_scopes = LABELS
+
+    @replica_reads()
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         reviews = Review.objects.all()
@@ -104,6 +117,7 @@ class AgreementView(generics.GenericAPIView):
     required_scopes = AGREEMENT
     pagination_class = None
 
+    @replica_reads()
     def get(self, request: Request, study_id: int) -> Response:
         study = get_object_or_404(Study, pk=study_id)
         snapshot = agreement_snapshot(study=study)
@@ -151,6 +165,7 @@ class LabelExport(APIView):
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
         },
     )
+    @replica_reads()
     def get(self, request: Request, study_id: int) -> StreamingHttpResponse | HttpResponseNotModified:
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -164,6 +179,8 @@ class LabelExport(APIView):
         labels_export_audit(
             actor=request.user, study=study, export_format=export_format, rows=summary.rows, token=token
         )
+        # The body is read after this method returns, outside replica_reads(): labels_export
+        # fixes its database alias now.
         response = StreamingHttpResponse(
             labels_export(study=study, export_format=export_format), content_type=EXPORT_TYPES[export_format]
         )

@@ -1,5 +1,7 @@
 """The lead's wellbeing dashboard: group figures of at least five people, never an individual answer.
 
+It covers closed months only, so it reads from the replica when there is one (config/db_routing.py).
+
 The page and its CSV downloads are built from the same suppressed tables, so a download can never
 say more than the page. Hidden cells reach this module with no number in them (Cell.public()).
 """
@@ -11,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.db_routing import replica_reads
 from review import charts
 from review.dashboard import Plot, Table
 from review.permissions import LEAD, role_required
@@ -31,6 +34,7 @@ FOOTNOTE = "fewer than 5 people, or hidden so a small group can't be worked out"
 @never_cache
 @role_required(LEAD)
 @require_GET
+@replica_reads()
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     board = lead_wellbeing_dashboard(period=period)
@@ -48,6 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @never_cache
 @role_required(LEAD)
 @require_GET
+@replica_reads()
 def table_csv(request: HttpRequest, name: str) -> HttpResponse:
     period = _period(request)
     table = _tables(lead_wellbeing_dashboard(period=period)).get(name)
