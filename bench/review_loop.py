@@ -5,11 +5,12 @@
 It recreates a scratch database, migrates it, writes 1,000 transcripts with set-based SQL,
 creates 30 reviewer accounts (five of them red-team authors, so the author exclusion is
 exercised) and, for each entry of --clients, a fresh started 1,000-item study with 3
-reviewers per item. It serves the app with gunicorn (deploy/gunicorn.conf.py with 2 workers, production settings
-over plain HTTP) and runs that many HTTP clients, each a requests.Session logged in through
-the form, claiming (GET .../next) and submitting (POST .../review) until every reviewer is
-told the study is done. It prints reviews/s, claim and submit latencies, HTTP errors and
-correctness counts read back from the database.
+reviewers per item. It serves the app with gunicorn (deploy/gunicorn.conf.py with
+--web-workers workers, default 2; production settings over plain HTTP) and runs that many HTTP
+clients, each a requests.Session logged in through the form, claiming (GET .../next), with
+--pages loading the content warning and the review page as a browser does, and submitting
+(POST .../review) until every reviewer is told the study is done. It prints reviews/s, claim
+and submit latencies, HTTP errors and correctness counts read back from the database.
 
 Then, unless --skip-million, it builds a 1,000,000-item study (3,000,000 slots) with
 set-based SQL and times claims in-process through review.services (slot_claim, then
@@ -444,6 +445,7 @@ class ClientStats:
     claims: list[float] = field(default_factory=list)  # claims that leased a slot
     done_claims: list[float] = field(default_factory=list)  # claims answered "nothing left"
     submits: list[float] = field(default_factory=list)
+    pages: list[float] = field(default_factory=list)  # content warning + review page, with --pages
     errors: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     deadline_hit: bool = False
@@ -474,6 +476,7 @@ def client_loop(
     rng: random.Random,
     deadline: float,
     is_complete: Callable[[int], bool],
+    pages: bool = False,
 ) -> ClientStats:
     """Claim and submit as each of the sessions' reviewers in turn until they are told the study is done."""
     stats = ClientStats()
@@ -508,6 +511,9 @@ def client_loop(
                 consecutive_errors += 1
                 continue
             stats.claims.append(elapsed)
+            if pages and not _pages_load(session, base_url + where, stats):
+                consecutive_errors += 1
+                continue
             tags = rng.sample(tag_ids, rng.randint(0, min(2, len(tag_ids))))
             data = {"rating": str(rng.randint(0, 4)), "tags": [str(tag) for tag in tags], "note": "bench review"}
             started = time.perf_counter()
@@ -539,6 +545,22 @@ def client_loop(
     return stats
 
 
+def _pages_load(session: requests.Session, preview_url: str, stats: ClientStats) -> bool:
+    """What a browser loads between claim and submit: the content warning, then the review page."""
+    started = time.perf_counter()
+    for url in (preview_url, preview_url + "review"):
+        try:
+            page = session.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        except requests.RequestException as exc:
+            stats.error(f"page {type(exc).__name__}", str(exc))
+            return False
+        if page.status_code != 200:
+            stats.error(f"page {page.status_code}", _describe(page))
+            return False
+    stats.pages.append(time.perf_counter() - started)
+    return True
+
+
 @dataclass
 class LoopResult:
     clients: int
@@ -556,6 +578,7 @@ def http_loop(
     tag_ids: list[int],
     seed: int,
     deadline_seconds: float,
+    pages: bool = False,
 ) -> LoopResult:
     """Log every reviewer in, then run the clients (reviewer i goes to client i % clients) to completion."""
     started = time.perf_counter()
@@ -577,6 +600,7 @@ def http_loop(
                 rng=random.Random(seed * 1000 + number),
                 deadline=deadline,
                 is_complete=study_complete,
+                pages=pages,
             )
         except Exception as exc:  # reported below; the other clients carry on
             failures.append(f"client {number}: {type(exc).__name__}: {exc}")
@@ -598,6 +622,7 @@ def http_loop(
         merged.claims += stats.claims
         merged.done_claims += stats.done_claims
         merged.submits += stats.submits
+        merged.pages += stats.pages
         merged.errors.update(stats.errors)
         for kind, detail in stats.examples.items():
             merged.examples.setdefault(kind, detail)
@@ -632,6 +657,8 @@ def loop_report(result: LoopResult) -> None:
     print(f"  claim  p50 / p95 / p99  {ms(stats.claims, 50, 95, 99)}   ({len(stats.claims):,} leases)")
     print(f"  'done' claim p50 / p99  {ms(stats.done_claims, 50, 99)}   ({len(stats.done_claims)} answered)")
     print(f"  submit p50 / p99        {ms(stats.submits, 50, 99)}   ({len(stats.submits):,} posts)")
+    if stats.pages:
+        print(f"  pages  p50 / p99        {ms(stats.pages, 50, 99)}   (content warning + review page)")
     for label, value in result.counts.items():
         print(f"  {label:<40}{value:>8,}")
     print(f"  {'HTTP errors':<40}{sum(stats.errors.values()):>8,}")
@@ -775,6 +802,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="Items of each HTTP study.")
     parser.add_argument("--deadline", type=float, default=600.0, help="Seconds each HTTP loop may run at most.")
     parser.add_argument("--skip-http", action="store_true", help="Skip the HTTP loops (no gunicorn).")
+    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (4 threads each).")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="Also load the content warning and the review page between claim and submit, as a browser does.",
+    )
     parser.add_argument("--skip-million", action="store_true", help="Skip the 1,000,000-item claim comparison.")
     parser.add_argument("--million-items", type=int, default=1_000_000)
     parser.add_argument("--million-claims", type=int, default=300, help="Timed claims on each study.")
@@ -810,7 +843,7 @@ def main() -> None:
             study, _ = study_build(name=f"bench http {number} ({clients} clients)", batch_id=batch_id, reviewers=users)
             studies.append(study)
         print(f"  {len(studies)} studies started; VACUUM (ANALYZE) in {vacuum_analyze():.1f} s", flush=True)
-        with served(options.database_url, log_path) as base_url:
+        with served(options.database_url, log_path, workers=options.web_workers) as base_url:
             for clients, study in zip(options.clients, studies, strict=True):
                 print(
                     f"{clients} client(s), {options.reviewers} reviewers, study {study.pk} "
@@ -825,6 +858,7 @@ def main() -> None:
                     tag_ids=tag_ids,
                     seed=options.seed + clients,
                     deadline_seconds=options.deadline,
+                    pages=options.pages,
                 )
                 loop_report(result)
                 loops.append(result)
