@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install install-dev browser bench clean
+.PHONY: demo test lint install install-dev browser bench clean stack stack-start stack-stop stack-status
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,5 +50,19 @@ bench: install-dev
 	$(BIN)/python bench/review_loop.py
 	$(BIN)/python bench/agreement_bench.py
 
+# The production process layout on this machine (gunicorn, Celery worker and beat) against
+# DATABASE_URL and REDIS_URL: `stack` runs it in the foreground until Ctrl-C.
+stack: install
+	deploy/run-local-stack.sh run
+
+stack-start: install
+	deploy/run-local-stack.sh start
+
+stack-stop:
+	deploy/run-local-stack.sh stop
+
+stack-status:
+	deploy/run-local-stack.sh status
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles run .pytest_cache .ruff_cache

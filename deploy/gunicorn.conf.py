@@ -1,13 +1,15 @@
 """Production gunicorn settings: `gunicorn -c deploy/gunicorn.conf.py config.wsgi:application`.
 
-Every value can be overridden on the command line or with GUNICORN_* style flags in the
-process manager; these are the defaults the benchmarks measure.
+Every value can be overridden on the command line (or GUNICORN_CMD_ARGS) or through the TRIAD_*
+variables read below; these are the defaults the benchmarks measure. deploy/entrypoint.sh web
+starts it this way in the container image and in deploy/run-local-stack.sh.
 """
 
 import gc
 import multiprocessing
 import os
 
+# In a container, bind 0.0.0.0:8000 (deploy/compose.yaml); on a host, keep it on loopback behind the proxy.
 bind = os.environ.get("TRIAD_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("TRIAD_WEB_WORKERS", multiprocessing.cpu_count()))
 # Threads let a worker serve another request while one waits on PostgreSQL (a row lock,
@@ -25,6 +27,13 @@ max_requests = 20000
 max_requests_jitter = 2000
 accesslog = os.environ.get("TRIAD_ACCESS_LOG") or None
 errorlog = "-"
+# Workers signal liveness by touching a file every few seconds; on a container's overlay
+# filesystem that write can block and get a healthy worker killed, so use memory when there is some.
+if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn makes its own private file there
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+# X-Forwarded-Proto is believed only from FORWARDED_ALLOW_IPS (gunicorn reads that variable itself;
+# default 127.0.0.1). Behind a proxy on another host or container set it to the proxy's address,
+# or "*" when gunicorn is reachable only through the proxy (deploy/compose.yaml does).
 
 
 def post_worker_init(worker: object) -> None:

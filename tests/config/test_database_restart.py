@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from tests.disposable import postgres
+from tests.web_client import form_login
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "restart-test-password"
@@ -157,21 +158,6 @@ def _gunicorn(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], st
     raise AssertionError(f"gunicorn did not become healthy:\n{log.read_text(errors='replace')}")
 
 
-def _login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{base}/accounts/login/", timeout=HTTP_TIMEOUT).raise_for_status()
-    token = session.cookies["csrftoken"]
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"X-CSRFToken": token},
-        allow_redirects=False,
-        timeout=HTTP_TIMEOUT,
-    )
-    assert response.status_code == 302, f"logging in as {username}: {response.status_code}"
-    return session
-
-
 def _open_review_page(base: str, session: requests.Session, study_id: int) -> tuple[int, str] | None:
     """Claim, pass the content warning and open the review page: (slot, lease token), or None when done."""
     claim = session.get(f"{base}/review/studies/{study_id}/next", allow_redirects=False, timeout=HTTP_TIMEOUT)
@@ -292,9 +278,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         log = tmp_path_factory.mktemp("restart") / "gunicorn.log"
         server, base = _gunicorn(database_url, log)
         try:
-            lead = _login(base, "restart-lead")
-            pending_session = _login(base, pending_name)
-            sessions = {name: _login(base, name) for name in load_names}
+            lead = form_login(base, "restart-lead", PASSWORD, timeout=HTTP_TIMEOUT)
+            pending_session = form_login(base, pending_name, PASSWORD, timeout=HTTP_TIMEOUT)
+            sessions = {name: form_login(base, name, PASSWORD, timeout=HTTP_TIMEOUT) for name in load_names}
             record, stop = Record(), threading.Event()
             threads = [
                 threading.Thread(target=_reviewer_loop, args=(base, session, name, study_id, record, stop))
