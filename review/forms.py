@@ -6,8 +6,9 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from review.models import ApiScope, Study
+from review.models import ApiScope, AuditAction, Study
 from review.sampling import Stratum
+from review.selectors import audit_studies
 from review.services import ReviewAnswers
 from tagging.models import Tag
 
@@ -154,3 +155,14 @@ class StudyWellbeingForm(forms.Form):
     checkin_every_reviews = forms.IntegerField(
         min_value=1, max_value=1000, label="Offer the feelings check-in after every … reviews"
     )
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
+    # Any id, not only the listed studies': a deleted study's events stay in the log.
+    study = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["study"].widget.choices = [("", "Any study"), *audit_studies()]

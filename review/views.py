@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -24,6 +22,7 @@ from review.forms import (
     QUESTION,
     RATING_LABELS,
     ApiTokenForm,
+    AuditFilterForm,
     ReviewForm,
     SkipForm,
     StudyCreateForm,
@@ -39,7 +38,6 @@ from review.selectors import (
     api_tokens_of,
     audit_events,
     audit_page,
-    audit_studies,
     lead_item,
     lead_overview,
     lead_studies,
@@ -450,17 +448,6 @@ def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
 
 
 # --- the audit log --------------------------------------------------------------------------
-
-
-class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
-    # Any id, not only the listed studies': a deleted study's events stay in the log.
-    study = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["study"].widget.choices = [("", "Any study"), *audit_studies()]
 
 
 @never_cache
