@@ -40,7 +40,6 @@ from typing import Any, BinaryIO, NamedTuple
 
 import krippendorff
 import numpy as np
-from statsmodels.stats.inter_rater import fleiss_kappa as _statsmodels_fleiss_kappa
 
 LIKERT_CATEGORIES = (0, 1, 2, 3, 4)
 BINARY_CATEGORIES = (0, 1)
@@ -304,7 +303,11 @@ def fleiss_from_counts(
     percent = percent_agreement(array)
     if _chance_is_certain(array.sum(axis=0), len(array) * raters):
         return undefined._replace(percent_agreement=percent)
-    kappa = float(_statsmodels_fleiss_kappa(array, method="fleiss"))
+    # Imported here: statsmodels brings scipy.stats, about 1 s, which every process that loads
+    # the app (manage.py, beat, each worker's start, the restore script) would pay otherwise.
+    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
+
+    kappa = float(statsmodels_fleiss_kappa(array, method="fleiss"))
     se0 = kappa_se0(array)
     return FleissResult(
         kappa=kappa,
