@@ -4,7 +4,8 @@ A load balancer takes a web process out of rotation on a 503, so only what stops
 from serving answers 503: the database. Without Redis reviewers still claim, skip and submit
 (enqueues are skipped and caught up later) and without a worker the work waits in the queue,
 so either is reported as "degraded" with a 200: draining every web process because the
-broker blinked would turn a partial outage into a total one.
+broker blinked would turn a partial outage into a total one. The same goes for a read replica:
+without it dashboards and exports read the primary.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
+
+from config.db_routing import REPLICA
 
 # Workers write this key (plus their node name) every TRIAD_WORKER_HEARTBEAT_SECONDS; it
 # expires after a few missed beats, so a dead worker disappears by itself.
@@ -76,6 +79,32 @@ def database_status() -> dict[str, Any]:
     return {"status": "ok", "seconds": round(time.perf_counter() - started, 4)}
 
 
+# Seconds since the replica replayed its last transaction; NULL on a server that is not a standby.
+# On a quiet primary it grows without any lag, so it is reported, not judged.
+REPLICA_LAG_SQL = (
+    "SELECT CASE WHEN pg_is_in_recovery() THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+)
+
+
+def replica_status() -> dict[str, Any] | None:
+    """The read replica's reachability and replay lag, or None when none is configured."""
+    if REPLICA not in settings.DATABASES:
+        return None
+    replica = connections[REPLICA]
+    started = time.perf_counter()
+    try:
+        with replica.cursor() as cursor:
+            cursor.execute(REPLICA_LAG_SQL if replica.vendor == "postgresql" else "SELECT NULL")
+            lag = cursor.fetchone()[0]
+    except DatabaseError as exc:
+        return {"status": "error", "error": exc.__class__.__name__}
+    return {
+        "status": "ok",
+        "seconds": round(time.perf_counter() - started, 4),
+        "lag_seconds": None if lag is None else round(float(lag), 1),
+    }
+
+
 def redis_and_worker_status() -> tuple[dict[str, Any], dict[str, Any]]:
     """Redis (the broker and shared cache) and the workers' heartbeats, which live in it."""
     if not settings.REDIS_URL:
@@ -102,9 +131,12 @@ def redis_and_worker_status() -> tuple[dict[str, Any], dict[str, Any]]:
 def health_report() -> HealthReport:
     database = database_status()
     redis_part, workers = redis_and_worker_status()
+    replica = replica_status()
     problems = []
     if database["status"] != "ok":
         problems.append(f"database unreachable ({database['error']})")
+    if replica is not None and replica["status"] == "error":
+        problems.append(f"read replica unreachable ({replica['error']}): dashboards and exports read the primary")
     if redis_part["status"] == "error":
         problems.append(f"Redis unreachable ({redis_part['error']}): agreement refreshes wait for it")
     elif workers["status"] == "missing":
@@ -118,6 +150,7 @@ def health_report() -> HealthReport:
     return HealthReport(
         status=status,
         http_status=http_status,
-        parts={"database": database, "redis": redis_part, "workers": workers},
+        parts={"database": database, "redis": redis_part, "workers": workers}
+        | ({"replica": replica} if replica is not None else {}),
         problems=problems,
     )

@@ -260,3 +260,31 @@ def test_an_object_read_from_the_replica_reads_its_relations_from_the_primary_af
 
     assert touching(ran[DEFAULT_DB_ALIAS], "review_studyitem")
     assert ran[REPLICA].captured_queries == []
+
+
+def test_healthz_reports_the_replica_and_its_replay_lag(client: Client) -> None:
+    report = client.get("/healthz").json()
+
+    # Both aliases are one server here, not a standby: reachable, and no replay lag to report.
+    assert report["replica"]["status"] == "ok"
+    assert report["replica"]["lag_seconds"] is None
+    assert not any("replica" in problem for problem in report["problems"])
+
+
+def test_with_the_replica_unreachable_healthz_is_degraded_but_keeps_the_web_process_in_rotation(
+    client: Client,
+) -> None:
+    replica = connections[REPLICA]
+    replica.close()
+    port, replica.settings_dict["PORT"] = replica.settings_dict["PORT"], "1"  # nothing listens there
+    try:
+        response = client.get("/healthz")
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+
+    assert response.status_code == 200
+    report = response.json()
+    assert report["status"] == "degraded"
+    assert report["replica"] == {"status": "error", "error": "OperationalError"}
+    assert any(problem.startswith("read replica unreachable") for problem in report["problems"])
