@@ -14,20 +14,8 @@ die() { echo "backup: $*" >&2; exit 1; }
 [[ $# -le 1 ]] || die "usage: deploy/backup.sh [DIRECTORY]   (the database is \$DATABASE_URL)"
 [[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set (postgres://user@host:5432/dbname)"
 [[ "$DATABASE_URL" =~ ^postgres(ql)?:// ]] || die "DATABASE_URL must be a postgres:// URL; SQLite demo databases are a file to copy"
-# libpq would take the URL as it is, but a password in it shows in `ps` to every local user:
-# hand it over in PGPASSWORD (readable by this user only) and keep it out of the command line.
-split_password() {
-    local pattern='^(postgres(ql)?://)([^:@/]*):([^@/]*)@(.*)$'
-    if [[ "$DATABASE_URL" =~ $pattern ]]; then
-        local encoded="${BASH_REMATCH[4]}"
-        PGPASSWORD="$(printf '%b' "${encoded//%/\\x}")"
-        export PGPASSWORD
-        database_url="${BASH_REMATCH[1]}${BASH_REMATCH[3]}@${BASH_REMATCH[5]}"
-    else
-        database_url="$DATABASE_URL"
-    fi
-}
-split_password
+# shellcheck source=deploy/pg-url.sh
+source "$(dirname "$0")/pg-url.sh"
 for tool in pg_dump pg_restore sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is not installed (Debian: apt-get install postgresql-client)"
 done

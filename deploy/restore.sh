@@ -26,20 +26,8 @@ done
 [[ -f "$file" ]] || die "no such backup file: $file"
 [[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set: name the (empty) database to restore into"
 [[ "$DATABASE_URL" =~ ^postgres(ql)?:// ]] || die "DATABASE_URL must be a postgres:// URL"
-# libpq would take the URL as it is, but a password in it shows in `ps` to every local user:
-# hand it over in PGPASSWORD (readable by this user only) and keep it out of the command line.
-split_password() {
-    local pattern='^(postgres(ql)?://)([^:@/]*):([^@/]*)@(.*)$'
-    if [[ "$DATABASE_URL" =~ $pattern ]]; then
-        local encoded="${BASH_REMATCH[4]}"
-        PGPASSWORD="$(printf '%b' "${encoded//%/\\x}")"
-        export PGPASSWORD
-        database_url="${BASH_REMATCH[1]}${BASH_REMATCH[3]}@${BASH_REMATCH[5]}"
-    else
-        database_url="$DATABASE_URL"
-    fi
-}
-split_password
+# shellcheck source=deploy/pg-url.sh
+source "$(dirname "$0")/pg-url.sh"
 for tool in pg_restore psql sha256sum; do
     command -v "$tool" >/dev/null || die "$tool is not installed (Debian: apt-get install postgresql-client)"
 done
