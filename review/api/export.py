@@ -117,12 +117,6 @@ class ExportSummary:
     rows: int
 
 
-def labels_export_fingerprint(*, study: Study, export_format: str) -> tuple[str, datetime | None]:
-    """(ETag with its quotes, Last-Modified) of the study's export: see labels_export_summary."""
-    summary = labels_export_summary(study=study, export_format=export_format)
-    return summary.etag, summary.last_modified
-
-
 def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
     """The ETag, Last-Modified and row count of the study's export, from one aggregate query.
 

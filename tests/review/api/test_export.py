@@ -18,8 +18,8 @@ from review.api.export import (
     CHUNK_BYTES,
     EXPORT_FORMATS,
     labels_export,
-    labels_export_fingerprint,
     labels_export_python,
+    labels_export_summary,
 )
 from review.api.pseudonyms import reviewer_pseudonym
 from review.api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT, label_dict, label_rows
@@ -314,7 +314,7 @@ def test_the_export_comes_in_chunks_of_about_64_kb_not_a_write_per_row(export_fo
 
 def test_an_unknown_format_is_refused_before_anything_runs() -> None:
     study, _ = started_study(items=1, reviewers=3)
-    for function in (labels_export, labels_export_python, labels_export_fingerprint):
+    for function in (labels_export, labels_export_python, labels_export_summary):
         with pytest.raises(ValueError, match="jsonl, csv"):
             function(study=study, export_format="xlsx")
 
@@ -325,40 +325,39 @@ def add_one_review(study: Study, reviewer: Any) -> Review:
     return review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=2))
 
 
-def test_the_fingerprint_changes_with_a_new_review_and_with_notes_sharing_and_only_then() -> None:
+def test_the_summary_changes_with_a_new_review_and_with_notes_sharing_and_only_then() -> None:
     study, reviewers = started_study(items=2, reviewers=3)
-    empty_tag, empty_modified = labels_export_fingerprint(study=study, export_format="jsonl")
+    empty = labels_export_summary(study=study, export_format="jsonl")
     review_everything(study, reviewers[:2])
 
-    etag, modified = labels_export_fingerprint(study=study, export_format="jsonl")
+    summary = labels_export_summary(study=study, export_format="jsonl")
 
-    assert re.fullmatch(r'W/"[0-9a-f]{32}"', etag)
-    assert empty_modified is None
-    assert etag != empty_tag
-    assert modified == max(Review.objects.filter(study=study).values_list("created_at", flat=True))
-    assert labels_export_fingerprint(study=study, export_format="jsonl") == (etag, modified)
-    assert labels_export_fingerprint(study=study, export_format="csv")[0] != etag
+    assert re.fullmatch(r'W/"[0-9a-f]{32}"', summary.etag)
+    assert (empty.last_modified, empty.rows) == (None, 0)
+    assert summary.etag != empty.etag
+    assert summary.rows == Review.objects.filter(study=study).count() == 4
+    assert summary.last_modified == max(Review.objects.filter(study=study).values_list("created_at", flat=True))
+    assert labels_export_summary(study=study, export_format="jsonl") == summary
+    assert labels_export_summary(study=study, export_format="csv").etag != summary.etag
 
-    shared = labels_export_fingerprint(study=study_notes_sharing_set(study=study, enabled=True), export_format="jsonl")
-    assert shared[0] != etag
-    unshared = labels_export_fingerprint(
-        study=study_notes_sharing_set(study=study, enabled=False), export_format="jsonl"
-    )
-    assert unshared == (etag, modified)
+    shared = labels_export_summary(study=study_notes_sharing_set(study=study, enabled=True), export_format="jsonl")
+    assert shared.etag != summary.etag
+    unshared = labels_export_summary(study=study_notes_sharing_set(study=study, enabled=False), export_format="jsonl")
+    assert unshared == summary
 
     review = add_one_review(study, reviewers[2])
-    after = labels_export_fingerprint(study=study, export_format="jsonl")
-    assert after[0] != etag
-    assert after[1] == review.created_at
+    after = labels_export_summary(study=study, export_format="jsonl")
+    assert after.etag != summary.etag
+    assert (after.last_modified, after.rows) == (review.created_at, 5)
 
 
-def test_the_fingerprint_differs_between_studies_with_the_same_counts() -> None:
+def test_the_etag_differs_between_studies_with_the_same_counts() -> None:
     first, _ = started_study(items=1, reviewers=3)
     second, _ = started_study(items=1, reviewers=3)
 
     assert (
-        labels_export_fingerprint(study=first, export_format="csv")[0]
-        != labels_export_fingerprint(study=second, export_format="csv")[0]
+        labels_export_summary(study=first, export_format="csv").etag
+        != labels_export_summary(study=second, export_format="csv").etag
     )
 
 
