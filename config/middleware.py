@@ -62,19 +62,12 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        # After this class has answered 503 for a view, middleware further in (session
-        # renewal) may hit the dead connection again and Django turns that into a 500: the
-        # database is still down, so the answer stays 503.
-        if response.status_code == 500 and getattr(request, "_triad_database_unavailable", False):
-            return self._unavailable(request)
-        return response
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exception)
-        request._triad_database_unavailable = True  # type: ignore[attr-defined]
         return self._unavailable(request)
 
     def _unavailable(self, request: HttpRequest) -> HttpResponse:
