@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,14 +82,25 @@ def test_with_redis_down_healthz_stays_200_and_says_redis_is_unreachable(
 
 
 @pytest.fixture
-def database_unreachable(transactional_db: None) -> Iterator[None]:
-    """The default connection aimed at a port nothing listens on, for this test only."""
-    connection.close()
-    saved = connection.settings_dict["PORT"], connection.settings_dict["HOST"]
-    connection.settings_dict["HOST"], connection.settings_dict["PORT"] = "127.0.0.1", str(free_port())
+def database_unreachable(transactional_db: None, tmp_path: Path) -> Iterator[None]:
+    """The default connection aimed at a database nothing serves, for this test only: a port nothing
+    listens on for PostgreSQL, a file in a folder that does not exist for SQLite."""
+    saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT", "NAME")}
+    # Closing SQLite's in-memory test database would destroy it, so that connection is set aside
+    # (not closed) and handed back afterwards.
+    set_aside = None
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        set_aside, connection.connection = connection.connection, None
+        connection.settings_dict["NAME"] = str(tmp_path / "missing-folder" / "triad.sqlite3")
+    else:
+        connection.close()
+        connection.settings_dict["HOST"], connection.settings_dict["PORT"] = "127.0.0.1", str(free_port())
     yield
     connection.close()
-    connection.settings_dict["PORT"], connection.settings_dict["HOST"] = saved
+    connection.settings_dict.update(saved)
+    if set_aside is not None:
+        connection.connection = set_aside
 
 
 def test_with_the_database_unreachable_healthz_answers_503(client: Client, database_unreachable: None) -> None:

@@ -46,8 +46,9 @@ def wait_for(condition: Any, *, timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def reviewed_study(app_on_private_redis: Any, seeded: None) -> Any:
-    """A study with all 9 of its reviews, and an empty queue."""
+def reviewed_study(on_postgres: None, app_on_private_redis: Any, seeded: None) -> Any:
+    """A study with all 9 of its reviews, and an empty queue. PostgreSQL only: the test sees the
+    worker blocked on a row lock in pg_stat_activity, and the worker shares the committed database."""
     study, reviewers = started_study(items=3, reviewers=3)
     assert review_everything(study, reviewers, rate=lambda item, index: (item.position + index) % 5) == 9
     app_on_private_redis.client().flushdb()  # the submits' own refresh: this test sends its own
