@@ -386,6 +386,10 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     EXPORT = "export", "Data exported"
+    USER_CREATED = "user.created", "Account created"
+    USER_CHANGED = "user.changed", "Account changed"
+    USER_PASSWORD_SET = "user.password_set", "Account password set"
+    USER_DELETED = "user.deleted", "Account deleted"
 
 
 class AuditEvent(models.Model):

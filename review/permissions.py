@@ -5,7 +5,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -13,23 +12,26 @@ REVIEWER = "reviewer"
 LEAD = "lead"
 
 
-# Roles are read from the database at most this often per user and web process, so a
-# role taken away stops working within this many seconds.
-ROLE_CACHE_SECONDS = 30
-
-
 def has_role(user: Any, role: str) -> bool:
+    """Whether the user holds the role now.
+
+    Read from the database once per request (the user object is the request's own) and never
+    cached across requests: a role taken away must stop working on the very next request, in
+    every web process and on every host, with no invalidation that a change made elsewhere
+    (the admin, a shell, another host) could miss. It is one indexed query.
+    """
     if not user.is_authenticated:
         return False
     roles = getattr(user, "_triad_roles", None)
     if roles is None:
-        key = f"triad:roles:{user.pk}"
-        roles = cache.get(key)
-        if roles is None:
-            roles = frozenset(user.groups.values_list("name", flat=True))
-            cache.set(key, roles, ROLE_CACHE_SECONDS)
+        roles = frozenset(user.groups.values_list("name", flat=True))
         user._triad_roles = roles
     return role in roles
+
+
+def roles_forget(user: Any) -> None:
+    """Drop the roles read for this user object, after changing them through it."""
+    user.__dict__.pop("_triad_roles", None)
 
 
 def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import random
@@ -18,11 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Model, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from psycopg.types.json import set_json_dumps
 
+# Re-exported: commands, benches and test scripts import these from here.
+from review.accounts import account_ensure as account_ensure
 from review.analytics import snapshot_compute
+from review.audit import Actor, audit_record
+from review.audit import audit_cli_actor as audit_cli_actor
 from review.errors import (
     InvalidAnswers,
     LeaseLost,
@@ -47,7 +50,6 @@ from review.models import (
     ApiScope,
     ApiToken,
     AuditAction,
-    AuditEvent,
     ImportBatch,
     Review,
     ReviewerProfile,
@@ -72,54 +74,6 @@ PROGRESS_EVERY = 1000
 # One import at a time: a chunk's fallback looks up existing hashes, and could not see
 # another import's uncommitted rows.
 IMPORT_ADVISORY_LOCK = 0x7472_6961_6401
-
-
-# --- the audit log -------------------------------------------------------------------------
-
-# Who acted: an account, or a name for someone without one, such as "cli:root" for a command.
-Actor = AbstractBaseUser | str | None
-
-
-def audit_record(
-    *,
-    actor: Actor,
-    action: str,
-    target: Model | None = None,
-    study: Study | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the audit log.
-
-    Call it inside the transaction of the change it records, so that the change and its
-    record commit together or not at all. The target's name is copied, so the record still
-    reads after the target is renamed or gone.
-    """
-    if isinstance(actor, str):
-        user, label = None, actor
-    elif actor is not None and actor.is_authenticated:
-        user, label = actor, actor.get_username()
-    else:
-        user, label = None, "system"
-    return AuditEvent.objects.create(
-        actor=user,
-        actor_label=label[:150] or "system",
-        action=action,
-        target_type=target._meta.model_name if target is not None else "",
-        target_id=target.pk if target is not None else None,
-        target_label=str(target)[:300] if target is not None else "",
-        study=study,
-        details=details or {},
-    )
-
-
-def audit_cli_actor(user: AbstractBaseUser | None = None) -> AbstractBaseUser | str:
-    """Who runs a management command: the account it was given, else the operating-system user."""
-    if user is not None:
-        return user
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name and no passwd entry, as in some containers
-        return "cli:unknown"
 
 
 class ImportRejected(Exception):
@@ -513,23 +467,6 @@ def study_create(
     return study
 
 
-# --- accounts ----------------------------------------------------------------------------
-
-
-def account_ensure(*, username: str, password: str, roles: Sequence[str], admin: bool = False) -> AbstractBaseUser:
-    """Create the user, or reset an existing one's password and roles, so setup scripts can rerun."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    user.set_password(password)
-    user.is_staff = admin  # Django admin access, with every permission
-    user.is_superuser = admin
-    user.save()
-    user.groups.set(Group.objects.filter(name__in=roles))
-    return user
-
-
 # --- study lifecycle and membership ----------------------------------------------------
 
 
@@ -627,6 +564,26 @@ def study_delete(*, study: Study, actor: Actor = None) -> None:
         study.delete()
 
 
+def study_details_set(*, study: Study, name: str, description: str, lease_minutes: int, actor: Actor = None) -> Study:
+    """Rename a study, or change its description or lease length; each change is recorded from and to.
+
+    Status, reviewers per item, notes sharing and the safeguards have their own services,
+    which keep their rules (starting creates the slots): this one never touches them.
+    """
+    if lease_minutes < 1:
+        raise ValueError("a lease lasts at least 1 minute")
+    wanted = {"name": name, "description": description, "lease_minutes": lease_minutes}
+    with transaction.atomic():
+        current = Study.objects.select_for_update(no_key=True).filter(pk=study.pk).values(*wanted).get()
+        changed = {key: {"from": current[key], "to": value} for key, value in wanted.items() if current[key] != value}
+        if changed:
+            Study.objects.filter(pk=study.pk).update(**wanted)
+            for key, value in wanted.items():
+                setattr(study, key, value)
+            audit_record(actor=actor, action=AuditAction.STUDY_CHANGED, target=study, study=study, details=changed)
+    return study
+
+
 def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser], actor: Actor = None) -> None:
     """Make exactly these reviewers the study's members. Removing one keeps their reviews."""
     wanted = {reviewer.pk: reviewer for reviewer in reviewers}
@@ -649,10 +606,20 @@ def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser], ac
             audit_record(actor=actor, action=AuditAction.MEMBER_ADDED, target=reviewer, study=study)
 
 
-def reviewer_profile_set(*, user: AbstractBaseUser, red_team_member_id: int | None) -> ReviewerProfile:
-    profile, _ = ReviewerProfile.objects.update_or_create(
-        user=user, defaults={"red_team_member_id": red_team_member_id}
-    )
+def reviewer_profile_set(
+    *, user: AbstractBaseUser, red_team_member_id: int | None, actor: Actor = None
+) -> ReviewerProfile:
+    """Link a reviewer to their red-team id (they are never offered their own attacks); recorded."""
+    with transaction.atomic():
+        previous = (
+            ReviewerProfile.objects.select_for_update().filter(user=user).values_list("red_team_member_id", flat=True)
+        ).first()
+        profile, _ = ReviewerProfile.objects.update_or_create(
+            user=user, defaults={"red_team_member_id": red_team_member_id}
+        )
+        if previous != red_team_member_id:
+            details = {"red_team_member_id": {"from": previous, "to": red_team_member_id}}
+            audit_record(actor=actor, action=AuditAction.USER_CHANGED, target=user, details=details)
     return profile
 
 

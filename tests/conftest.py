@@ -22,7 +22,7 @@ def fast_password_hashing(settings: object) -> None:
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
-    """Cached roles are keyed by user id, and ids repeat across tests on SQLite."""
+    """Cached values (throttle counts) are keyed by ids, and ids repeat across tests on SQLite."""
     from django.core.cache import caches
 
     for alias in ("default", "shared"):
