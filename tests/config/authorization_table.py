@@ -5,7 +5,7 @@ The roles:
 - reviewer: a reviewer who holds the objects in the URLs (the held and the reviewed slot, the
   wellbeing response and invitation) and is the only member of the solo study;
 - other: another reviewer in the same study, who holds none of those objects;
-- lead: a lead (not a reviewer, not staff);
+- lead: a lead (not a reviewer, not staff: operators, who run the admin, are separate accounts);
 - labels / agreement: a lead's API token with only read:labels / only read:agreement, sent as
   `Authorization: Bearer ...` with no session.
 
@@ -125,6 +125,12 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/admin/review/review/",                                   "GET",  (ADMIN_LOGIN,) * 6),
     ("/admin/review/review/{review}/change/",                   "GET",  (ADMIN_LOGIN,) * 6),
     ("/admin/wellbeing/instrument/",                            "GET",  (ADMIN_LOGIN,) * 6),
+    # Leads are not operators: the account pages (passwords, roles) and study settings are not theirs.
+    ("/admin/auth/user/",                                       "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/auth/group/",                                      "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/review/study/{study}/change/",                     "GET",  (ADMIN_LOGIN,) * 6),
+    ("/admin/review/study/{study}/change/",                     "POST", (ADMIN_LOGIN,) * 6),
+    ("/admin/review/study/{study}/delete/",                     "GET",  (ADMIN_LOGIN,) * 6),
 ]
 # fmt: on
 

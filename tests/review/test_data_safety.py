@@ -190,7 +190,8 @@ def test_editing_a_study_in_the_admin_keeps_its_reviews_and_is_recorded(admin_cl
     assert Study.objects.get(pk=study.pk).description == "Edited in the admin"
     assert everything() == before
     event = AuditEvent.objects.get(action="study.changed")
-    assert event.details == {"fields": ["description"], "via": "admin"} and event.actor_label == "admin-ann"
+    assert event.details == {"description": {"from": study.description, "to": "Edited in the admin"}}
+    assert event.actor_label == "admin-ann"
 
 
 def _admin_form_data(page: Any) -> dict[str, Any]:
