@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from review.models import ImportBatch, Study, Transcript
+from review.models import AuditEvent, ImportBatch, Study, Transcript
 from tests.factories import UserFactory, varied_records, write_released
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,19 @@ def test_demo_setup_creates_accounts_data_and_a_study_and_can_rerun() -> None:
     assert "reviewer1  / triad-review-demo1" in out
     assert "lead       / triad-lead-demo" in out_again
     assert users.get(username="reviewer1").check_password("triad-review-demo1")
+
+
+def test_the_demo_lead_is_not_an_operator_and_a_separate_operator_runs_the_admin() -> None:
+    out, _ = run("demo_setup")
+    users = get_user_model().objects
+    lead, operator = users.get(username="lead"), users.get(username="operator")
+    assert (lead.is_staff, lead.is_superuser) == (False, False)
+    assert (operator.is_staff, operator.is_superuser) == (True, True)
+    assert not operator.groups.exists() and operator.check_password("triad-operator-demo")
+    assert "operator   / triad-operator-demo  operator: Django admin, no role" in out
+    # The accounts were made through the audited services, as their creation says.
+    created = set(AuditEvent.objects.filter(action="user.created").values_list("target_label", flat=True))
+    assert {"operator", "lead", "reviewer1", "simulated-reviewer-1"} <= created
 
 
 def write_ratings(path: Path, rows: list[tuple[str, str, str]]) -> Path:

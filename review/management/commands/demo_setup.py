@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from review.accounts import user_create, user_password_set
 from review.models import Study, StudyStatus
 from review.sampling import parse_stratum
 from review.services import (
@@ -35,9 +36,12 @@ SIMULATED_STUDY = "Demo: finished study (simulated reviews)"
 SIMULATED_REVIEWERS = ["simulated-reviewer-1", "simulated-reviewer-2", "simulated-reviewer-3"]
 # A simulated rating is the self-rating moved by one of these, clamped to 0-4.
 SIMULATED_SHIFTS = [-2, -1, -1, 0, 0, 0, 0, 1, 1, 2]
-# Demo credentials are printed on purpose: they exist only in a local demo database.
+# Demo credentials are printed on purpose: they exist only in a local demo database. The
+# operator runs the Django admin and holds no role; the lead is not an operator, since the
+# admin reaches every account's password and so every reviewer's private pages.
 DEMO_ACCOUNTS = [
-    ("lead", "triad-lead-demo", ("lead",), True),
+    ("operator", "triad-operator-demo", (), True),
+    ("lead", "triad-lead-demo", ("lead",), False),
     ("reviewer1", "triad-review-demo1", ("reviewer",), False),
     ("reviewer2", "triad-review-demo2", ("reviewer",), False),
     ("reviewer3", "triad-review-demo3", ("reviewer",), False),
@@ -54,9 +58,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = audit_cli_actor()
         accounts = [
-            (account_ensure(username=name, password=password, roles=roles, admin=admin), password)
+            (account_ensure(username=name, password=password, roles=roles, admin=admin, actor=actor), password)
             for name, password, roles, admin in DEMO_ACCOUNTS
         ]
+        lead = next(user for user, _ in accounts if user.get_username() == "lead")
+        reviewers = [user for user, _ in accounts if user.get_username().startswith("reviewer")]
         call_command("import_transcripts", str(options["file"]), user="lead", stdout=self.stdout, stderr=self.stderr)
         study = Study.objects.filter(name=DEMO_STUDY).first()
         if study is None:
@@ -69,26 +75,25 @@ class Command(BaseCommand):
                     parse_stratum("model_type=rlhf,num_params=52B:10"),
                 ],
                 seed=7,
-                created_by=accounts[0][0],
+                created_by=lead,
                 actor=actor,
             )
-        reviewers = [user for user, _ in accounts[1:]]
         # reviewer4 also wrote some of the demo attacks: they are never offered those.
-        reviewer_profile_set(user=reviewers[3], red_team_member_id=DEMO_AUTHOR_REVIEWER)
+        reviewer_profile_set(user=reviewers[3], red_team_member_id=DEMO_AUTHOR_REVIEWER, actor=actor)
         study_members_set(study=study, reviewers=reviewers, actor=actor)
         if study.status == StudyStatus.DRAFT:
             study_start(study=study, actor=actor)
         self.stdout.write(self.style.SUCCESS(f"Demo study: {DEMO_STUDY!r}, started, with reviewer1-4 as its reviewers"))
         if not Study.objects.filter(name=SIMULATED_STUDY).exists():
-            self._simulated_study(created_by=accounts[0][0], actor=actor)
+            self._simulated_study(created_by=lead, actor=actor)
         self.stdout.write(self.style.SUCCESS(f"Finished study for the dashboard: {SIMULATED_STUDY!r}"))
         self.stdout.write("Demo accounts (username / password):")
         for user, password in accounts:
             roles = ", ".join(user.groups.values_list("name", flat=True))
-            extra = " + Django admin" if user.is_staff else ""
-            self.stdout.write(f"  {user.get_username():<10} / {password:<20} {roles}{extra}")
+            what = "operator: Django admin, no role" if user.is_superuser else roles
+            self.stdout.write(f"  {user.get_username():<10} / {password:<20} {what}")
 
-    def _simulated_study(self, *, created_by: object, actor: str) -> None:
+    def _simulated_study(self, *, created_by: Any, actor: Any) -> None:
         rng = random.Random(11)  # noqa: S311 - reproducible demo data, not secrecy
         study = study_create(
             name=SIMULATED_STUDY,
@@ -100,9 +105,11 @@ class Command(BaseCommand):
         )
         reviewers = []
         for username in SIMULATED_REVIEWERS:
-            user, _ = get_user_model().objects.get_or_create(username=username)
-            user.set_unusable_password()
-            user.save()
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                user = user_create(username=username, password=None, actor=actor)
+            elif user.has_usable_password():
+                user = user_password_set(user=user, password=None, actor=actor)
             reviewers.append(user)
         study_members_set(study=study, reviewers=reviewers, actor=actor)
         study_start(study=study, actor=actor)
