@@ -281,8 +281,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= TRIAD_AGREEMENT_DEBO
         "unacknowledged in a worker, and Redis would hand it to a second worker meanwhile."
     )
 
-# Caches. "default" is per process (roles, for 30 s). "shared" must be seen by every web
-# process, so API throttling counts one budget per token: Redis when there is one.
+# Caches. "default" is per process; Triad keeps nothing in it (roles are read per request, so a
+# role taken away stops at once). "shared" must be seen by every web process, so API throttling
+# counts one budget per token: Redis when there is one.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "triad-default"},
     "shared": (
