@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -231,3 +232,24 @@ def test_an_active_studys_page_in_the_admin_offers_no_status_field(operator: Cli
     study_start(study=study)
     form = operator.get(f"/admin/review/study/{study.pk}/change/").context["adminform"].form
     assert set(form.fields) == {"name", "description", "lease_minutes"}
+
+
+def test_every_admin_list_add_and_change_page_opens_for_an_operator(operator: Client) -> None:
+    reviewer = UserFactory(roles=["reviewer"])
+    ReviewerProfile.objects.create(user=reviewer, red_team_member_id=3)
+    study = StudyFactory()
+    StudyItemFactory(study=study)
+    opened = []
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        assert operator.get(base).status_code == 200, base
+        request = operator.get(base).wsgi_request
+        add = operator.get(f"{base}add/").status_code
+        assert add == (200 if model_admin.has_add_permission(request) else 403), base
+        first = model.objects.order_by("pk").first()
+        if first is not None:
+            assert operator.get(f"{base}{first.pk}/change/").status_code == 200, base
+            opened.append(opts.model_name)
+    assert {"user", "group", "study", "reviewerprofile", "studyitem"} <= set(opened)
+    assert operator.get(f"/admin/auth/user/{reviewer.pk}/password/").status_code == 200
