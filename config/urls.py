@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.defaults import page_not_found
 
+from config.inputs import IdConverter
 from review import views as review_views
+
+# Before the includes below import the apps' URLconfs, which use <id:...> for every id.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", review_views.home, name="home"),

@@ -7,17 +7,18 @@ from review.api import views
 
 app_name = "api"
 
-router = SimpleRouter()
+# Path converters rather than regexes, so the ids in these routes are <id:...> like every other.
+router = SimpleRouter(use_regex_path=False)
 router.register("studies", views.StudyViewSet, basename="study")
 router.register("labels", views.LabelViewSet, basename="label")
-router.register(r"studies/(?P<study_id>\d+)/items", views.StudyItemViewSet, basename="study-item")
-router.register(r"studies/(?P<study_id>\d+)/labels", views.LabelViewSet, basename="study-label")
+router.register("studies/<id:study_id>/items", views.StudyItemViewSet, basename="study-item")
+router.register("studies/<id:study_id>/labels", views.LabelViewSet, basename="study-label")
 
 urlpatterns = [
-    path("studies/<int:study_id>/labels/export", views.LabelExport.as_view(), name="label-export"),
-    path("studies/<int:study_id>/agreement/", views.AgreementView.as_view(), name="agreement"),
+    path("studies/<id:study_id>/labels/export", views.LabelExport.as_view(), name="label-export"),
+    path("studies/<id:study_id>/agreement/", views.AgreementView.as_view(), name="agreement"),
     path("tags/", views.TagList.as_view(), name="tags"),
-    path("transcripts/<int:pk>/", views.TranscriptDetail.as_view(), name="transcript"),
+    path("transcripts/<id:pk>/", views.TranscriptDetail.as_view(), name="transcript"),
     # The schema and its docs page hold no data, so anyone may read them.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(

@@ -48,7 +48,7 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Study.objects.all()
     serializer_class = StudySerializer
     required_scopes = LABELS
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "id"
 
     @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -9,8 +9,8 @@ app_name = "wellbeing_surveys"
 urlpatterns: list[URLPattern] = [
     path("checkin/", views.checkin, name="checkin"),
     path("surveys/<slug:slug>/", views.survey, name="survey"),
-    path("responses/<int:response_id>/thanks/", views.thanks, name="thanks"),
-    path("invitations/<int:invitation_id>/snooze", views.invitation_snooze_view, name="invitation_snooze"),
+    path("responses/<id:response_id>/thanks/", views.thanks, name="thanks"),
+    path("invitations/<id:invitation_id>/snooze", views.invitation_snooze_view, name="invitation_snooze"),
     path("support/", views.support, name="support"),
     path("me/", views.mine, name="mine"),
 ]
