@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
+from config.inputs import BoundedIntegerField, BoundedModelMultipleChoiceField
 from review.models import ApiScope, AuditAction, Study
 from review.sampling import Stratum
 from review.selectors import audit_studies
@@ -30,7 +31,7 @@ class ReviewForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose a rating from 0 to 4."},
     )
-    tags = forms.ModelMultipleChoiceField(
+    tags = BoundedModelMultipleChoiceField(
         queryset=Tag.objects.order_by("position"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -89,18 +90,18 @@ class StudyCreateForm(forms.Form):
 
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    seed = forms.IntegerField(
+    seed = BoundedIntegerField(
         min_value=0, max_value=2**53, help_text="The same seed on the same data draws the same transcripts."
     )
-    reviewers_per_item = forms.IntegerField(min_value=1, max_value=20, initial=3)
-    lease_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, initial=30)
+    reviewers_per_item = BoundedIntegerField(min_value=1, max_value=20, initial=3)
+    lease_minutes = BoundedIntegerField(min_value=1, max_value=24 * 60, initial=30)
 
     def __init__(self, *args: Any, strata: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["seed"].initial = secrets.randbelow(10**6)
         self.strata = strata
         for stratum in strata:
-            self.fields[self.size_field(stratum)] = forms.IntegerField(
+            self.fields[self.size_field(stratum)] = BoundedIntegerField(
                 min_value=0,
                 max_value=stratum["count"],
                 initial=0,
@@ -143,16 +144,16 @@ class ApiTokenForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiScope.READ_LABELS]
     )
-    expires_in_days = forms.IntegerField(
+    expires_in_days = BoundedIntegerField(
         min_value=1, max_value=365, required=False, initial=90, help_text="Leave empty for a token that never expires."
     )
 
 
 class StudyWellbeingForm(forms.Form):
-    daily_cap_minutes = forms.IntegerField(
+    daily_cap_minutes = BoundedIntegerField(
         min_value=1, max_value=24 * 60, label="Daily exposure limit (minutes)", help_text="Practice elsewhere: 240-300."
     )
-    checkin_every_reviews = forms.IntegerField(
+    checkin_every_reviews = BoundedIntegerField(
         min_value=1, max_value=1000, label="Offer the feelings check-in after every … reviews"
     )
 
@@ -160,8 +161,8 @@ class StudyWellbeingForm(forms.Form):
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
     # Any id, not only the listed studies': a deleted study's events stay in the log.
-    study = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    study = BoundedIntegerField(required=False, min_value=1, widget=forms.Select)
+    before = BoundedIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.db_routing import replica_reads
 from config.health import health_report
+from config.inputs import parse_id
 from review.audit import audit_csv_lines
 from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
 from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
@@ -273,7 +274,7 @@ def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
     study = get_object_or_404(Study, pk=study_id)
     reviewers = get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
     if request.method == "POST":
-        chosen = reviewers.filter(pk__in=[value for value in request.POST.getlist("reviewers") if value.isdigit()])
+        chosen = reviewers.filter(pk__in=[pk for value in request.POST.getlist("reviewers") if (pk := parse_id(value))])
         study_members_set(study=study, reviewers=list(chosen), actor=request.user)
         messages.success(request, f"{study.name} now has {chosen.count()} reviewers.")
         return redirect("review:lead_members", study_id=study.pk)

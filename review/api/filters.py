@@ -8,7 +8,9 @@ from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
+from config.inputs import DB_INT_MAX, BoundedIntegerField
 from review.models import ModelSize, ModelType, Review, Slot, StudyItem
 from tagging.models import Tag
 
@@ -35,6 +37,18 @@ class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": DB_INT_MAX})
+class IdFilter(filters.NumberFilter):
+    """An id: a whole number the id column can hold, else a 400 naming the parameter. (NumberFilter's
+    own field is a decimal, which lets 1.5 through and passes 10**20 to the database.)"""
+
+    field_class = BoundedIntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+
+
 def _item_complete(item_ref: str) -> Exists:
     # Every slot of an item carries the item's review count; slot 1 stands for the item.
     return Exists(
@@ -43,7 +57,7 @@ def _item_complete(item_ref: str) -> Exists:
 
 
 class LabelFilter(filters.FilterSet):
-    study = filters.NumberFilter(field_name="study_id", help_text="Only this study's labels.")
+    study = IdFilter(field_name="study_id", help_text="Only this study's labels.")
     model_type = filters.ChoiceFilter(field_name="item__transcript__model_type", choices=ModelType.choices)
     num_params = filters.ChoiceFilter(field_name="item__transcript__num_params", choices=ModelSize.choices)
     complete = filters.ChoiceFilter(

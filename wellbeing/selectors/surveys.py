@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from config.inputs import parse_id
 from review.models import Review, Study
 from wellbeing.models import (
     Decline,
@@ -52,9 +53,10 @@ def instrument_current(*, slug: str, kind: str | None = None) -> Instrument | No
 
 def instrument_for_answer(*, instrument_id: Any, kind: str) -> Instrument | None:
     """The active instrument a form was rendered for, if it is still open; None for anything else."""
-    if not str(instrument_id).isdigit():
+    pk = parse_id(instrument_id)
+    if pk is None:
         return None
-    return _with_items(Instrument.objects.filter(pk=int(instrument_id), kind=kind, active=True)).first()
+    return _with_items(Instrument.objects.filter(pk=pk, kind=kind, active=True)).first()
 
 
 def periodic_instruments_current() -> list[Instrument]:

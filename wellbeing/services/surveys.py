@@ -6,6 +6,7 @@ records why someone declined: a Decline holds a time, an instrument and a trigge
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -52,7 +53,8 @@ def _clean_answers(items: list[InstrumentItem], answers: Mapping[str, Any], scal
             continue
         # bool is an int in Python, and "2.5" must not become 2.
         value = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-        if isinstance(raw, str) and raw.strip().isdigit():
+        # ASCII digits, and few: int() refuses "²" (which isdigit() accepts) and 5,000 digits.
+        if isinstance(raw, str) and re.fullmatch(r"[0-9]{1,4}", raw.strip()):
             value = int(raw.strip())
         if value is None or not 0 <= value <= scale_max:
             errors[item.key] = f"Choose a whole number from 0 to {scale_max} for “{item.text}”."

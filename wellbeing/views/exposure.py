@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.inputs import BoundedModelMultipleChoiceField, parse_id
 from review.permissions import REVIEWER, role_required
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
@@ -33,7 +34,7 @@ BREAK_SUGGESTIONS = (
 
 
 class PreferencesForm(forms.Form):
-    opted_out_tags = forms.ModelMultipleChoiceField(
+    opted_out_tags = BoundedModelMultipleChoiceField(
         queryset=Tag.objects.order_by("position"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -51,8 +52,7 @@ class PreferencesForm(forms.Form):
 
 def _study_id(request: HttpRequest) -> int | None:
     """Where to go back to after the break; only ever used to build the study's own URL."""
-    value = request.POST.get("study") or request.GET.get("study") or ""
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return parse_id(request.POST.get("study") or request.GET.get("study"))
 
 
 @never_cache
