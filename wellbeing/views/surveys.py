@@ -46,8 +46,13 @@ PREFERENCES_URL = "/wellbeing/preferences/"
 
 def _safe_next(request: HttpRequest, candidate: str | None, default: str = DEFAULT_NEXT) -> str:
     """Only a path on this site: `next` comes from the query string, so it must not send anyone elsewhere."""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path, not just any local URL: redirect() would read "foo" as the name of a view.
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return default
