@@ -44,6 +44,7 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/accounts/login/",                                        "GET",  PUBLIC),
     ("/accounts/logout/",                                       "POST", (LOGIN,) * 6),
     ("/wellbeing/support/",                                     "GET",  PUBLIC),
+    ("/wellbeing/privacy/",                                     "GET",  PUBLIC),
     # --- reviewer pages: reviewers only; a non-reviewer gets 403, someone else's object 404
     ("/review/",                                                "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
     ("/review/studies/{study}/next",                            "GET",  (LOGIN, 302, 302, 403, LOGIN, LOGIN)),

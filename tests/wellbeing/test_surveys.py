@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
@@ -92,6 +94,26 @@ def test_the_checkin_page_shows_the_prompt_every_feeling_and_the_labelled_scale(
     assert "not at all" in page and "very" in page
     assert "Submit" in page and "Not now" in page
     assert 'name="free_text"' in page
+
+
+def test_the_checkin_and_survey_pages_link_to_the_privacy_document_which_is_the_markdown(client: Client) -> None:
+    reviewer(client)
+    for url in ("/wellbeing/checkin/", "/wellbeing/surveys/who-5/"):
+        page = client.get(url).content.decode()
+        assert 'href="/wellbeing/privacy/" data-testid="privacy-link"' in page, url
+    client.logout()  # open to anyone deciding whether to answer
+    response = client.get("/wellbeing/privacy/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    document = (Path(settings.BASE_DIR) / "wellbeing" / "PRIVACY.md").read_text(encoding="utf-8")
+    # Every heading of the markdown is on the page, rendered, and the guarantee paragraph with it.
+    headings = [line.lstrip("# ") for line in document.splitlines() if line.startswith("#")]
+    assert len(headings) >= 5
+    for heading in headings:
+        assert f">{heading}</h" in html, heading
+    assert "<h2>The guarantee</h2>" in html
+    assert "no combination of those figures, now or later" in html
+    assert "<script" not in html.split("<main")[1]
 
 
 def test_the_checkin_page_is_for_signed_in_reviewers(client: Client) -> None:

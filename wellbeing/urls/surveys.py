@@ -12,5 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("responses/<id:response_id>/thanks/", views.thanks, name="thanks"),
     path("invitations/<id:invitation_id>/snooze", views.invitation_snooze_view, name="invitation_snooze"),
     path("support/", views.support, name="support"),
+    path("privacy/", views.privacy, name="privacy"),
     path("me/", views.mine, name="mine"),
 ]

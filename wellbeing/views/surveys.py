@@ -6,6 +6,8 @@ Answers are read back only on their respondent's own pages; there is no lead vie
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,8 +16,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from markdown_it import MarkdownIt
 
 from review.charts import Series, bar_chart
 from review.permissions import REVIEWER, role_required
@@ -244,6 +248,25 @@ def support(request: HttpRequest) -> HttpResponse:
     """Where to get help. Open to everyone, signed in or not: there is nothing private on it."""
     context = {"resources": support_resources(), "preferences_url": PREFERENCES_URL}
     return render(request, "wellbeing/support.html", context)
+
+
+PRIVACY_DOCUMENT = Path(__file__).resolve().parent.parent / "PRIVACY.md"
+
+
+@cache
+def _privacy_html() -> SafeString:
+    # Raw HTML in the markdown is escaped ("html": False), so the page can only hold what markdown makes.
+    renderer = MarkdownIt("commonmark", {"html": False})
+    return mark_safe(renderer.render(PRIVACY_DOCUMENT.read_text(encoding="utf-8")))  # noqa: S308
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """wellbeing/PRIVACY.md as a page, so the document reviewers are pointed to is the one the code follows.
+
+    Open to everyone, like Support: someone deciding whether to answer should be able to read it.
+    """
+    return render(request, "wellbeing/privacy.html", {"document": _privacy_html()})
 
 
 @never_cache
