@@ -328,8 +328,12 @@ def error_bar_chart(
     value_label: str,
     category_label: str = "",
     description: str = "",
+    spread_name: str = "SD",
 ) -> SafeString:
-    """A point at each mean with a ±1 SD whisker; categories run down the page so long tag names stay readable."""
+    """A point at each mean with a ±1 SD whisker; categories run down the page so long tag names stay readable.
+
+    `spread_name` names what the whiskers are when they are not an SD (a noise interval, say).
+    """
     _check_id(chart_id)
     n = len(categories)
     if not len(means) == len(sds) == len(counts) == n:
@@ -344,7 +348,7 @@ def error_bar_chart(
     if all(m is None for m in ms):
         return _empty(chart_id, title, description)
 
-    desc = description or f"Mean and ±1 SD of {_one_line(value_label)} for {n} categories"
+    desc = description or f"Mean and ±1 {_one_line(spread_name)} of {_one_line(value_label)} for {n} categories"
     spans = [(m - (s or 0), m + (s or 0)) for m, s in zip(ms, ss, strict=True) if m is not None]
     # Zero stays on the axis: for harmlessness scores, which side of zero a mean falls on is the point.
     ticks, step = _nice_ticks(min(0.0, *(a for a, _ in spans)), max(0.0, *(b for _, b in spans)))
@@ -362,7 +366,7 @@ def error_bar_chart(
         if s is not None:
             lo, hi = frame.at(m - s), frame.at(m + s)
             body += [_line(lo, y, hi, y, "whisker"), *(_line(x, y - 5, x, y + 5, "whisker-cap") for x in (lo, hi))]
-        tip = f"{name}: mean {_fmt(m)}, SD {'n/a' if s is None else _fmt(s)}, n {count:,}"
+        tip = f"{name}: mean {_fmt(m)}, {_one_line(spread_name)} {'n/a' if s is None else _fmt(s)}, n {count:,}"
         body.append(_shape("circle", f"point {_cls(0)}", tip, cx=frame.at(m), cy=y, r=5))
     return _svg(chart_id, title, desc, frame.total_height, [*body, "</g>"])
 

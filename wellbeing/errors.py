@@ -36,3 +36,14 @@ class WellbeingInvalid(WellbeingError, ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
+class PeriodInvalid(WellbeingError, ValueError):
+    """A query parameter that names no published month: what was given, and what is expected."""
+
+    def __init__(self, *, parameter: str, value: str, message: str, not_yet: bool = False) -> None:
+        self.parameter = parameter
+        self.value = value
+        # A well-formed month that is not over yet is a page that does not exist yet (404), not bad input.
+        self.not_yet = not_yet
+        super().__init__(f"{parameter}={value!r}: expected {message}")

@@ -195,3 +195,25 @@ class SupportResource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Publication(models.Model):
+    """Everything a lead sees about one closed month, computed once and then never changed.
+
+    The figures (noise included) are drawn when the month is first shown after it closes and kept
+    here, so no later view can differ from an earlier one: a late answer, a newcomer or a deleted
+    account never shows up as a difference, and reloading cannot average the noise away.
+    wellbeing/PRIVACY.md explains why.
+    """
+
+    period = models.CharField(max_length=7, unique=True, help_text="The month, YYYY-MM.")
+    published_at = models.DateTimeField()
+    figures = models.JSONField(help_text="The public figures only: no ids, no individual values.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(period__regex=r"^\d{4}-\d{2}$"), name="publication_period_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"Wellbeing figures for {self.period}"

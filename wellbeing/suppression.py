@@ -57,6 +57,12 @@ columns across rows is safe.
 
 Limits (what this module cannot see)
 ------------------------------------
+Counts alone do not protect means: issue 14 recovered a newcomer's every answer from week A (5
+people), week B (6) and the month overall (6), all of which pass these rules. So the lead's
+dashboard (selectors/aggregates.py, wellbeing/PRIVACY.md) no longer publishes totals beside their
+cells: one partition per measure, figures frozen per closed month, noise from OpenDP. It uses
+`suppress` without a total, that is rule 1 alone; the complementary rules stay for any table
+that must show a total. The limits below are those of this module alone:
 - Figures published at different times. If a month were shown with 6 people and later with 7,
   the difference is the 7th person. Callers therefore publish fixed calendar periods (whole ISO
   weeks grouped by month) and only once the period is over; never "the last N days", and never a
@@ -101,6 +107,9 @@ class Cell:
     members: frozenset[int] | None = field(default=None, repr=False, compare=False)
     hidden: bool = False
     reason: str = ""
+    # Beside each value, the half-width of the interval the noise added to it stays in (90%), or
+    # nothing for an exact figure. wellbeing/disclosure.py draws the noise.
+    margins: tuple[float | None, ...] = ()
 
     @property
     def label(self) -> str:
@@ -110,6 +119,10 @@ class Cell:
     def value(self) -> float | None:
         return self.values[0] if self.values else None
 
+    @property
+    def margin(self) -> float | None:
+        return self.margins[0] if self.margins else None
+
     def hide(self, reason: str) -> Cell:
         return self if self.hidden else replace(self, hidden=True, reason=reason)
 
@@ -117,7 +130,12 @@ class Cell:
         """What may leave the server: a hidden cell keeps only its labels and the reason."""
         if self.hidden:
             return Cell(
-                labels=self.labels, n=None, values=tuple(None for _ in self.values), hidden=True, reason=self.reason
+                labels=self.labels,
+                n=None,
+                values=tuple(None for _ in self.values),
+                hidden=True,
+                reason=self.reason,
+                margins=tuple(None for _ in self.margins),
             )
         return replace(self, members=None)
 

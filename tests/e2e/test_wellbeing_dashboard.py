@@ -1,4 +1,4 @@
-"""The lead's wellbeing dashboard in a real browser: tables, hidden cells and plots under the strict policy."""
+"""The lead's wellbeing dashboard in a real browser: tables, noise intervals, hidden months, plots, strict CSP."""
 
 from __future__ import annotations
 
@@ -22,12 +22,19 @@ def at(day: date) -> datetime:
 
 
 def answered_month() -> None:
-    """Six people answer in the month's first week, three in its second and seven in its third."""
+    """Sixteen people answer over the latest closed month's first three weeks; four answered the month before."""
     checkin = Instrument.objects.get(slug="feelings-checkin")
     who5 = Instrument.objects.get(slug="who-5")
     weeks = [week.monday for week in latest_complete_period().weeks]
-    # WHO-5 bands of 2, 3 and 11 people: the two small ones are hidden together, the large one shown.
     scores = [20, 24, 36, 40, 44] + [60 + 3 * index for index in range(11)]
+    for index in range(4):  # too few for the month before to show anything
+        Response.objects.create(
+            respondent=UserFactory(username=f"earlier-{index}", roles=["reviewer"]),
+            instrument=checkin,
+            trigger=Trigger.AFTER_REVIEWS,
+            answers=dict.fromkeys(FEELINGS, 2),
+            submitted_at=at(latest_complete_period().previous().weeks[0].monday),
+        )
     for index in range(16):
         user = UserFactory(username=f"reviewer-{index}", roles=["reviewer"])
         day = weeks[0] if index < 6 else weeks[1] if index < 9 else weeks[2]
@@ -61,24 +68,28 @@ def test_a_lead_sees_the_wellbeing_tables_and_plots_with_small_groups_hidden(pag
 
     expect(page.locator("h1", has_text="Reviewer wellbeing")).to_be_visible()
     expect(page.get_by_test_id("privacy-note")).to_contain_text("Individual answers are never shown")
+    expect(page.get_by_test_id("noise-note")).to_contain_text("may be noise, not a trend")
     feelings = page.get_by_test_id("feelings")
     expect(feelings).to_be_visible()
     expect(feelings.locator("tbody tr")).to_have_count(10)
-    # Week two's three people are hidden, and week one with them, so the overall can't be used to subtract.
+    # Two months side by side: the one before (four people) shows nothing, the latest its sixteen people.
     upset = feelings.locator("tbody tr", has_text="upset")
     cells = upset.locator("td")
+    expect(cells).to_have_count(2)
     expect(cells.nth(0)).to_have_text("–")
-    expect(cells.nth(1)).to_have_text("–")
-    expect(cells.nth(2)).to_contain_text("n 7")
-    expect(cells.last).to_contain_text("n 16")
-    expect(
-        page.get_by_text("fewer than 5 people, or hidden so a small group can't be worked out").first
-    ).to_be_visible()
+    expect(cells.nth(1)).to_contain_text("n 16")
+    expect(cells.nth(1)).to_contain_text("± 0.58")  # 4 ln 10 / 16
+    expect(page.get_by_text("fewer than 5 people: nothing is shown for them, not even how many").first).to_be_visible()
     who5 = page.get_by_test_id("who5")
-    expect(who5.locator("tbody tr").nth(0).locator("td").first).to_have_text("–")
-    expect(who5.locator("tbody tr").nth(2).locator("td").first).to_have_text("11")
+    expect(who5.locator("tbody tr")).to_have_count(3)
+    expect(who5.locator("tbody tr").nth(0).locator("td").first).to_contain_text("± 5")
     expect(who5.locator("tfoot")).to_contain_text("16")
+    expect(page.get_by_test_id("who5-mean")).to_contain_text("± 14.4")  # 100 ln 10 / 16
     expect(page.get_by_test_id("exposure").locator("tbody tr").nth(1).locator("td").first).to_have_text("–")
+    page.get_by_role("link", name="How wellbeing answers are protected").click()
+    expect(page.get_by_test_id("privacy-document")).to_contain_text("The guarantee")
+    assert page.problems == []
+    page.go_back()
     assert "private note" not in page.content()
 
     plots = page.locator("figure.plot svg.chart")
@@ -89,6 +100,7 @@ def test_a_lead_sees_the_wellbeing_tables_and_plots_with_small_groups_hidden(pag
         box = plot.bounding_box()
         assert box["width"] > 200 and box["height"] > 100
     assert page.locator("figure.plot svg.chart rect.bar").count() > 0
+    assert page.locator("figure.plot svg.chart line.whisker").count() == len(FEELINGS)  # the noise interval
     assert page.problems == []
 
     download_link = page.get_by_role("link", name="Download CSV").first

@@ -1,4 +1,8 @@
-"""The lead's wellbeing figures: right for groups of five or more, hidden for fewer, over finished months."""
+"""The lead's wellbeing figures: right for groups of five or more, hidden for fewer, per closed month, frozen.
+
+Tests that check values use the `exact_figures` fixture (tests/wellbeing/conftest.py), which
+takes OpenDP's noise out; those marked `real noise` run with it.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +18,18 @@ from django.utils import timezone
 from review.models import Review, Skip
 from review.services import ReviewAnswers, review_submit, slot_claim, slot_skip
 from tests.factories import FEELINGS, UserFactory, started_study
-from wellbeing.models import ExposureDay, Instrument, Response, Trigger
+from wellbeing.errors import PeriodInvalid
+from wellbeing.models import ExposureDay, Instrument, Publication, Response, Trigger
 from wellbeing.selectors.aggregates import (
     Period,
-    exposure_by_week,
-    feelings_by_week,
+    WellbeingDashboard,
     latest_complete_period,
     lead_wellbeing_dashboard,
     period_from_key,
     published_periods,
-    skip_rates_by_study,
-    who5_distribution,
+    trend_periods,
 )
+from wellbeing.services.publication import publication_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +74,18 @@ def row(table: Any, key: str) -> Any:
     return next(found for found in table.rows if found.key == key)
 
 
+def board(period: Period) -> WellbeingDashboard:
+    """What the page shows for `period`, publishing each month of it as the view does."""
+    months = {*trend_periods(period=period), period}
+    return lead_wellbeing_dashboard(
+        period=period, publications={month.key: publication_ensure(period=month) for month in months}
+    )
+
+
+def month_cell(period: Period, key: str) -> Any:
+    return row(board(period).feelings, key).cells[-1]
+
+
 # --- periods ----------------------------------------------------------------------------------
 
 
@@ -90,9 +106,13 @@ def test_only_a_month_whose_last_week_is_over_is_published() -> None:
     assert latest_complete_period(today=date(2024, 4, 29)) == APRIL
     assert latest_complete_period(today=date(2024, 6, 2)) == APRIL  # May runs to Sunday 2 June
     assert period_from_key(key="2024-04", today=date(2024, 4, 29)) == APRIL
-    assert period_from_key(key="2024-05", today=date(2024, 5, 20)) is None  # still filling up
-    for bad in ["2024-13", "2024-4", "24-04", "1999-12", "2024-04-01", ""]:
-        assert period_from_key(key=bad, today=date(2024, 6, 1)) is None, bad
+    with pytest.raises(PeriodInvalid) as running:
+        period_from_key(key="2024-05", today=date(2024, 5, 20))  # still filling up
+    assert running.value.not_yet and "period='2024-05'" in str(running.value)
+    for bad in ["2024-13", "2024-4", "24-04", "1999-12", "2024-04-01", "", "9999-12", "2025-01", "0000-01"]:
+        with pytest.raises(PeriodInvalid) as invalid:
+            period_from_key(key=bad, today=date(2024, 6, 1))
+        assert not invalid.value.not_yet and invalid.value.parameter == "period", bad
 
 
 def test_the_period_list_runs_from_the_first_data_to_the_latest_finished_month() -> None:
@@ -105,84 +125,71 @@ def test_the_period_list_runs_from_the_first_data_to_the_latest_finished_month()
 # --- feelings ------------------------------------------------------------------------------------
 
 
-def test_means_and_counts_are_right_for_weeks_of_five_or_more_people() -> None:
+@pytest.mark.usefixtures("exact_figures")
+def test_a_months_mean_counts_each_person_once_with_the_mean_of_their_answers() -> None:
     first, second = people(6), people(6)
     for index, user in enumerate(first):
-        checkin(user, W14, index % 5)  # upset 0,1,2,3,4,0: mean 10/6
-    # Someone answering twice in a week counts once, with the mean of their answers.
-    checkin(first[0], W14 + timedelta(days=2), 4)
+        checkin(user, W14, index % 5)  # upset 0,1,2,3,4,0
+    checkin(first[0], W14 + timedelta(days=2), 4)  # first[0]: (0 + 4) / 2 = 2
     for index, user in enumerate(second):
-        checkin(user, W15, 4 if index < 3 else 2)  # mean 3
+        checkin(user, W16, 4 if index < 3 else 2)
 
-    table = feelings_by_week(period=APRIL)
-    upset = row(table, "upset")
-    assert [cell.n for cell in upset.cells[:2]] == [6, 6]
-    assert upset.cells[0].value == pytest.approx((2 + 1 + 2 + 3 + 4 + 0) / 6)
-    assert upset.cells[1].value == pytest.approx(3.0)
-    # Empty weeks show nothing either.
-    assert upset.cells[2].hidden and upset.cells[3].hidden and upset.cells[2].n is None
-    # Overall: twelve people, each counted once with the mean of their own answers.
-    assert upset.overall.n == 12
-    assert upset.overall.value == pytest.approx((2 + 1 + 2 + 3 + 4 + 0 + 3 * 4 + 3 * 2) / 12)
-    assert row(table, "alert").overall.value == pytest.approx(1.0)
+    upset = month_cell(APRIL, "upset")
+    assert upset.n == 12
+    assert upset.value == pytest.approx((2 + 1 + 2 + 3 + 4 + 0 + 3 * 4 + 3 * 2) / 12)
+    assert month_cell(APRIL, "alert").value == pytest.approx(1.0)
+    table = board(APRIL).feelings
     assert [found.key for found in table.rows] == FEELINGS
     assert table.scale_max == 4
+    # The noise's 90% interval for a mean over twelve people on 0-4: 4 ln 10 / 12.
+    assert upset.margin == pytest.approx(4 * 2.302585 / 12, rel=1e-4)
 
 
-def test_a_week_with_four_respondents_is_hidden_and_so_is_a_complement() -> None:
-    for user in people(6):
-        checkin(user, W14, 1)
-    for user in people(7):
-        checkin(user, W15, 2)
+@pytest.mark.usefixtures("exact_figures")
+def test_a_month_of_four_people_shows_nothing_not_even_its_count() -> None:
     for user in people(4):
-        checkin(user, W16, 4)
-
-    upset = row(feelings_by_week(period=APRIL), "upset")
-    # W16's four people are hidden; with the overall shown, the smaller of the other weeks goes too,
-    # or overall minus W14 minus W15 would be those four.
-    assert [cell.hidden for cell in upset.cells] == [True, False, True, True]
-    assert upset.cells[1].n == 7 and upset.cells[1].value == pytest.approx(2.0)
-    assert upset.overall.n == 17 and not upset.overall.hidden
-    assert all(cell.n is None and cell.values == (None,) for cell in upset.cells if cell.hidden)
+        checkin(user, W15, 4)
+    upset = month_cell(APRIL, "upset")
+    assert upset.hidden and upset.n is None and upset.values == (None,) and upset.margins == ()
 
 
-def test_the_same_people_every_week_are_not_counted_twice() -> None:
-    team = people(6)
+@pytest.mark.usefixtures("exact_figures")
+def test_there_is_no_overall_or_weekly_figure_beside_the_months() -> None:
+    """Issue 14: week A, week B and the overall overlapped, and 12 x overall - 5 x A - 6 x B was a newcomer."""
+    team = people(5)
     for user in team:
         checkin(user, W14, 1)
-        checkin(user, W15, 3)
-    for user in team[:3]:
-        checkin(user, W16, 4)  # three of the six in W16
-
-    upset = row(feelings_by_week(period=APRIL), "upset")
-    assert upset.overall.n == 6
-    # W16 (3 people) is hidden; W14 or W15 (tied at six, chosen by a secret key) goes with it.
-    assert upset.cells[2].hidden and sum(cell.hidden for cell in upset.cells[:2]) == 1
+        checkin(user, W15, 2)
+    checkin(UserFactory(), W15, 4)
+    table = board(APRIL).feelings
+    assert [month.key for month in table.months] == ["2024-04"]
+    assert [len(found.cells) for found in table.rows] == [1] * len(FEELINGS)
+    assert row(table, "upset").cells[0].n == 6
 
 
-def test_a_week_hidden_for_one_feeling_is_hidden_for_every_feeling() -> None:
-    for user in people(6):
-        checkin(user, W14, 1)
-    crowd = people(8)
-    for index, user in enumerate(crowd):
-        # Only four of them answer "afraid" that week; everyone answers everything else.
-        answers = {} if index < 4 else {"afraid": None}
-        response = checkin(user, W15, 2, answers=answers)
-        if index >= 4:
-            response.answers.pop("afraid")
-            response.save(update_fields=["answers"])
-    for user in people(9):
-        checkin(user, W16, 0)
+def test_the_feelings_table_runs_month_by_month_for_a_team_of_fifteen(lead_client: Client) -> None:
+    """The paper's table, over time: fifteen people, three months, every month shown with its noise. Real noise."""
+    team = people(15)
+    for month, upset in ((Period(2024, 2), 0), (Period(2024, 3), 1), (APRIL, 3)):
+        for user in team:
+            checkin(user, month.weeks[1].monday, upset)
+    page = lead_client.get("/lead/wellbeing/", {"period": "2024-04"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    for label in ("February 2024", "March 2024", "April 2024"):
+        assert f'<th scope="col" class="num">{label}</th>' in html
+    assert html.count('<small class="muted">n 15</small>') == 3 * len(FEELINGS)
+    assert html.count('<small class="margin">± 0.61</small>') == 3 * len(FEELINGS)  # 4 ln 10 / 15
+    assert "may be noise, not a trend" in html
+    upset = row(board(APRIL).feelings, "upset")
+    assert [cell.n for cell in upset.cells] == [15, 15, 15]
+    # The noise is real: every figure is on the scale, and within 8 times its 90% margin of the truth
+    # (a Laplace variable is that far out with probability 10^-8).
+    for cell, truth in zip(upset.cells, (0, 1, 3), strict=True):
+        assert 0 <= cell.value <= 4 and abs(cell.value - truth) <= 8 * cell.margin
 
-    table = feelings_by_week(period=APRIL)
-    afraid = row(table, "afraid")
-    assert afraid.cells[1].hidden  # four people
-    for found in table.rows:
-        assert found.cells[1].hidden, found.key
-        assert [cell.hidden for cell in found.cells] == [cell.hidden for cell in afraid.cells], found.key
-    assert not row(table, "upset").overall.hidden
 
-
+@pytest.mark.usefixtures("exact_figures")
 def test_answers_off_the_scale_or_outside_the_month_are_left_out() -> None:
     crowd = people(5)
     for user in crowd:
@@ -191,34 +198,72 @@ def test_answers_off_the_scale_or_outside_the_month_are_left_out() -> None:
     checkin(crowd[1], W14 - timedelta(days=1), 4)  # Sunday 31 March: March's last week
     checkin(crowd[2], W17 + timedelta(days=7), 4)  # Monday 29 April: May's first week
 
-    table = feelings_by_week(period=APRIL)
-    upset = row(table, "upset")
-    assert upset.cells[0].n == 5 and upset.cells[0].value == pytest.approx(2.0)
-    assert row(table, "hostile").cells[0].value == pytest.approx(1.0)
+    assert month_cell(APRIL, "upset").n == 5 and month_cell(APRIL, "upset").value == pytest.approx(2.0)
+    assert month_cell(APRIL, "hostile").value == pytest.approx(1.0)
 
 
-def test_free_text_is_never_read_into_the_dashboard() -> None:
+def test_free_text_and_ids_never_reach_the_dashboard_or_the_stored_figures() -> None:
     for user in people(6):
         checkin(user, W14, 1, free_text="SECRET-FREE-TEXT-1138")
-    board = lead_wellbeing_dashboard(period=APRIL)
-    assert "SECRET-FREE-TEXT-1138" not in repr(board)
-    assert "members" not in repr(board)  # ids of the people never leave the selectors
+    shown = board(APRIL)
+    stored = repr(Publication.objects.get(period="2024-04").figures)
+    for text in (repr(shown), stored):
+        assert "SECRET-FREE-TEXT-1138" not in text
+        assert "members" not in text  # ids of the people never leave the selectors
+
+
+# --- freezing -----------------------------------------------------------------------------------
+
+
+def test_a_published_month_never_changes_after_a_late_answer_or_a_leaver(lead_client: Client) -> None:
+    """Real noise: the month is drawn once, stored, and shown the same from then on."""
+    team = people(6)
+    for user in team:
+        checkin(user, W15, 2)
+        who5(user, W15, 60)
+    first = lead_client.get("/lead/wellbeing/tables/feelings.csv", {"period": "2024-04"}).content
+    first_who5 = lead_client.get("/lead/wellbeing/tables/who5.csv", {"period": "2024-04"}).content
+    assert b",6" in first
+
+    checkin(UserFactory(), W16, 4)  # stamped inside April, as an import or a clock error could
+    team[0].delete()  # leaving deletes their answers
+    assert lead_client.get("/lead/wellbeing/tables/feelings.csv", {"period": "2024-04"}).content == first
+    assert lead_client.get("/lead/wellbeing/tables/who5.csv", {"period": "2024-04"}).content == first_who5
+    assert Publication.objects.count() == 1
+
+
+def test_publishing_twice_returns_the_first_figures() -> None:
+    for user in people(5):
+        checkin(user, W15, 2)
+    once = publication_ensure(period=APRIL)
+    again = publication_ensure(period=APRIL)
+    assert again.pk == once.pk and again.figures == once.figures
+
+
+def test_a_month_still_running_cannot_be_published() -> None:
+    with pytest.raises(ValueError, match="not over yet"):
+        publication_ensure(period=Period.containing(timezone.localdate()))
+    assert not Publication.objects.exists()
 
 
 # --- WHO-5 -------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("exact_figures")
 def test_who5_scores_fall_in_their_bands_at_the_edges() -> None:
     scores = [0, 28, 28, 24, 20, 29, 50, 32, 36, 40, 51, 100, 60, 64, 76]
     for user, score in zip(people(len(scores)), scores, strict=True):
         who5(user, W15, score)
 
-    found = who5_distribution(period=APRIL)
-    assert [cell.n for cell in found.bins] == [5, 5, 5]
-    assert [cell.value for cell in found.bins] == pytest.approx([1 / 3] * 3)
+    found = board(APRIL).who5
+    assert [cell.value for cell in found.bins] == [5, 5, 5]
+    assert [cell.values[1] for cell in found.bins] == pytest.approx([1 / 3] * 3)
+    assert [cell.margin for cell in found.bins] == [5, 5, 5]  # discrete Laplace of scale 2, 90%
     assert found.total.n == 15 and found.total.value == pytest.approx(sum(scores) / 15)
+    assert found.total.margin == pytest.approx(100 * 2.302585 / 15, rel=1e-4)
 
 
+@pytest.mark.usefixtures("exact_figures")
 def test_who5_counts_each_respondents_latest_score_in_the_month() -> None:
     crowd = people(6)
     for user in crowd:
@@ -226,34 +271,15 @@ def test_who5_counts_each_respondents_latest_score_in_the_month() -> None:
         who5(user, W16, 80)  # the latest one counts
     who5(crowd[0], W17 + timedelta(days=7), 12)  # May: not this month
 
-    found = who5_distribution(period=APRIL)
-    assert [cell.hidden for cell in found.bins] == [True, True, False]
-    assert found.bins[2].n == 6 and found.total.n == 6 and found.total.value == pytest.approx(80)
-
-
-def test_small_who5_bands_are_hidden_with_a_complement_beside_the_total() -> None:
-    scores = [20, 40, 40, 60, 64, 68, 72, 76, 80, 84, 88, 92, 96]  # 1, 2, 10 people
-    for user, score in zip(people(len(scores)), scores, strict=True):
-        who5(user, W15, score)
-    found = who5_distribution(period=APRIL)
-    # 1 + 2 = 3 people hidden, which the total would give away: the 10 are hidden too.
-    assert [cell.hidden for cell in found.bins] == [True, True, True]
-    assert not found.total.hidden and found.total.n == 13
-
-
-def test_two_small_bands_that_together_cover_five_leave_the_third_shown() -> None:
-    scores = [20, 24, 40, 44, 48, 60, 64, 68, 72, 76, 80]  # 2, 3, 6 people
-    for user, score in zip(people(len(scores)), scores, strict=True):
-        who5(user, W15, score)
-    found = who5_distribution(period=APRIL)
-    assert [cell.hidden for cell in found.bins] == [True, True, False]
-    assert found.bins[2].n == 6 and found.total.n == 11
+    found = board(APRIL).who5
+    assert [cell.value for cell in found.bins] == [0, 0, 6]
+    assert found.total.n == 6 and found.total.value == pytest.approx(80)
 
 
 def test_four_who5_respondents_show_nothing_at_all() -> None:
     for user, score in zip(people(4), [20, 40, 60, 80], strict=True):
         who5(user, W15, score)
-    found = who5_distribution(period=APRIL)
+    found = board(APRIL).who5
     assert all(cell.hidden for cell in found.bins) and found.total.hidden
     assert found.total.n is None and found.total.values == (None,)
 
@@ -276,7 +302,7 @@ def test_exposure_weeks_of_five_reviewers_show_total_and_mean_hours_and_smaller_
         exposure(user, W15, 120)
     exposure(crowd[4], W15, 0)  # a day with no time does not make a fifth reviewer
 
-    weeks = exposure_by_week(period=APRIL)
+    weeks = board(APRIL).exposure
     assert [cell.label for cell in weeks] == ["2024-W14", "2024-W15", "2024-W16", "2024-W17"]
     assert weeks[0].n == 5
     assert weeks[0].values == pytest.approx((17.5, 3.5))
@@ -297,12 +323,12 @@ def test_skip_rates_show_for_studies_with_five_reviewers_and_hide_for_four() -> 
     Review.objects.update(created_at=at(W15))
     Skip.objects.update(created_at=at(W15))
 
-    rates = skip_rates_by_study(period=APRIL)
+    rates = board(APRIL).skips
     assert [cell.label for cell in rates] == ["Big study", "Small study"]
     assert rates[0].n == 5 and rates[0].values == pytest.approx((1 / 5, 1.0, 4.0))
     assert rates[1].hidden and rates[1].n is None
-    assert skip_rates_by_study(period=Period(2024, 5)) == []
-    assert "SKIP-REASON-TEXT" not in repr(lead_wellbeing_dashboard(period=APRIL))
+    assert board(Period(2024, 5)).skips == []
+    assert "SKIP-REASON-TEXT" not in repr(board(APRIL))
 
 
 # --- the page and its downloads -----------------------------------------------------------------------
@@ -314,29 +340,27 @@ def lead_client(client: Client) -> Client:
     return client
 
 
-def test_the_csv_holds_the_same_suppressed_table_as_the_page(lead_client: Client) -> None:
+def test_the_csv_holds_the_same_figures_as_the_page(lead_client: Client) -> None:
     for user in people(6):
         checkin(user, W14, 1)
-    for user in people(7):
-        checkin(user, W15, 2)
     for user in people(4):
-        checkin(user, W16, 4)
+        checkin(user, Period(2024, 3).weeks[0].monday, 4)
 
     response = lead_client.get("/lead/wellbeing/tables/feelings.csv", {"period": "2024-04"})
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="wellbeing-2024-04-feelings.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:3] == ["feeling", "2024-W14 mean", "2024-W14 n"]
+    assert rows[0] == ["feeling", "2024-03 mean", "2024-03 ± (90%)", "2024-03 n", "2024-04 mean",
+                       "2024-04 ± (90%)", "2024-04 n"]  # fmt: skip
     upset = next(found for found in rows if found[0] == "upset")
-    assert upset[1:] == ["–", "–", "2.0", "7", "–", "–", "–", "–", "2.12", "17"]  # overall 36 / 17
+    assert upset[1:4] == ["–", "–", "–"] and upset[5:] == ["1.54", "6"]  # 4 ln 10 / 6
 
     page = lead_client.get("/lead/wellbeing/", {"period": "2024-04"})
     assert page.status_code == 200
     html = page.content.decode()
-    assert "2.12" in html and "n 17" in html and "n 4" not in html
-    assert "fewer than 5 people, or hidden so a small group can&#x27;t be worked out" in html
-    assert "Individual answers are never shown" in html
-    assert html.count('class="chart"') >= 2
+    assert f'{float(upset[4]):.2f} <small class="margin">± 1.54</small>' in html and "n 6" in html
+    assert "n 4" not in html
+    assert "fewer than 5 people: nothing is shown for them, not even how many" in html
 
 
 def test_every_table_downloads_and_an_unknown_one_is_404(lead_client: Client) -> None:
@@ -347,15 +371,28 @@ def test_every_table_downloads_and_an_unknown_one_is_404(lead_client: Client) ->
     assert lead_client.get("/lead/wellbeing/tables/answers.csv", {"period": "2024-04"}).status_code == 404
 
 
-def test_a_month_still_running_or_malformed_is_404(lead_client: Client) -> None:
+@pytest.mark.parametrize("bad", ["9999-12", "10000-01", "2024-13", "2024-00", "next-month", "", "1999-12", "2024-4"])
+def test_a_bad_period_is_a_400_naming_the_parameter(lead_client: Client, bad: str) -> None:
+    """Issue 13: ?period=9999-12 was a 500 (year 10000 is out of range)."""
+    for url in ("/lead/wellbeing/", "/lead/wellbeing/tables/feelings.csv"):
+        response = lead_client.get(url, {"period": bad})
+        assert response.status_code == 400, (url, bad)
+        assert f"period={bad!r}" in response.content.decode(), (url, bad)
+    assert not Publication.objects.exists()
+
+
+def test_a_month_still_running_is_404_naming_the_parameter(lead_client: Client) -> None:
     running = Period.containing(timezone.localdate())
-    assert lead_client.get("/lead/wellbeing/", {"period": running.key}).status_code == 404
-    assert lead_client.get("/lead/wellbeing/", {"period": "next-month"}).status_code == 404
-    assert lead_client.get("/lead/wellbeing/tables/feelings.csv", {"period": running.key}).status_code == 404
+    for url in ("/lead/wellbeing/", "/lead/wellbeing/tables/feelings.csv"):
+        response = lead_client.get(url, {"period": running.key})
+        assert response.status_code == 404
+        assert f"period='{running.key}'" in response.content.decode()
     assert lead_client.get("/lead/wellbeing/").status_code == 200  # the latest finished month
+    assert not Publication.objects.filter(period=running.key).exists()
 
 
 def test_the_dashboard_is_404_for_a_reviewer(client: Client) -> None:
     client.force_login(UserFactory(roles=["reviewer"]))
     assert client.get("/lead/wellbeing/").status_code == 404
     assert client.get("/lead/wellbeing/tables/feelings.csv").status_code == 404
+    assert not Publication.objects.exists()

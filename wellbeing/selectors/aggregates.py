@@ -1,32 +1,39 @@
-"""Wellbeing aggregates for leads: group figures of at least five people, over fixed calendar periods.
+"""Wellbeing figures for leads: one partition per measure, per closed month, noise from OpenDP, frozen.
 
-Everything here returns `Cell.public()` cells from wellbeing.suppression, so a hidden figure
-carries no number at all by the time it reaches a template or a CSV. Free text is never read:
-every query names the columns it needs, and `free_text` is not one of them.
+The design and the guarantee are in wellbeing/PRIVACY.md. In short:
+- every figure is about one cell of a partition: a response counts in exactly one month, a
+  feeling's month is one cell, an exposure hour in one ISO week, a skip in one study and month.
+  Nothing is published over a union of cells (no "overall", no weeks beside their month), so no
+  two figures overlap and none can be subtracted from another;
+- a cell of fewer than `MIN_GROUP` people shows nothing at all, not even its count;
+- feelings means and WHO-5 figures carry Laplace noise from OpenDP (wellbeing/disclosure.py),
+  each person contributing one value clamped to the scale, and the noise's 90% interval is
+  published beside each figure;
+- a month is computed once, after its last week is over, and stored (`Publication`); a late
+  answer, a newcomer or a deleted account never changes what was shown.
 
-Periods. A figure is published per calendar month, made of whole ISO weeks (a week belongs to the
-month its Thursday falls in, as ISO weeks belong to years), and only once the month's last week
-is over. A period that is still filling up, or a sliding "last 30 days" window, would let a lead
-compare two versions of the same figure and read off whoever answered in between; fixed,
-finished periods are published once and then stay as they are.
+`month_figures` computes a month's public figures (drawing fresh noise, so it is only called by
+the publishing service); `lead_wellbeing_dashboard` reads stored publications back. Free text is
+never read: every query names the columns it needs, and `free_text` is not one of them.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import fmean
+from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from review.models import Review, Skip, Study
-from wellbeing.models import ExposureDay, Instrument, Response
-from wellbeing.suppression import MIN_GROUP, Cell, suppress, suppress_rows
+from wellbeing.disclosure import COVERAGE, EPSILON, noisy_counts, noisy_mean
+from wellbeing.errors import PeriodInvalid
+from wellbeing.models import ExposureDay, Instrument, Publication, Response
+from wellbeing.suppression import MIN_GROUP, SMALL, Cell, suppress
 
 FEELINGS_SLUG = "feelings-checkin"
 WHO5_SLUG = "who-5"
@@ -36,8 +43,10 @@ WHO5_BINS: tuple[tuple[int, int, str], ...] = (
     (29, 50, "29–50: poor wellbeing"),
     (51, 100, "51–100"),
 )
-# The period list goes back at most this many months.
+# The period list goes back at most this many months; the feelings table shows at most TREND_MONTHS.
 MAX_PERIODS = 24
+TREND_MONTHS = 12
+FIRST_YEAR = 2000
 _PERIOD_KEY = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -123,18 +132,35 @@ def latest_complete_period(*, today: date | None = None) -> Period:
     return period
 
 
-def period_from_key(*, key: str, today: date | None = None) -> Period | None:
-    """The period a `?period=YYYY-MM` names, if it is well formed and over; None otherwise."""
+def period_from_key(*, key: str, today: date | None = None) -> Period:
+    """The closed month a `?period=YYYY-MM` names; PeriodInvalid says what is wrong with anything else."""
+    today = today or timezone.localdate()
     match = _PERIOD_KEY.fullmatch(key)
-    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
-        return None
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise PeriodInvalid(parameter="period", value=key, message="a month as YYYY-MM, such as 2024-04")
+    # Checked before building the Period: a month far in the future has no last week to compute.
+    if not FIRST_YEAR <= int(match[1]) <= today.year:
+        raise PeriodInvalid(
+            parameter="period", value=key, message=f"a month from {FIRST_YEAR}-01 to the latest one that is over"
+        )
     period = Period(int(match[1]), int(match[2]))
-    return period if period.complete(today=today or timezone.localdate()) else None
+    if not period.complete(today=today):
+        raise PeriodInvalid(parameter="period", value=key, message="a month whose last week is over", not_yet=True)
+    return period
 
 
 def published_periods(*, today: date | None = None) -> list[Period]:
     """Finished periods from the first with any data to the latest, newest first (at most MAX_PERIODS)."""
-    latest = latest_complete_period(today=today)
+    return _back_to_first_data(latest_complete_period(today=today), limit=MAX_PERIODS)
+
+
+def trend_periods(*, period: Period) -> list[Period]:
+    """The months the feelings table shows for `period`: it and up to TREND_MONTHS - 1 before it, oldest first."""
+    return _back_to_first_data(period, limit=TREND_MONTHS)[::-1]
+
+
+def _back_to_first_data(latest: Period, *, limit: int) -> list[Period]:
+    """`latest` and the months before it, newest first, back to the first month with any data."""
     firsts = [
         Response.objects.aggregate(first=Min("submitted_at"))["first"],
         Review.objects.aggregate(first=Min("created_at"))["first"],
@@ -146,95 +172,58 @@ def published_periods(*, today: date | None = None) -> list[Period]:
         days.append(first_exposure)
     earliest = Period.containing(min(days)) if days else latest
     periods = [latest]
-    while len(periods) < MAX_PERIODS and (periods[-1].year, periods[-1].month) > (earliest.year, earliest.month):
+    while len(periods) < limit and (periods[-1].year, periods[-1].month) > (earliest.year, earliest.month):
         periods.append(periods[-1].previous())
     return periods
 
 
-def _tiebreak(period: Period, table: str) -> Callable[[Cell], str]:
-    """Which of several equally small cells to hide, by a key a lead cannot compute.
+# --- one month's public figures (computed once, by services.publication) ---------------------------
 
-    Ranked by column only, so every row of a table picks the same week. A rule a lead could
-    follow ("the first one") would let them rule out arrangements and pin a hidden count.
+
+def month_figures(*, period: Period) -> dict[str, Any]:
+    """Everything a lead may see about `period`, noise drawn, as JSON for a `Publication`.
+
+    Call it once per month: each call draws fresh noise, and two draws of the same figure
+    averaged would halve the noise. services.publication.publication_ensure stores the first.
     """
-
-    def key(cell: Cell) -> str:
-        return salted_hmac("triad.wellbeing.tiebreak", f"{period.key}|{table}|{cell.labels[-1]}").hexdigest()
-
-    return key
-
-
-# --- feelings ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeelingRow:
-    key: str
-    label: str
-    cells: list[Cell]  # one per week of the period
-    overall: Cell
+    return {
+        "feelings": _feelings(period),
+        "who5": _who5(period),
+        "exposure": [_json(cell) for cell in _exposure(period)],
+        "skips": [_json(cell) for cell in _skips(period)],
+        "epsilon": EPSILON,
+        "coverage": COVERAGE,
+    }
 
 
-@dataclass(frozen=True)
-class FeelingsTable:
-    instrument_name: str
-    scale_max: int
-    weeks: list[Week]
-    rows: list[FeelingRow]
-
-
-def feelings_by_week(*, period: Period) -> FeelingsTable:
-    """The check-in's feelings by ISO week and overall: the paper's table, one row per feeling.
-
-    A cell is the mean over the respondents who answered that feeling that week, each respondent's
-    own answers averaged first so nobody counts more for answering more often; n is those
-    respondents. The overall column does the same over the whole period.
-    """
+def _feelings(period: Period) -> dict[str, Any]:
+    """Per feeling, the month's mean over the people who answered it, each person's answers averaged first."""
     instruments = list(Instrument.objects.filter(slug=FEELINGS_SLUG).prefetch_related("items").order_by("-version"))
-    weeks = period.weeks
     if not instruments:
-        return FeelingsTable("Feelings check-in", 4, weeks, [])
+        return {"instrument_name": "Feelings check-in", "scale_max": 4, "rows": []}
     scale_max = {instrument.pk: instrument.scale_max for instrument in instruments}
+    top = max(scale_max.values())
     labels: dict[str, str] = {}
     for instrument in instruments:  # newest version first: its wording and order win
         for item in sorted(instrument.items.all(), key=lambda item: item.position):
             labels.setdefault(item.key, item.text)
-
-    column = {week.monday: index for index, week in enumerate(weeks)}
-    # answers[key][column or None for overall][respondent] -> that respondent's answers there
-    answers: dict[str, dict[int | None, dict[int, list[int]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
-    )
+    answers: dict[str, dict[int, list[int]]] = {key: defaultdict(list) for key in labels}
     start, end = period.bounds()
     rows = Response.objects.filter(instrument__in=instruments, submitted_at__gte=start, submitted_at__lt=end)
-    for respondent, instrument_id, given, submitted_at in rows.values_list(
-        "respondent_id", "instrument_id", "answers", "submitted_at"
-    ):
-        day = timezone.localdate(submitted_at)
-        index = column.get(day - timedelta(days=day.weekday()))
-        if index is None or not isinstance(given, dict):
+    for respondent, instrument_id, given in rows.values_list("respondent_id", "instrument_id", "answers"):
+        if not isinstance(given, dict):
             continue
         for key, value in given.items():
             if key in labels and _on_scale(value, scale_max[instrument_id]):
-                answers[key][index][respondent].append(value)
-                answers[key][None][respondent].append(value)
-
-    cells = [
-        [_mean_cell((labels[key], week.label), answers[key][index]) for index, week in enumerate(weeks)]
-        for key in labels
-    ]
-    totals: list[Cell | None] = [_mean_cell((labels[key], "overall"), answers[key][None]) for key in labels]
-    shown_rows, shown_totals = suppress_rows(cells, totals=totals, tiebreak=_tiebreak(period, "feelings"))
-    return FeelingsTable(
-        instrument_name=instruments[0].name,
-        scale_max=max(scale_max.values()),
-        weeks=weeks,
-        rows=[
-            FeelingRow(key, labels[key], [cell.public() for cell in row], total.public())
-            for key, row, total in zip(labels, shown_rows, shown_totals, strict=True)
-            if total is not None
+                answers[key][respondent].append(value)
+    return {
+        "instrument_name": instruments[0].name,
+        "scale_max": top,
+        "rows": [
+            {"key": key, "label": labels[key], "cell": _json(_noisy_mean_cell((labels[key],), answers[key], top))}
+            for key in labels
         ],
-    )
+    }
 
 
 def _on_scale(value: object, top: int) -> bool:
@@ -242,27 +231,20 @@ def _on_scale(value: object, top: int) -> bool:
     return type(value) is int and 0 <= value <= top
 
 
-def _mean_cell(labels: tuple[str, ...], by_person: dict[int, list[int]]) -> Cell:
+def _noisy_mean_cell(labels: tuple[str, ...], by_person: dict[int, list[int]], top: float) -> Cell:
+    """One value per person (their own mean), then OpenDP's noisy mean; nothing for fewer than MIN_GROUP."""
     means = [fmean(values) for values in by_person.values() if values]
-    return Cell(
-        labels=labels,
-        n=len(means),
-        values=(fmean(means) if means else None,),
-        members=frozenset(person for person, values in by_person.items() if values),
-    )
+    if len(means) < MIN_GROUP:
+        return Cell(labels=labels, n=None, values=(None,), hidden=True, reason=SMALL)
+    noisy = noisy_mean(means, top=top)
+    return Cell(labels=labels, n=len(means), values=(noisy.value,), margins=(noisy.margin,))
 
 
-# --- WHO-5 -------------------------------------------------------------------------------------------
+WHO5_ALL = "All respondents"
 
 
-@dataclass(frozen=True)
-class Distribution:
-    bins: list[Cell]  # values: (share of the total,) when shown
-    total: Cell  # values: (mean score,) when shown
-
-
-def who5_distribution(*, period: Period) -> Distribution:
-    """Each respondent's latest WHO-5 score in the period, counted into the three WHO-5 bands."""
+def _who5(period: Period) -> dict[str, Any]:
+    """Each respondent's latest WHO-5 score in the month: the noisy mean, and noisy counts per WHO-5 band."""
     instruments = list(Instrument.objects.filter(slug=WHO5_SLUG).prefetch_related("items"))
     full = {instrument.pk: len(instrument.items.all()) * instrument.scale_max for instrument in instruments}
     start, end = period.bounds()
@@ -275,25 +257,24 @@ def who5_distribution(*, period: Period) -> Distribution:
     for respondent, instrument_id, score, given in rows:
         value = score if score is not None else _score(given, full.get(instrument_id, 0))
         if value is not None:
-            latest[respondent] = value  # ordered by time, so the last one written is the latest
-
+            latest[respondent] = min(100, max(0, value))  # ordered by time, so the last one written is the latest
+    names = [label for _low, _high, label in WHO5_BINS]
+    if len(latest) < MIN_GROUP:
+        hidden = [Cell(labels=(name,), n=None, values=(None, None), hidden=True, reason=SMALL) for name in names]
+        total = Cell(labels=(WHO5_ALL,), n=None, values=(None,), hidden=True, reason=SMALL)
+        return {"bins": [_json(cell) for cell in hidden], "total": _json(total)}
+    scores = list(latest.values())
+    band = [next(label for low, high, label in WHO5_BINS if low <= score <= high) for score in scores]
+    counts = noisy_counts(names, band)
+    mean = noisy_mean(scores, top=100)
+    n = len(scores)
+    # values: (noisy count, its share of n); n is the whole group's: a band is not a group of its own.
     bins = [
-        Cell(labels=(label,), n=len(members), members=members)
-        for low, high, label in WHO5_BINS
-        for members in [frozenset(person for person, score in latest.items() if low <= score <= high)]
+        Cell(labels=(name,), n=n, values=(count.value, count.value / n), margins=(count.margin, count.margin / n))
+        for name, count in zip(names, counts, strict=True)
     ]
-    total = Cell(
-        labels=("All respondents",),
-        n=len(latest),
-        values=(fmean(latest.values()) if latest else None,),
-        members=frozenset(latest),
-    )
-    *shown, shown_total = suppress(bins, total=total, tiebreak=_tiebreak(period, "who5"))
-    shares = [
-        cell if cell.hidden or not shown_total.n else Cell(cell.labels, cell.n, (cell.n / shown_total.n,), cell.members)
-        for cell in shown
-    ]
-    return Distribution(bins=[cell.public() for cell in shares], total=shown_total.public())
+    total = Cell(labels=(WHO5_ALL,), n=n, values=(mean.value,), margins=(mean.margin,))
+    return {"bins": [_json(cell) for cell in bins], "total": _json(total)}
 
 
 def _score(given: object, full: int) -> int | None:
@@ -303,14 +284,11 @@ def _score(given: object, full: int) -> int | None:
     return round(sum(given.values()) * 100 / full)
 
 
-# --- exposure and skips ------------------------------------------------------------------------------
-
-
-def exposure_by_week(*, period: Period) -> list[Cell]:
+def _exposure(period: Period) -> list[Cell]:
     """Per ISO week: hours on preview and review pages in total and per reviewer, over reviewers with any.
 
-    values: (total hours, mean hours per reviewer). No period total is shown, so only weeks under
-    five reviewers are hidden.
+    values: (total hours, mean hours per reviewer). The weeks partition the month and no month
+    total is shown, so only weeks under five reviewers are hidden.
     """
     weeks = period.weeks
     seconds: dict[date, dict[int, int]] = {week.monday: defaultdict(int) for week in weeks}
@@ -332,10 +310,11 @@ def exposure_by_week(*, period: Period) -> list[Cell]:
     return [cell.public() for cell in suppress(cells)]
 
 
-def skip_rates_by_study(*, period: Period) -> list[Cell]:
-    """Per study with any activity in the period: skips / (skips + reviews), over the reviewers who did them.
+def _skips(period: Period) -> list[Cell]:
+    """Per study with any activity in the month: skips / (skips + reviews), over the reviewers who did them.
 
-    values: (skip rate, skips, reviews). Hidden for a study with under five such reviewers.
+    values: (skip rate, skips, reviews). Studies partition the month's skips and reviews; no total
+    is shown. Hidden for a study with under five such reviewers.
     """
     start, end = period.bounds()
     members: dict[int, set[int]] = defaultdict(set)
@@ -360,7 +339,56 @@ def skip_rates_by_study(*, period: Period) -> list[Cell]:
     return [cell.public() for cell in suppress(cells)]
 
 
-# --- the dashboard ----------------------------------------------------------------------------------
+def _json(cell: Cell) -> dict[str, Any]:
+    public = cell.public()
+    return {
+        "labels": list(public.labels),
+        "n": public.n,
+        "values": list(public.values),
+        "margins": list(public.margins),
+        "hidden": public.hidden,
+        "reason": public.reason,
+    }
+
+
+def _cell(data: dict[str, Any]) -> Cell:
+    return Cell(
+        labels=tuple(data["labels"]),
+        n=data["n"],
+        values=tuple(data["values"]),
+        margins=tuple(data.get("margins", ())),
+        hidden=data["hidden"],
+        reason=data["reason"],
+    )
+
+
+# --- the dashboard, read back from stored publications ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeelingRow:
+    key: str
+    label: str
+    cells: list[Cell]  # one per month of the trend, oldest first
+
+
+@dataclass(frozen=True)
+class FeelingsTable:
+    instrument_name: str
+    scale_max: int
+    months: list[Period]
+    rows: list[FeelingRow]
+
+    @property
+    def latest(self) -> list[tuple[FeelingRow, Cell]]:
+        """Each feeling with its cell for the month the page is about (the last column)."""
+        return [(row, row.cells[-1]) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    bins: list[Cell]  # values: (noisy count, share of n) when shown
+    total: Cell  # values: (noisy mean score,) when shown
 
 
 @dataclass(frozen=True)
@@ -370,14 +398,52 @@ class WellbeingDashboard:
     who5: Distribution
     exposure: list[Cell]
     skips: list[Cell]
+    epsilon: float
+    coverage: float
     min_group: int = MIN_GROUP
 
+    @property
+    def coverage_percent(self) -> int:
+        return round(self.coverage * 100)
 
-def lead_wellbeing_dashboard(*, period: Period) -> WellbeingDashboard:
+
+def lead_wellbeing_dashboard(*, period: Period, publications: dict[str, Publication]) -> WellbeingDashboard:
+    """The page's figures from stored publications: `period`'s, and the earlier months' for the feelings trend.
+
+    `publications` maps month keys to publications, and must hold `period` and every month of the trend.
+    """
+    months = trend_periods(period=period)
+    if months[-1] != period:
+        months.append(period)
+    figures = {month.key: publications[month.key].figures for month in months}
+    current = figures[period.key]
+    # Rows: every feeling any month of the trend has, in the newest wording and order.
+    labels: dict[str, str] = {}
+    for month in reversed(months):
+        for row in figures[month.key]["feelings"]["rows"]:
+            labels.setdefault(row["key"], row["label"])
+    rows = []
+    for key, label in labels.items():
+        cells = []
+        for month in months:
+            found = next((row["cell"] for row in figures[month.key]["feelings"]["rows"] if row["key"] == key), None)
+            cell = _cell(found) if found else Cell(labels=(label,), n=None, values=(None,), hidden=True, reason=SMALL)
+            cells.append(Cell(cell.labels[:1] + (month.key,), cell.n, cell.values, margins=cell.margins,
+                              hidden=cell.hidden, reason=cell.reason))  # fmt: skip
+        rows.append(FeelingRow(key, label, cells))
     return WellbeingDashboard(
         period=period,
-        feelings=feelings_by_week(period=period),
-        who5=who5_distribution(period=period),
-        exposure=exposure_by_week(period=period),
-        skips=skip_rates_by_study(period=period),
+        feelings=FeelingsTable(
+            instrument_name=current["feelings"]["instrument_name"],
+            scale_max=current["feelings"]["scale_max"],
+            months=months,
+            rows=rows,
+        ),
+        who5=Distribution(
+            bins=[_cell(data) for data in current["who5"]["bins"]], total=_cell(current["who5"]["total"])
+        ),
+        exposure=[_cell(data) for data in current["exposure"]],
+        skips=[_cell(data) for data in current["skips"]],
+        epsilon=current["epsilon"],
+        coverage=current["coverage"],
     )

@@ -1,9 +1,10 @@
 """The lead's wellbeing dashboard: group figures of at least five people, never an individual answer.
 
-It covers closed months only, so it reads from the replica when there is one (config/db_routing.py).
-
-The page and its CSV downloads are built from the same suppressed tables, so a download can never
-say more than the page. Hidden cells reach this module with no number in them (Cell.public()).
+A month's figures are published once, when it is first shown after it closes, and stored
+(services.publication); the page and its CSV downloads are built from the stored figures, so a
+download can never say more than the page, and nothing a lead sees changes later.
+wellbeing/PRIVACY.md explains the design. Inputs are read from the replica when there is one
+(config/db_routing.py): they are closed months.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ from config.db_routing import replica_reads
 from review import charts
 from review.dashboard import Plot, Table
 from review.permissions import LEAD, role_required
+from wellbeing.errors import PeriodInvalid
 from wellbeing.selectors.aggregates import (
+    WHO5_ALL,
     Period,
     WellbeingDashboard,
     latest_complete_period,
     lead_wellbeing_dashboard,
     period_from_key,
     published_periods,
+    trend_periods,
 )
+from wellbeing.services.publication import publication_ensure
 from wellbeing.suppression import Cell
 
 HIDDEN = "–"
-FOOTNOTE = "fewer than 5 people, or hidden so a small group can't be worked out"
+FOOTNOTE = "fewer than 5 people: nothing is shown for them, not even how many"
 
 
 @never_cache
@@ -36,8 +41,11 @@ FOOTNOTE = "fewer than 5 people, or hidden so a small group can't be worked out"
 @require_GET
 @replica_reads()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    period = _period(request)
-    board = lead_wellbeing_dashboard(period=period)
+    try:
+        period = _period(request)
+    except PeriodInvalid as exc:
+        return _bad_parameter(exc)
+    board = _board(period)
     context = {
         "board": board,
         "period": period,
@@ -54,10 +62,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 @replica_reads()
 def table_csv(request: HttpRequest, name: str) -> HttpResponse:
-    period = _period(request)
-    table = _tables(lead_wellbeing_dashboard(period=period)).get(name)
-    if table is None:
+    if name not in TABLES:
         raise Http404("No such table.")
+    try:
+        period = _period(request)
+    except PeriodInvalid as exc:
+        return _bad_parameter(exc)
+    table = _tables(_board(period))[name]
     response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="wellbeing-{period.key}-{table.name}.csv"'
     return response
@@ -68,37 +79,61 @@ def _period(request: HttpRequest) -> Period:
     key = request.GET.get("period")
     if key is None:
         return latest_complete_period()
-    period = period_from_key(key=key)
-    if period is None:
-        raise Http404("No such period: months are published once their last week is over.")
-    return period
+    return period_from_key(key=key)
+
+
+def _bad_parameter(exc: PeriodInvalid) -> HttpResponse:
+    # Malformed is 400; a month that is well formed but not over yet is a page that does not exist yet.
+    return HttpResponse(
+        f"Bad {exc}. Months are published once their last week is over.",
+        status=404 if exc.not_yet else 400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _board(period: Period) -> WellbeingDashboard:
+    months = trend_periods(period=period)
+    publications = {month.key: publication_ensure(period=month) for month in {*months, period}}
+    return lead_wellbeing_dashboard(period=period, publications=publications)
 
 
 # --- tables (the CSV downloads) --------------------------------------------------------------------
 
+TABLES = ("feelings", "who5", "exposure", "skips")
+
 
 def _tables(board: WellbeingDashboard) -> dict[str, Table]:
     feelings = board.feelings
+    spread = f"± ({board.coverage_percent}%)"
     header = ["feeling"]
-    for week in feelings.weeks:
-        header += [f"{week.label} mean", f"{week.label} n"]
-    header += ["overall mean", "overall n"]
+    for month in feelings.months:
+        header += [f"{month.key} mean", f"{month.key} {spread}", f"{month.key} n"]
     feeling_rows = [
-        [row.label, *(item for cell in [*row.cells, row.overall] for item in (_value(cell, 2), _n(cell)))]
+        [row.label, *(item for cell in row.cells for item in (_value(cell, 2), _margin(cell, 2), _n(cell)))]
         for row in feelings.rows
     ]
     who5 = board.who5
-    who5_rows: list[list[object]] = [[cell.label, _n(cell), _value(cell, 4), ""] for cell in who5.bins]
-    total_share = HIDDEN if who5.total.hidden else (1 if who5.total.n else "")
-    who5_rows.append([who5.total.label, _n(who5.total), total_share, _value(who5.total, 1)])
+    who5_rows: list[list[object]] = [
+        [cell.label, _value(cell, 0), _margin(cell, 0), _value(cell, 2, index=1), _margin(cell, 2, index=1), "", ""]
+        for cell in who5.bins
+    ]
+    who5_rows.append([WHO5_ALL, _n(who5.total), "", "", "", _value(who5.total, 1), _margin(who5.total, 1)])
     tables = [
-        Table("feelings", f"Feelings check-in by week, {board.period.label}", header, feeling_rows),
+        Table("feelings", f"Feelings check-in by month, to {board.period.label}", header, feeling_rows),
         Table(
             "who5",
             f"WHO-5 scores, each respondent's latest in {board.period.label}",
-            ["band", "respondents", "share", "mean score"],
+            [
+                "band",
+                "respondents",
+                f"respondents {spread}",
+                "share",
+                f"share {spread}",
+                "mean score",
+                f"mean score {spread}",
+            ],
             who5_rows,
-        ),
+        ),  # fmt: skip
         Table(
             "exposure",
             f"Exposure by week, {board.period.label}",
@@ -131,48 +166,65 @@ def _value(cell: Cell, digits: int, *, index: int = 0) -> float | int | str:
     return round(value) if digits == 0 else round(value, digits)
 
 
+def _margin(cell: Cell, digits: int, *, index: int = 0) -> float | int | str:
+    if cell.hidden:
+        return HIDDEN
+    margin = cell.margins[index] if index < len(cell.margins) else None
+    if margin is None:
+        return ""
+    return round(margin) if digits == 0 else round(margin, digits)
+
+
 # --- plots --------------------------------------------------------------------------------------------
 
 
 def _plots(board: WellbeingDashboard) -> list[Plot]:
     plots = []
     feelings = board.feelings
-    if feelings.rows:
+    shown = [(row, cell) for row, cell in feelings.latest if not cell.hidden]
+    if shown:
         plots.append(
             Plot(
                 "Mean feelings",
-                charts.bar_chart(
+                charts.error_bar_chart(
                     chart_id="wellbeing-feelings",
                     title=f"Mean feeling after tasks, {board.period.label} (0 not at all – {feelings.scale_max} very)",
-                    categories=[row.label for row in feelings.rows],
-                    series=[charts.Series("overall mean", [_shown(row.overall) for row in feelings.rows])],
+                    categories=[row.label for row, _cell in shown],
+                    means=[cell.value for _row, cell in shown],
+                    sds=[cell.margin for _row, cell in shown],
+                    counts=[cell.n or 0 for _row, cell in shown],
                     value_label=f"mean answer (0–{feelings.scale_max})",
-                    horizontal=True,
-                    description="Overall mean of each feeling over the month; a hidden figure shows as n/a.",
+                    spread_name=f"{board.coverage_percent}% noise interval ±",
+                    description=f"Mean of each feeling over the month; the whiskers are the {board.coverage_percent}% "
+                    "interval of the noise added to protect individuals.",
                 ),
                 "feelings",
             )
         )
-    plots.append(
-        Plot(
-            "WHO-5 distribution",
-            charts.bar_chart(
-                chart_id="wellbeing-who5",
-                title=f"WHO-5 score bands, {board.period.label}",
-                # The bands' short names ("0–28"); the table beside the chart says what they mean.
-                categories=[cell.label.split(":")[0] for cell in board.who5.bins],
-                series=[charts.Series("respondents", [None if cell.hidden else cell.n for cell in board.who5.bins])],
-                value_label="respondents",
-                category_label="WHO-5 score (0–100)",
-                description="Respondents per WHO-5 band; a hidden count shows as n/a.",
-            ),
-            "who5",
+    if not board.who5.total.hidden:
+        margin = board.who5.bins[0].margin or 0
+        plots.append(
+            Plot(
+                f"WHO-5 distribution (each count ± {margin:.0f})",
+                charts.bar_chart(
+                    chart_id="wellbeing-who5",
+                    title=f"WHO-5 score bands, {board.period.label} (noisy counts, ± {margin:.0f} at "
+                    f"{board.coverage_percent}%)",
+                    # The bands' short names ("0–28"); the table beside the chart says what they mean.
+                    categories=[cell.label.split(":")[0] for cell in board.who5.bins],
+                    series=[charts.Series("respondents", [cell.value for cell in board.who5.bins])],
+                    value_label="respondents (with noise)",
+                    category_label="WHO-5 score (0–100)",
+                    description=f"Respondents per WHO-5 band, with noise of ± {margin:.0f} "
+                    f"({board.coverage_percent}%) on each count.",
+                ),
+                "who5",
+            )
         )
-    )
     if board.exposure:
         plots.append(
             Plot(
-                "Exposure",
+                "Exposure (exact)",
                 charts.bar_chart(
                     chart_id="wellbeing-exposure",
                     title=f"Mean hours of exposure per reviewer, {board.period.label}",
@@ -180,8 +232,8 @@ def _plots(board: WellbeingDashboard) -> list[Plot]:
                     series=[charts.Series("hours per reviewer", [_shown(cell, 1) for cell in board.exposure])],
                     value_label="hours per reviewer",
                     category_label="ISO week",
-                    description="Mean hours on preview and review pages per reviewer with any; hidden weeks "
-                    "show as n/a.",
+                    description="Mean hours on preview and review pages per reviewer with any; exact, no noise; "
+                    "hidden weeks show as n/a.",
                 ),
                 "exposure",
             )
