@@ -7,8 +7,10 @@ chance with probability under 10^-6.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from wellbeing.disclosure import COVERAGE, EPSILON, discrete_laplace_margin, laplace_margin, noisy_counts, noisy_mean
 
@@ -68,3 +70,13 @@ def test_an_empty_group_has_no_figure() -> None:
         noisy_mean([], top=4)
     with pytest.raises(ValueError, match="at least one"):
         noisy_counts(["a"], [])
+
+
+def test_the_privacy_document_states_the_noise_the_code_adds() -> None:
+    document = (Path(settings.BASE_DIR) / "wellbeing" / "PRIVACY.md").read_text(encoding="utf-8")
+    text = " ".join(document.split())
+    assert f"ε = {EPSILON:g} per figure" in text
+    assert f"{laplace_margin(4 / EPSILON) / 5:.2f} for 5 people, {laplace_margin(4 / EPSILON) / 15:.2f} for 15" in text
+    assert f"{laplace_margin(100 / EPSILON) / 15:.1f} for 15 people" in text
+    assert f"and {discrete_laplace_margin(2 / EPSILON):g} for a band count" in text
+    assert f"{round(COVERAGE * 100)}% of the time" in text
