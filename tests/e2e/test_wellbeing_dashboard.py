@@ -75,10 +75,11 @@ def test_a_lead_sees_the_wellbeing_tables_and_plots_with_small_groups_hidden(pag
     # Two months side by side: the one before (four people) shows nothing, the latest its sixteen people.
     upset = feelings.locator("tbody tr", has_text="upset")
     cells = upset.locator("td")
-    expect(cells).to_have_count(2)
+    expect(cells).to_have_count(3)  # the month before, the month, and the change between them
     expect(cells.nth(0)).to_have_text("–")
     expect(cells.nth(1)).to_contain_text("n 16")
     expect(cells.nth(1)).to_contain_text("± 0.58")  # 4 ln 10 / 16
+    expect(cells.nth(2)).to_have_text("–")  # no change can be called against a hidden month
     expect(page.get_by_text("fewer than 5 people: nothing is shown for them, not even how many").first).to_be_visible()
     who5 = page.get_by_test_id("who5")
     expect(who5.locator("tbody tr")).to_have_count(3)

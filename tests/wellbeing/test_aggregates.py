@@ -170,7 +170,7 @@ def test_there_is_no_overall_or_weekly_figure_beside_the_months() -> None:
 def test_the_feelings_table_runs_month_by_month_for_a_team_of_fifteen(lead_client: Client) -> None:
     """The paper's table, over time: fifteen people, three months, every month shown with its noise. Real noise."""
     team = people(15)
-    for month, upset in ((Period(2024, 2), 0), (Period(2024, 3), 1), (APRIL, 3)):
+    for month, upset in ((Period(2024, 2), 1), (Period(2024, 3), 0), (APRIL, 4)):
         for user in team:
             checkin(user, month.weeks[1].monday, upset)
     page = lead_client.get("/lead/wellbeing/", {"period": "2024-04"})
@@ -185,8 +185,27 @@ def test_the_feelings_table_runs_month_by_month_for_a_team_of_fifteen(lead_clien
     assert [cell.n for cell in upset.cells] == [15, 15, 15]
     # The noise is real: every figure is on the scale, and within 8 times its 90% margin of the truth
     # (a Laplace variable is that far out with probability 10^-8).
-    for cell, truth in zip(upset.cells, (0, 1, 3), strict=True):
+    for cell, truth in zip(upset.cells, (1, 0, 4), strict=True):
         assert 0 <= cell.value <= 4 and abs(cell.value - truth) <= 8 * cell.margin
+    # From 0 to 4 is far beyond the noise (two margins of 0.61), and upset is a negative feeling.
+    assert upset.change == "worse"
+    assert '<td data-testid="change"><strong>worse</strong></td>' in html
+
+
+@pytest.mark.usefixtures("exact_figures")
+def test_a_change_is_called_only_when_it_is_larger_than_both_margins() -> None:
+    """Eight people: margins of 4 ln 10 / 8 = 1.15 each month, so a change must exceed 2.30."""
+    team = people(8)
+    march = Period(2024, 3).weeks[0].monday
+    for user in team:
+        checkin(user, march, 0, answers={"afraid": 1, "alert": 4, "attentive": 1})
+        checkin(user, W15, 4, answers={"afraid": 3, "alert": 0, "attentive": 4})
+    table = board(APRIL).feelings
+    assert row(table, "upset").change == "worse"  # 0 -> 4, negative
+    assert row(table, "afraid").change == "no clear change"  # 1 -> 3: inside 2.30
+    assert row(table, "alert").change == "lower"  # 4 -> 0, not a negative feeling
+    assert row(table, "attentive").change == "higher"
+    assert row(board(Period(2024, 3)).feelings, "upset").change == ""  # nothing before March
 
 
 @pytest.mark.usefixtures("exact_figures")
@@ -351,9 +370,9 @@ def test_the_csv_holds_the_same_figures_as_the_page(lead_client: Client) -> None
     assert response["Content-Disposition"] == 'attachment; filename="wellbeing-2024-04-feelings.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["feeling", "2024-03 mean", "2024-03 ± (90%)", "2024-03 n", "2024-04 mean",
-                       "2024-04 ± (90%)", "2024-04 n"]  # fmt: skip
+                       "2024-04 ± (90%)", "2024-04 n", "since the month before"]  # fmt: skip
     upset = next(found for found in rows if found[0] == "upset")
-    assert upset[1:4] == ["–", "–", "–"] and upset[5:] == ["1.54", "6"]  # 4 ln 10 / 6
+    assert upset[1:4] == ["–", "–", "–"] and upset[5:] == ["1.54", "6", "–"]  # 4 ln 10 / 6; March is hidden
 
     page = lead_client.get("/lead/wellbeing/", {"period": "2024-04"})
     assert page.status_code == 200

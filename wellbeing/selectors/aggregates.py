@@ -204,9 +204,11 @@ def _feelings(period: Period) -> dict[str, Any]:
     scale_max = {instrument.pk: instrument.scale_max for instrument in instruments}
     top = max(scale_max.values())
     labels: dict[str, str] = {}
+    negative: dict[str, bool] = {}
     for instrument in instruments:  # newest version first: its wording and order win
         for item in sorted(instrument.items.all(), key=lambda item: item.position):
             labels.setdefault(item.key, item.text)
+            negative.setdefault(item.key, item.negative)
     answers: dict[str, dict[int, list[int]]] = {key: defaultdict(list) for key in labels}
     start, end = period.bounds()
     rows = Response.objects.filter(instrument__in=instruments, submitted_at__gte=start, submitted_at__lt=end)
@@ -220,7 +222,12 @@ def _feelings(period: Period) -> dict[str, Any]:
         "instrument_name": instruments[0].name,
         "scale_max": top,
         "rows": [
-            {"key": key, "label": labels[key], "cell": _json(_noisy_mean_cell((labels[key],), answers[key], top))}
+            {
+                "key": key,
+                "label": labels[key],
+                "negative": negative[key],
+                "cell": _json(_noisy_mean_cell((labels[key],), answers[key], top)),
+            }
             for key in labels
         ],
     }
@@ -365,11 +372,34 @@ def _cell(data: dict[str, Any]) -> Cell:
 # --- the dashboard, read back from stored publications ---------------------------------------------
 
 
+WORSE, BETTER, HIGHER, LOWER, UNCLEAR = "worse", "better", "higher", "lower", "no clear change"
+
+
 @dataclass(frozen=True)
 class FeelingRow:
     key: str
     label: str
     cells: list[Cell]  # one per month of the trend, oldest first
+    negative: bool = False  # upset, afraid ...: higher is worse
+
+    @property
+    def change(self) -> str:
+        """Since the month before: a move larger than both noise margins together, or no clear change.
+
+        Only noisy figures are compared (post-processing costs no privacy); a difference inside
+        the two margins may be the noise alone, so it is not called a trend.
+        """
+        if len(self.cells) < 2 or self.cells[-1].hidden or self.cells[-2].hidden:
+            return ""
+        now, before = self.cells[-1], self.cells[-2]
+        if now.value is None or before.value is None:
+            return ""
+        if abs(now.value - before.value) <= (now.margin or 0) + (before.margin or 0):
+            return UNCLEAR
+        up = now.value > before.value
+        if self.negative:
+            return WORSE if up else BETTER
+        return HIGHER if up else LOWER
 
 
 @dataclass(frozen=True)
@@ -419,9 +449,11 @@ def lead_wellbeing_dashboard(*, period: Period, publications: dict[str, Publicat
     current = figures[period.key]
     # Rows: every feeling any month of the trend has, in the newest wording and order.
     labels: dict[str, str] = {}
+    negative: dict[str, bool] = {}
     for month in reversed(months):
         for row in figures[month.key]["feelings"]["rows"]:
             labels.setdefault(row["key"], row["label"])
+            negative.setdefault(row["key"], row.get("negative", False))
     rows = []
     for key, label in labels.items():
         cells = []
@@ -430,7 +462,7 @@ def lead_wellbeing_dashboard(*, period: Period, publications: dict[str, Publicat
             cell = _cell(found) if found else Cell(labels=(label,), n=None, values=(None,), hidden=True, reason=SMALL)
             cells.append(Cell(cell.labels[:1] + (month.key,), cell.n, cell.values, margins=cell.margins,
                               hidden=cell.hidden, reason=cell.reason))  # fmt: skip
-        rows.append(FeelingRow(key, label, cells))
+        rows.append(FeelingRow(key, label, cells, negative=negative[key]))
     return WellbeingDashboard(
         period=period,
         feelings=FeelingsTable(

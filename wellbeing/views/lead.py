@@ -108,8 +108,13 @@ def _tables(board: WellbeingDashboard) -> dict[str, Table]:
     header = ["feeling"]
     for month in feelings.months:
         header += [f"{month.key} mean", f"{month.key} {spread}", f"{month.key} n"]
+    header.append("since the month before")
     feeling_rows = [
-        [row.label, *(item for cell in row.cells for item in (_value(cell, 2), _margin(cell, 2), _n(cell)))]
+        [
+            row.label,
+            *(item for cell in row.cells for item in (_value(cell, 2), _margin(cell, 2), _n(cell))),
+            row.change or HIDDEN,
+        ]
         for row in feelings.rows
     ]
     who5 = board.who5
