@@ -424,22 +424,13 @@ ISSUE_CASES = [
     ("labels", "/api/v1/labels/?page_size=abc", 400),
     ("labels", "/api/v1/labels/?page_size=0", 400),
     ("labels", f"/api/v1/labels/?page_size={BIG}", 200),  # more than the cap is the cap
-    ("lead", "/lead/wellbeing/?period=9999-12", 404),
+    ("lead", "/lead/wellbeing/?period=9999-12", 400),
 ]
 
 
 @pytest.mark.parametrize(
     ("role", "url", "expected"),
-    [
-        pytest.param(
-            *case,
-            id=case[1],
-            marks=[pytest.mark.xfail(reason="fixed on the privacy branch", strict=False)]
-            if "period=9999" in case[1]
-            else [],
-        )
-        for case in ISSUE_CASES
-    ],
+    [pytest.param(*case, id=case[1]) for case in ISSUE_CASES],
 )
 def test_each_bad_parameter_the_issue_found_is_a_4xx_naming_it(world: World, role: str, url: str, expected: int):
     response = _send(world, role, "GET", url, {})
