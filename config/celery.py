@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 from celery import Celery, bootsteps
+from celery.worker.consumer import Consumer as CeleryConsumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -67,3 +68,46 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+# While Redis is down the consumer tries to reconnect after 2, 4, 6 ... up to 30 s between
+# attempts (kombu's defaults), so a worker could sit idle for 30 s after Redis is back.
+# Attempts are one connect() to a socket that refuses at once; every 2 s costs nothing.
+RECONNECT_INTERVAL_START = 0.5
+RECONNECT_INTERVAL_STEP = 0.5
+RECONNECT_INTERVAL_MAX = 2.0
+
+
+class Consumer(CeleryConsumer):
+    """Celery's consumer, made to survive Redis dying while the worker holds a message.
+
+    When the connection is lost, Celery 5.7 first collect()s the broken connection (which
+    also detaches its transport), then close()s it. If the worker holds an unacknowledged
+    message (a countdown task waiting for its ETA, or a running acks_late task), that close
+    tries to hand the message back to Redis through the detached transport and raises
+    AttributeError ('NoneType' object has no attribute 'hostname'). Only connection errors are
+    ignored there, so the worker stops with "Unrecoverable error" and never comes back.
+
+    The connection is dead either way: whatever the close raises is logged, not fatal, and the
+    consumer reconnects as it does for any connection loss. The held message is not lost for
+    good: Redis hands it out again after the visibility timeout if it kept it, and the agreement
+    refresh's mark makes the beat catch-up re-send it in any case (review.tasks).
+    """
+
+    def on_connection_error_after_connected(self, exc: Exception) -> None:
+        try:
+            super().on_connection_error_after_connected(exc)
+        except Exception as close_error:  # noqa: BLE001 - any failure to tidy a dead connection
+            logger.warning("consumer: the lost broker connection did not close cleanly (%r); reconnecting", close_error)
+        self.connection = None
+
+    def ensure_connected(self, conn: Any) -> Any:
+        ensure_connection = conn.ensure_connection
+
+        def ensure_connection_quickly(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("interval_start", RECONNECT_INTERVAL_START)
+            kwargs.setdefault("interval_step", RECONNECT_INTERVAL_STEP)
+            kwargs.setdefault("interval_max", RECONNECT_INTERVAL_MAX)
+            return ensure_connection(*args, **kwargs)
+
+        conn.ensure_connection = ensure_connection_quickly
+        return super().ensure_connected(conn)

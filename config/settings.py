@@ -238,6 +238,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("TRIAD_CELERY_TASK_TIME_LIMIT", 300, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker outlives any Redis outage: it retries the connection for as long as it takes
+# (Celery's default gives up after 100 attempts, about 50 minutes, and the worker exits),
+# and its consumer survives losing Redis while it holds a message (config/celery.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "config.celery:Consumer"
 # With Redis down a publish must neither fail nor hold up a reviewer's request: give up after
 # about 0.2 s (the caller logs it, and the beat catch-up below re-sends what was lost).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

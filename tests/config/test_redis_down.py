@@ -26,6 +26,7 @@ from review.services import (
     agreement_snapshot_refresh,
     api_token_create,
 )
+from review.tasks import refresh_agreement
 from tests.factories import UserFactory, review_everything, started_study
 from wellbeing.models import Invitation
 
@@ -163,3 +164,31 @@ def test_a_refresh_asked_for_with_redis_down_keeps_its_mark_and_raises_nothing(
     # The catch-up cannot send it either; it moves the mark, so it tries again one window later.
     assert agreement_refreshes_requeue(now=later) == 0
     assert AgreementSnapshot.objects.get(study=study).refresh_requested_at == later
+
+
+def test_a_worker_holding_a_countdown_task_survives_redis_dying_and_works_on_when_it_returns(
+    app_on_private_redis: Any, workers: Any
+) -> None:
+    study, reviewers = started_study(items=2, reviewers=3)
+    review_everything(study, reviewers)
+    app_on_private_redis.client().flushdb()  # the submits' own refresh: this test sends its own
+    worker = workers.start()
+    # The refresh every submit enqueues: held by the worker, unacknowledged, until its ETA.
+    refresh_agreement.apply_async(args=[study.pk], countdown=60)
+    worker.wait_for_log("Task review.refresh_agreement[", timeout=20)
+
+    app_on_private_redis.stop()
+    worker.wait_for_log("Connection to broker lost", timeout=20)
+    time.sleep(3)  # several reconnection attempts against a refused port
+    assert worker.process is not None and worker.process.poll() is None, worker.log()[-4000:]
+    assert "Unrecoverable error" not in worker.log()
+
+    app_on_private_redis.start()
+    reconnected = time.monotonic()
+    worker.wait_for_log("Connected to redis://", count=2, timeout=20)
+    # It reconnects within a couple of seconds of Redis returning, not up to 30 s later.
+    assert time.monotonic() - reconnected < 5
+    refresh_agreement.apply_async(args=[study.pk])
+    wait_for(lambda: "succeeded" in worker.log(), timeout=20, what="a task sent after Redis returned to run")
+    assert worker.process.poll() is None
+    assert AgreementSnapshot.objects.get(study=study).review_count == 6
