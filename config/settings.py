@@ -265,7 +265,9 @@ CELERY_BEAT_SCHEDULE = {
     "wellbeing-invite-periodic": {"task": "wellbeing.invite_periodic", "schedule": 3600.0},
     "wellbeing-remind-invitations": {"task": "wellbeing.remind_invitations", "schedule": 3600.0},
     # Re-sends agreement refreshes whose enqueue was lost (Redis down) or whose worker died.
-    "agreement-refresh-catch-up": {"task": "review.catch_up_agreement_refreshes", "schedule": 60.0},
+    # Often, so the lead's snapshot catches up within debounce + 30 s of any fault ending; a run
+    # that finds nothing overdue is one query over a table of one row per study.
+    "agreement-refresh-catch-up": {"task": "review.catch_up_agreement_refreshes", "schedule": 10.0},
 }
 # Workers write a heartbeat to Redis this often (for /healthz); it lapses after 3 missed beats.
 TRIAD_WORKER_HEARTBEAT_SECONDS = env_int("TRIAD_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)

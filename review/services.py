@@ -986,8 +986,11 @@ def agreement_refresh_request(
 
 # A refresh asked for longer ago than the debounce window plus this is overdue: its enqueue
 # failed (Redis down), Redis lost it (restarted without persistence), its worker died while
-# holding it for its countdown, or the workers are far behind.
-AGREEMENT_REFRESH_GRACE_SECONDS = 60
+# holding it for its countdown, or the workers are far behind. With the catch-up every 10 s
+# (settings.CELERY_BEAT_SCHEDULE) a lost refresh runs within debounce + 20 s of being asked
+# for, or of its fault ending, whichever is later. A refresh merely late by more than this
+# runs twice, which is harmless (it is rewritten from the reviews) and rare (one takes ~1 s).
+AGREEMENT_REFRESH_GRACE_SECONDS = 10
 
 
 def agreement_refreshes_requeue(*, now: datetime | None = None) -> int:

@@ -32,7 +32,7 @@ def refresh_agreement(study_id: int) -> int:
 
 @shared_task(name="review.catch_up_agreement_refreshes")
 def catch_up_agreement_refreshes() -> int:
-    """Beat, every minute: re-send refreshes whose enqueue was lost. Idempotent (see the service)."""
+    """Beat, every 10 s: re-send overdue refreshes (lost enqueue, dead worker). Idempotent (see the service)."""
     return agreement_refreshes_requeue()
 
 

@@ -192,3 +192,34 @@ def test_a_worker_holding_a_countdown_task_survives_redis_dying_and_works_on_whe
     wait_for(lambda: "succeeded" in worker.log(), timeout=20, what="a task sent after Redis returned to run")
     assert worker.process.poll() is None
     assert AgreementSnapshot.objects.get(study=study).review_count == 6
+
+
+# Small, to keep the test short; the bound is the same: debounce + 30 s after the fault ends.
+CATCH_UP_DEBOUNCE = 4
+CATCH_UP_BOUND = CATCH_UP_DEBOUNCE + 30
+
+
+def test_after_redis_comes_back_the_snapshot_catches_up_within_debounce_plus_30_s(
+    app_on_private_redis: Any, workers: Any, beat: Any, settings: Any
+) -> None:
+    settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS = CATCH_UP_DEBOUNCE
+    worker = workers.start(TRIAD_AGREEMENT_DEBOUNCE_SECONDS=str(CATCH_UP_DEBOUNCE))
+    study, reviewers = started_study(items=3, reviewers=3)
+    app_on_private_redis.stop()
+    assert review_everything(study, reviewers) == 9  # the refresh cannot be sent; its mark stays
+    worker.wait_for_log("Cannot connect to redis://", timeout=20)
+    time.sleep(5)  # an outage longer than the debounce window: the refresh is overdue when Redis returns
+
+    app_on_private_redis.start()  # empty: nothing queued before the outage survives
+    restored = time.monotonic()
+
+    def fresh() -> bool:
+        snapshot = AgreementSnapshot.objects.get(study=study)
+        return snapshot.refresh_requested_at is None and snapshot.review_count == 9
+
+    wait_for(fresh, timeout=CATCH_UP_BOUND + 15, what="the snapshot to catch up")
+    took = time.monotonic() - restored
+    print(f"\nRedis restarted: snapshot fresh {took:.1f} s after it was back (bound {CATCH_UP_BOUND} s)")
+    assert took <= CATCH_UP_BOUND
+    assert worker.process is not None and worker.process.poll() is None
+    assert beat.process is not None and beat.process.poll() is None, beat.log()[-3000:]

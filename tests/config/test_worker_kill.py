@@ -129,3 +129,36 @@ def test_a_visibility_timeout_within_the_debounce_window_stops_start_up() -> Non
     )
     assert result.returncode != 0
     assert "TRIAD_CELERY_VISIBILITY_TIMEOUT must exceed TRIAD_AGREEMENT_DEBOUNCE_SECONDS" in result.stderr
+
+
+# Small, to keep the test short; the bound is the same: debounce + 30 s after the fault ends.
+CATCH_UP_DEBOUNCE = 4
+CATCH_UP_BOUND = CATCH_UP_DEBOUNCE + 30
+
+
+def snapshot_counts(study: Any, reviews: int) -> bool:
+    snapshot = AgreementSnapshot.objects.get(study=study)
+    return snapshot.refresh_requested_at is None and snapshot.review_count == reviews
+
+
+def test_after_a_worker_holding_a_refresh_is_killed_the_snapshot_catches_up_within_debounce_plus_30_s(
+    app_on_private_redis: Any, workers: Any, beat: Any, settings: Any
+) -> None:
+    settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS = CATCH_UP_DEBOUNCE
+    env = {"TRIAD_AGREEMENT_DEBOUNCE_SECONDS": str(CATCH_UP_DEBOUNCE)}
+    first = workers.start(**env)
+    study, reviewers = started_study(items=3, reviewers=3)
+    # The first submit enqueues the refresh with a countdown of the debounce window.
+    assert review_everything(study, reviewers) == 9
+    first.wait_for_log("Task review.refresh_agreement[", timeout=20)  # held until its ETA
+    first.kill()
+    assert "succeeded" not in first.log(), "the refresh ran before the kill: nothing was tested"
+    # Unacknowledged, the message stays in Redis until the visibility timeout (600 s).
+
+    second = workers.start(**env)
+    restored = time.monotonic()
+    wait_for(lambda: snapshot_counts(study, 9), timeout=CATCH_UP_BOUND + 15, what="the snapshot to catch up")
+    took = time.monotonic() - restored
+    print(f"\nworker killed: snapshot fresh {took:.1f} s after the new worker was ready (bound {CATCH_UP_BOUND} s)")
+    assert took <= CATCH_UP_BOUND
+    assert "Task review.catch_up_agreement_refreshes[" in second.log()

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import connection
 
 from tests.disposable.redis import REDIS_SERVER, DisposableRedis
-from tests.disposable.worker import CELERY, DisposableWorker
+from tests.disposable.worker import CELERY, DisposableBeat, DisposableWorker
 
 
 @pytest.fixture
@@ -114,3 +114,11 @@ def workers(private_redis: DisposableRedis, seeded: None, tmp_path: Path) -> Ite
     # Killed rather than stopped: the test is over, and a warm shutdown takes seconds.
     for worker in factory.started:
         worker.kill()
+
+
+@pytest.fixture
+def beat(workers: Workers, private_redis: DisposableRedis, tmp_path: Path) -> Iterator[DisposableBeat]:
+    """A real `celery beat` on the private Redis, sending the real schedule."""
+    process = DisposableBeat(redis_url=private_redis.url(), directory=tmp_path).start()
+    yield process
+    process.kill()

@@ -135,3 +135,42 @@ class DisposableWorker:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class DisposableBeat:
+    """`celery -A config beat` with the real schedule, its schedule file in the test's directory."""
+
+    def __init__(self, *, redis_url: str, directory: Path, env: dict[str, str] | None = None) -> None:
+        if CELERY is None:
+            raise RuntimeError("the celery command is not installed in the virtualenv")
+        self.log_path = directory / "beat.log"
+        self.schedule = directory / "celerybeat-schedule"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": committed_database_url(),
+            "REDIS_URL": redis_url,
+            **(env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DisposableBeat:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+            [CELERY, "-A", "config", "beat", "--loglevel", "INFO", "--schedule", str(self.schedule)],
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
