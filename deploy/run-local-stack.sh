@@ -6,7 +6,13 @@
 #   deploy/run-local-stack.sh start    migrate, collectstatic, start all three, wait for /healthz
 #   deploy/run-local-stack.sh stop     TERM all three, KILL what is left after TRIAD_STOP_TIMEOUT
 #   deploy/run-local-stack.sh status   which are running, and /healthz (exit 0 only if all run)
-#   deploy/run-local-stack.sh run      start in the foreground; Ctrl-C (or any process dying) stops all
+#   deploy/run-local-stack.sh run      start in the foreground; Ctrl-C stops all
+#
+# Each process runs under a supervisor (this script, `supervise NAME`) that starts it again
+# whenever it exits, however it exits (a crash, the OOM killer, kill -9), after 1 s, doubling
+# up to 30 s while it keeps dying within a minute of starting. NAME.pid is the supervisor (the
+# process group leader: stop signals it, and waits for its whole group); NAME.child.pid the
+# process it runs now. Its log says when and why it restarted.
 #
 # The rest of the environment is the app's own (deploy/triad.env.example). Also read here:
 #   TRIAD_RUN_DIR        pid files and logs                      (default: ./run/local-stack)
@@ -38,7 +44,7 @@ pid_of() {  # pid_of NAME: the recorded process if it, or a process it started, 
     [[ $pid =~ ^[0-9]+$ ]] || return 0
     if alive "$pid"; then
         # Guard against a recycled pid: it must still be one of ours.
-        grep -qa -e gunicorn -e celery -e entrypoint.sh "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+        grep -qa -e gunicorn -e celery -e entrypoint.sh -e run-local-stack.sh "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
     elif group_alive "$pid"; then
         # The leader is gone but its group lives on (a pid is never reused while it names a group).
         echo "$pid"
@@ -66,10 +72,42 @@ group_alive() {  # group_alive PGID: some process of that group still runs (zomb
 
 healthz_url() { echo "http://127.0.0.1:${TRIAD_BIND##*:}/healthz"; }
 
-launch() {  # launch NAME: start one process in its own session, so its whole group can be signalled
+launch() {  # launch NAME: supervise one process in its own session, so its whole group can be signalled
     local name=$1
-    setsid "$ROOT/deploy/entrypoint.sh" "$name" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
+    setsid "$ROOT/deploy/run-local-stack.sh" supervise "$name" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$RUN_DIR/$name.pid"
+}
+
+# A process that ran this long before dying is restarted after the shortest delay again.
+RESTART_STABLE_SECONDS=60
+RESTART_MAX_DELAY=30
+
+supervise() {  # supervise NAME: run deploy/entrypoint.sh NAME, and again whenever it exits, until TERM or INT
+    local name=$1 child=0 code started delay=1 stopping=0
+    # The signal goes to the process; this loop only stops restarting it and waits for it to finish.
+    trap 'stopping=1; ((child)) && kill -TERM "$child" 2>/dev/null' TERM INT
+    while :; do
+        started=$SECONDS
+        "$ROOT/deploy/entrypoint.sh" "$name" </dev/null &
+        child=$!
+        echo "$child" >"$RUN_DIR/$name.child.pid"
+        code=0
+        wait "$child" || code=$?
+        # A trapped signal ends the wait early: wait again until the process has really exited.
+        while ((stopping)) && kill -0 "$child" 2>/dev/null; do
+            wait "$child" || code=$?
+        done
+        rm -f "$RUN_DIR/$name.child.pid"
+        ((stopping)) && exit 0
+        if ((SECONDS - started >= RESTART_STABLE_SECONDS)); then
+            delay=1
+        fi
+        say "$name (pid $child) exited with status $code after $((SECONDS - started)) s; restarting in $delay s"
+        sleep "$delay" &
+        wait $! || true
+        ((stopping)) && exit 0
+        delay=$((delay * 2 > RESTART_MAX_DELAY ? RESTART_MAX_DELAY : delay * 2))
+    done
 }
 
 start() {
@@ -139,7 +177,7 @@ stop() {
         fi
     done
     for name in "${PROCESSES[@]}"; do
-        rm -f "$RUN_DIR/$name.pid"
+        rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.child.pid"
     done
     say "stopped"
 }
@@ -148,8 +186,11 @@ status() {
     local name pid code=0
     for name in web worker beat; do
         pid=$(pid_of "$name")
-        if [[ -n $pid ]]; then
-            say "$name running ($pid)"
+        if [[ -n $pid && -f $RUN_DIR/$name.child.pid ]]; then
+            say "$name running ($(<"$RUN_DIR/$name.child.pid"), supervisor $pid)"
+        elif [[ -n $pid ]]; then
+            say "$name restarting (supervisor $pid; see $RUN_DIR/$name.log)"
+            code=3
         else
             say "$name stopped"
             code=3
@@ -166,10 +207,11 @@ run() {
     start
     say "running in the foreground; Ctrl-C stops all three"
     local code=0
-    # Each process is a child of this shell: whichever exits first brings the others down.
+    # Each supervisor is a child of this shell and restarts its process; one exits only if
+    # something killed the supervisor itself: then bring the others down.
     wait -n || code=$?
     trap - INT TERM
-    say "a process exited ($code); stopping the rest"
+    say "a supervisor exited ($code); stopping the rest"
     stop
     return 1
 }
@@ -179,6 +221,7 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 run) run ;;
+supervise) supervise "${2:?supervise needs a process name}" ;; # internal: what start runs for each process
 *)
     echo "usage: $0 start|stop|status|run" >&2
     exit 2

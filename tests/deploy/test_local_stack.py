@@ -6,8 +6,9 @@ uniquely named database on the local PostgreSQL and a private redis-server. Thro
 accounts are created and the demo file imported and drawn into a study with the management
 commands; the lead chooses reviewers, starts the study and makes an API token in the lead pages;
 three reviewers each review one item through the login form and the review pages; the worker
-computes agreement, which the API then shows; the labels export streams; and `stop` leaves no
-process behind. The database is dropped afterwards.
+computes agreement, which the API then shows; the labels export streams; the worker and beat,
+killed with SIGKILL, are started again by their supervisors and the new worker computes agreement;
+and `stop` leaves no process behind. The database is dropped afterwards.
 
 There is no container engine here, so deploy/compose.yaml is checked by reading it: its services,
 commands and healthchecks must match what the entrypoint and the healthcheck script provide.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -103,6 +105,10 @@ class Observed:
     stop: subprocess.CompletedProcess[str] | None = None
     status_after_stop: subprocess.CompletedProcess[str] | None = None
     alive_after_stop: list[str] = field(default_factory=list)
+    # role: (the pid killed with SIGKILL, the pid its supervisor started in its place)
+    restarts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    agreement_after_restart: dict = field(default_factory=dict)
+    worker_log: str = ""
 
 
 def _stack_env(database_url: str, redis_url: str, run_dir: Path, port: int) -> dict[str, str]:
@@ -236,6 +242,31 @@ def _wait_for_agreement(base: str, token: str, study_id: int, reviews: int, time
     raise AssertionError(f"agreement not computed from {reviews} reviews within {timeout:.0f} s: {body}")
 
 
+def _kill_and_wait_for_restart(run_dir: Path, role: str, timeout: float = 60) -> tuple[int, int]:
+    """SIGKILL the role's process, as the OOM killer would (not its supervisor); wait for its successor."""
+    pid_file = run_dir / f"{role}.child.pid"
+    killed = int(pid_file.read_text())
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            successor = int(pid_file.read_text())
+        except (OSError, ValueError):  # between the two: the supervisor is waiting to restart it
+            successor = 0
+        if successor and successor != killed and _still_running({successor: role}):
+            return killed, successor
+        time.sleep(0.2)
+    log = (run_dir / f"{role}.log").read_text(errors="replace")[-3000:]
+    raise AssertionError(f"{role} was not restarted within {timeout:.0f} s of kill -9:\n{log}")
+
+
+def _wait_for_log(path: Path, text: str, *, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while path.read_text(errors="replace").count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not {count} times in {path}:\n{path.read_text()[-3000:]}"
+        time.sleep(0.2)
+
+
 def _exercise(base: str, env: dict[str, str], start: subprocess.CompletedProcess[str]) -> Observed:
     healthz = requests.get(f"{base}/healthz", timeout=HTTP_TIMEOUT).json()
     setup = _manage_shell(SETUP_SCRIPT.format(password=PASSWORD), env)
@@ -267,6 +298,15 @@ def _exercise(base: str, env: dict[str, str], start: subprocess.CompletedProcess
         headers={"Accept-Encoding": "gzip"},
         timeout=HTTP_TIMEOUT,
     )
+
+    # kill -9 the worker and beat: their supervisors start them again, and the new worker works.
+    run_dir = Path(env["TRIAD_RUN_DIR"])
+    for role in ("worker", "beat"):
+        observed.restarts[role] = _kill_and_wait_for_restart(run_dir, role)
+    _wait_for_log(run_dir / "worker.log", " ready.", count=2)
+    _review_one_item(base, next(iter(data["reviewers"])), observed.study_id, rating=1)
+    observed.agreement_after_restart = _wait_for_agreement(base, token, observed.study_id, reviews=4)
+    observed.worker_log = (run_dir / "worker.log").read_text(errors="replace")
     return observed
 
 
@@ -340,6 +380,16 @@ def test_static_files_are_served_hashed_compressed_and_cached_for_a_year_under_t
     assert stack.page is not None and "default-src 'self'" in stack.page.headers["Content-Security-Policy"]
 
 
+def test_a_worker_or_beat_killed_with_sigkill_is_restarted_and_the_new_worker_computes_agreement(
+    stack: Observed,
+) -> None:
+    assert set(stack.restarts) == {"worker", "beat"}
+    for killed, successor in stack.restarts.values():
+        assert successor != killed
+    assert "worker (pid " in stack.worker_log and "exited with status 137" in stack.worker_log
+    assert stack.agreement_after_restart["review_count"] == 4
+
+
 def test_status_reports_all_three_running_and_healthy(stack: Observed) -> None:
     status = stack.status_while_running
     assert status is not None and status.returncode == 0, status.stdout + status.stderr
@@ -399,6 +449,13 @@ def test_compose_starts_the_app_only_once_its_services_are_healthy_and_migrated(
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert services["proxy"]["depends_on"] == {"web": {"condition": "service_healthy"}}
     assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_compose_restarts_every_long_running_process_whatever_ends_it() -> None:
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat", "db", "redis", "proxy"):
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["restart"] == "no"
 
 
 def test_compose_healthchecks_use_healthz_and_the_worker_heartbeat() -> None:
