@@ -34,6 +34,16 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn makes its own private fil
 # X-Forwarded-Proto is believed only from FORWARDED_ALLOW_IPS (gunicorn reads that variable itself;
 # default 127.0.0.1). Behind a proxy on another host or container set it to the proxy's address,
 # or "*" when gunicorn is reachable only through the proxy (deploy/compose.yaml does).
+# gunicorn's control socket (for gunicornc: reload, shutdown, scaling workers) defaults to one
+# path for every gunicorn a user runs on the host ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl):
+# each new one deletes the previous one's socket and takes the path over, so gunicornc commands
+# reach whichever started last. Each instance gets the path it is given, or none at all
+# (deploy/run-local-stack.sh gives its gunicorn one in its run directory).
+control_socket_path = os.environ.get("TRIAD_GUNICORN_CONTROL_SOCKET", "")
+if control_socket_path:
+    control_socket = control_socket_path
+else:
+    control_socket_disable = True
 
 
 def post_worker_init(worker: object) -> None:

@@ -20,6 +20,7 @@
 #   TRIAD_WEB_WORKERS    gunicorn worker processes               (default: 2)
 #   TRIAD_START_TIMEOUT  seconds to wait for a healthy /healthz  (default: 90)
 #   TRIAD_STOP_TIMEOUT   seconds between TERM and KILL           (default: 20)
+#   TRIAD_GUNICORN_CONTROL_SOCKET  gunicornc's socket            (default: $TRIAD_RUN_DIR/gunicorn.ctl)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,8 @@ STOP_TIMEOUT=${TRIAD_STOP_TIMEOUT:-20}
 export TRIAD_BIND=${TRIAD_BIND:-127.0.0.1:8000}
 export TRIAD_WEB_WORKERS=${TRIAD_WEB_WORKERS:-2}
 export TRIAD_BEAT_SCHEDULE=${TRIAD_BEAT_SCHEDULE:-$RUN_DIR/celerybeat-schedule}
+# This stack's own: `gunicornc -s $RUN_DIR/gunicorn.ctl` talks to this gunicorn and no other.
+export TRIAD_GUNICORN_CONTROL_SOCKET=${TRIAD_GUNICORN_CONTROL_SOCKET:-$RUN_DIR/gunicorn.ctl}
 if [[ -x $ROOT/.venv/bin/python ]]; then
     export PATH="$ROOT/.venv/bin:$PATH"
 fi

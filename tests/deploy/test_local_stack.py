@@ -33,6 +33,7 @@ import psycopg
 import pytest
 import requests
 from django.db import connection
+from gunicorn.ctl.client import ControlClient
 from psycopg import sql
 
 from tests.disposable.redis import REDIS_SERVER, DisposableRedis, free_port
@@ -108,6 +109,9 @@ class Observed:
     # role: (the pid killed with SIGKILL, the pid its supervisor started in its place)
     restarts: dict[str, tuple[int, int]] = field(default_factory=dict)
     agreement_after_restart: dict = field(default_factory=dict)
+    # The gunicorn master pid: as recorded by the supervisor, and as its control socket reports it.
+    web_pid: int = 0
+    control_socket_pid: int = 0
     worker_log: str = ""
 
 
@@ -269,9 +273,14 @@ def _wait_for_log(path: Path, text: str, *, count: int, timeout: float = 60) -> 
 
 def _exercise(base: str, env: dict[str, str], start: subprocess.CompletedProcess[str]) -> Observed:
     healthz = requests.get(f"{base}/healthz", timeout=HTTP_TIMEOUT).json()
+    run_dir = Path(env["TRIAD_RUN_DIR"])
+    with ControlClient(str(run_dir / "gunicorn.ctl"), timeout=10) as control:
+        control_socket_pid = control.send_command("show stats")["pid"]
     setup = _manage_shell(SETUP_SCRIPT.format(password=PASSWORD), env)
     data = json.loads(next(line for line in setup.splitlines() if line.startswith("SETUP "))[len("SETUP ") :])
     observed = Observed(start=start, healthz=healthz, study_id=data["study"])
+    observed.web_pid = int((run_dir / "web.child.pid").read_text())
+    observed.control_socket_pid = control_socket_pid
     token = _lead_prepares_study(base, observed.study_id, list(data["reviewers"].values()))
 
     # One after another: a claim offers the fullest item first, so the three meet on one item.
@@ -300,7 +309,6 @@ def _exercise(base: str, env: dict[str, str], start: subprocess.CompletedProcess
     )
 
     # kill -9 the worker and beat: their supervisors start them again, and the new worker works.
-    run_dir = Path(env["TRIAD_RUN_DIR"])
     for role in ("worker", "beat"):
         observed.restarts[role] = _kill_and_wait_for_restart(run_dir, role)
     _wait_for_log(run_dir / "worker.log", " ready.", count=2)
@@ -388,6 +396,10 @@ def test_a_worker_or_beat_killed_with_sigkill_is_restarted_and_the_new_worker_co
         assert successor != killed
     assert "worker (pid " in stack.worker_log and "exited with status 137" in stack.worker_log
     assert stack.agreement_after_restart["review_count"] == 4
+
+
+def test_the_stacks_gunicorn_answers_on_a_control_socket_of_its_own(stack: Observed) -> None:
+    assert stack.control_socket_pid == stack.web_pid != 0
 
 
 def test_status_reports_all_three_running_and_healthy(stack: Observed) -> None:
