@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     # Static files are answered here, inside the CSP middleware (so they carry the policy too) and
     # before anything that touches the session or the database.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.staticfiles.StaticFilesMiddleware",  # WhiteNoise
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionActivityMiddleware",

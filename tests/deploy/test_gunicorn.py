@@ -1,13 +1,16 @@
-"""deploy/gunicorn.conf.py's control socket: two gunicorns on one host never share one.
+"""Real gunicorns started with deploy/gunicorn.conf.py, as production starts them.
 
-gunicorn 25+ opens a control socket for gunicornc at one default path per user
-($XDG_RUNTIME_DIR/gunicorn.ctl); a second gunicorn deletes the first one's socket and binds its
-own there, so commands meant for one (reload, shutdown) reach the other. Two real gunicorns are
-started here with the production config, under an XDG_RUNTIME_DIR of the test's own.
+Two on one host never share a control socket: gunicorn 25+ opens one for gunicornc at one
+default path per user ($XDG_RUNTIME_DIR/gunicorn.ctl), and a second gunicorn deletes the first
+one's socket and binds its own there, so commands meant for one (reload, shutdown) reach the
+other. They run under an XDG_RUNTIME_DIR of the test's own.
+
+A production worker boots on collected static files with nothing to warn about.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from gunicorn.ctl.client import ControlClient
 
 from tests.disposable.redis import free_port
@@ -122,3 +126,47 @@ def test_two_gunicorns_given_control_sockets_each_answer_on_their_own(
     for server, path in zip(gunicorns, sockets, strict=True):
         with ControlClient(str(path), timeout=10) as client:
             assert client.send_command("show stats")["pid"] == server.process.pid
+
+
+def test_a_production_worker_boots_on_collected_static_files_without_a_warning(
+    tmp_path: Path, runtime_dir: Path, gunicorns: list[Gunicorn]
+) -> None:
+    production = {
+        "TRIAD_ENV": "production",
+        "DJANGO_SECRET_KEY": "gunicorn-static-check-" + "0123456789abcdef" * 3,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    server = Gunicorn(tmp_path, runtime_dir, **production)
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    gunicorns.append(server.start())
+    server.wait_for_log("Booting worker")
+    base = f"http://127.0.0.1:{server.port}/static/"
+    # A request is answered only once the worker has loaded the app, WhiteNoise's scan included.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            hashed = requests.get(base + manifest["triad/triad.css"], timeout=10)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.2)
+    plain = requests.get(base + "rest_framework/css/bootstrap.min.css", timeout=10)
+    server.stop()
+
+    # DRF's and Swagger's "x.min.css" made WhiteNoise look up "x.css": 16 warnings per worker.
+    assert "has no hashed name" not in server.log(), server.log()
+    assert "Booting worker" in server.log()
+    assert hashed.status_code == 200 and "immutable" in hashed.headers["Cache-Control"]
+    assert plain.status_code == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
