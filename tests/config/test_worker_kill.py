@@ -162,3 +162,24 @@ def test_after_a_worker_holding_a_refresh_is_killed_the_snapshot_catches_up_with
     print(f"\nworker killed: snapshot fresh {took:.1f} s after the new worker was ready (bound {CATCH_UP_BOUND} s)")
     assert took <= CATCH_UP_BOUND
     assert "Task review.catch_up_agreement_refreshes[" in second.log()
+
+
+def test_a_worker_running_a_task_when_redis_dies_finishes_it_and_works_on_when_redis_returns(
+    reviewed_study: Any, snapshot_lock: Any, workers: Any, app_on_private_redis: Any
+) -> None:
+    worker = workers.start(**WORKER_ENV)
+    refresh_agreement.apply_async(args=[reviewed_study.pk])
+    wait_for(lambda: sessions_waiting_for_a_lock() == 1, timeout=20, what="the task to block on the lock")
+
+    app_on_private_redis.stop()
+    worker.wait_for_log("Connection to broker lost", timeout=20)
+    snapshot_lock.commit()  # the task goes on without Redis: it only needs the database
+    wait_for(lambda: "succeeded" in worker.log(), timeout=20, what="the task to finish")
+    app_on_private_redis.start()
+    worker.wait_for_log("Connected to redis://", count=2, timeout=20)
+
+    refresh_agreement.apply_async(args=[reviewed_study.pk])
+    wait_for(lambda: worker.log().count("succeeded") == 2, timeout=20, what="a task sent after Redis returned")
+    assert worker.process is not None and worker.process.poll() is None
+    assert "Unrecoverable error" not in worker.log()
+    assert_refreshed_once_in_effect(reviewed_study)
