@@ -86,9 +86,19 @@ RESTART_STABLE_SECONDS=60
 RESTART_MAX_DELAY=30
 
 supervise() {  # supervise NAME: run deploy/entrypoint.sh NAME, and again whenever it exits, until TERM or INT
-    local name=$1 child=0 code started delay=1 stopping=0
-    # The signal goes to the process; this loop only stops restarting it and waits for it to finish.
-    trap 'stopping=1; ((child)) && kill -TERM "$child" 2>/dev/null' TERM INT
+    local name=$1 child=0 sleeper=0 code started delay=1 stopping=0
+    # The signal goes to the process (or ends the wait before a restart); this loop only stops
+    # restarting it and waits for it to finish.
+    trap 'stopping=1; stop_child' TERM INT
+    stop_child() {  # never `kill 0`: that would signal the whole process group, this loop included
+        local pid
+        for pid in "$child" "$sleeper"; do
+            if ((pid > 0)); then
+                kill -TERM "$pid" 2>/dev/null || true
+            fi
+        done
+        return 0
+    }
     while :; do
         started=$SECONDS
         "$ROOT/deploy/entrypoint.sh" "$name" </dev/null &
@@ -106,8 +116,11 @@ supervise() {  # supervise NAME: run deploy/entrypoint.sh NAME, and again whenev
             delay=1
         fi
         say "$name (pid $child) exited with status $code after $((SECONDS - started)) s; restarting in $delay s"
+        child=0
         sleep "$delay" &
-        wait $! || true
+        sleeper=$!
+        wait "$sleeper" || true
+        sleeper=0
         ((stopping)) && exit 0
         delay=$((delay * 2 > RESTART_MAX_DELAY ? RESTART_MAX_DELAY : delay * 2))
     done
