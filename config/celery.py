@@ -81,11 +81,11 @@ class Consumer(CeleryConsumer):
     """Celery's consumer, made to survive Redis dying while the worker holds a message.
 
     When the connection is lost, Celery 5.7 first collect()s the broken connection (which
-    also detaches its transport), then close()s it. If the worker holds an unacknowledged
-    message (a countdown task waiting for its ETA, or a running acks_late task), that close
-    tries to hand the message back to Redis through the detached transport and raises
-    AttributeError ('NoneType' object has no attribute 'hostname'). Only connection errors are
-    ignored there, so the worker stops with "Unrecoverable error" and never comes back.
+    also detaches its transport), then close()s it. If the worker holds a countdown task waiting
+    for its ETA (every submit's agreement refresh), that close tries to hand the unacknowledged
+    message back to Redis through the detached transport and raises AttributeError ('NoneType'
+    object has no attribute 'hostname'). Only connection errors are ignored there, so the worker
+    stops with "Unrecoverable error" and never comes back.
 
     The connection is dead either way: whatever the close raises is logged, not fatal, and the
     consumer reconnects as it does for any connection loss. The held message is not lost for
