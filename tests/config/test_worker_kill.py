@@ -165,7 +165,7 @@ def test_after_a_worker_holding_a_refresh_is_killed_the_snapshot_catches_up_with
 
 
 def test_a_worker_running_a_task_when_redis_dies_finishes_it_and_works_on_when_redis_returns(
-    reviewed_study: Any, snapshot_lock: Any, workers: Any, app_on_private_redis: Any
+    workers: Any, reviewed_study: Any, snapshot_lock: Any, app_on_private_redis: Any
 ) -> None:
     worker = workers.start(**WORKER_ENV)
     refresh_agreement.apply_async(args=[reviewed_study.pk])
