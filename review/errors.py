@@ -27,8 +27,25 @@ class SlotNotYours(ReviewError):
     """The slot does not exist or was never this reviewer's: shown as 404."""
 
 
-class LeaseLost(ReviewError):
-    """The reviewer's lease lapsed and someone else has the slot now; nothing was saved."""
+class ReviewNotSaved(ReviewError):
+    """The submit was refused and nothing was saved; `reason` says why, in words for the reviewer.
+
+    The reviewer's page shows their answers back with the reason, so nothing they wrote is lost.
+    """
+
+    reason = "the answers could not be saved"
+
+    def __init__(self, slot_id: int, reason: str | None = None) -> None:
+        self.slot_id = slot_id
+        if reason is not None:
+            self.reason = reason
+        super().__init__(f"slot {slot_id}: {self.reason}")
+
+
+class LeaseLost(ReviewNotSaved):
+    """The reviewer no longer holds the slot's lease, and cannot take it back; nothing was saved."""
+
+    reason = "your hold on this conversation ran out and it cannot be taken back now"
 
 
 class InvalidAnswers(ReviewError):

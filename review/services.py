@@ -30,6 +30,7 @@ from review.errors import (
     InvalidAnswers,
     LeaseLost,
     NotAMember,
+    ReviewNotSaved,
     SlotNotYours,
     StudyHasReviews,
     StudyNotActive,
@@ -632,26 +633,34 @@ class _Membership:
     red_team_member_id: int | None
 
 
-def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> _Membership:
-    """Lock the reviewer's membership row: one reviewer's claims and submits run one at a time.
+def _member_lock(*, study_id: int, reviewer: AbstractBaseUser, hold_study: bool = False) -> _Membership:
+    """Lock the reviewer's membership row: one reviewer's claims, skips and submits run one at a time.
 
     The same query brings the study and the reviewer's red-team id. Every lock here is FOR
     NO KEY UPDATE, never FOR UPDATE: foreign-key checks take KEY SHARE locks at commit, and
     FOR UPDATE would deadlock a skip's check on an item with a submit holding that item
     (the concurrency test found exactly that).
+
+    hold_study also takes a SHARE lock on the study row, for writes that need the study to
+    stay active until they commit: a pause or an archive (FOR NO KEY UPDATE of the study)
+    then waits for them, and one that came first makes them wait and read the new status.
+    Claims do not take it: many of them at once would pile shared lockers onto one row, and
+    a lease in a study paused a moment ago is harmless, since nothing can be stored with it.
     """
     if connection.vendor == "postgresql":
         # Raw SQL: this runs twice per review, and compiling the ORM version cost more than
-        # the query itself.
+        # the query itself. The study comes first, so its lock is taken before the
+        # membership's, in the order a study's deletion takes them.
+        study_lock = "FOR SHARE OF study" if hold_study else ""
         studies = list(
             Study.objects.raw(
                 f"""
                 SELECT study.*, profile.red_team_member_id AS reviewer_member_id
-                FROM {StudyMembership._meta.db_table} membership
-                JOIN {Study._meta.db_table} study ON study.id = membership.study_id
+                FROM {Study._meta.db_table} study
+                JOIN {StudyMembership._meta.db_table} membership ON membership.study_id = study.id
                 LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
                 WHERE membership.study_id = %s AND membership.reviewer_id = %s
-                FOR NO KEY UPDATE OF membership
+                {study_lock} FOR NO KEY UPDATE OF membership
                 """,  # noqa: S608 - table names come from code; values are parameters
                 [study_id, reviewer.pk],
             )
@@ -659,6 +668,7 @@ def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> _Membership:
         if not studies:
             raise NotAMember(f"you are not a reviewer in study {study_id}")
         return _Membership(study=studies[0], red_team_member_id=studies[0].reviewer_member_id)
+    # SQLite runs one writing transaction at a time: there is nothing to lock row by row.
     membership = (
         StudyMembership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("study")
@@ -716,7 +726,11 @@ def slot_claim(
             .first()
         )
         if held is not None:
-            return held
+            if not _is_author(membership, held):
+                return held
+            # Linked to the transcript's author id after the lease was taken: the author
+            # never gets their own attack back. The slot goes back to the pool for others.
+            _slot_release(slot=held)
         lease = (now, now + timedelta(minutes=study.lease_minutes))
         pick = {
             "study": study,
@@ -834,22 +848,38 @@ def _lease_open_slot(
     return slot
 
 
+def _is_author(membership: _Membership, slot: Slot) -> bool:
+    return membership.red_team_member_id is not None and membership.red_team_member_id == slot.author_member_id
+
+
+def _slot_release(*, slot: Slot) -> None:
+    """Put a leased slot back into the pool. The caller holds the reviewer's membership lock."""
+    slot.status, slot.holder, slot.leased_at, slot.leased_until = SlotStatus.OPEN, None, None, None
+    slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
+
+
 def slot_skip(*, slot_id: int, reviewer: AbstractBaseUser, reason: str = "") -> Skip:
-    """Never offer this item to this reviewer again, and reopen the slot for others. Idempotent."""
+    """Never offer this item to this reviewer again, and reopen the slot for others. Idempotent.
+
+    Only while the study is active (StudyNotActive otherwise): nothing is written to a paused
+    or archived study. It takes the same membership lock as a submit, so a skip and a submit
+    of one item by one reviewer run one after the other, and the later one sees the earlier.
+    """
     with transaction.atomic():
         slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        _member_lock(study_id=slot.study_id, reviewer=reviewer)
+        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer, hold_study=True)
         earlier = Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).first()
         slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
         if slot.holder_id != reviewer.pk or slot.status != SlotStatus.LEASED:
             if earlier is not None:
                 return earlier  # a repeated click
             raise SlotNotYours(slot_id)
+        if membership.study.status != StudyStatus.ACTIVE:
+            raise StudyNotActive(membership.study)
         skip = Skip.objects.create(item_id=slot.item_id, study_id=slot.study_id, reviewer=reviewer, reason=reason[:500])
-        slot.status, slot.holder, slot.leased_at, slot.leased_until = SlotStatus.OPEN, None, None, None
-        slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
+        _slot_release(slot=slot)
         return skip
 
 
@@ -862,6 +892,12 @@ class ReviewAnswers:
     note: str = ""
 
 
+# How long the review page's lease token vouches for the lease it was issued for, in lease
+# lengths from the lease's start: a reviewer who overruns their lease by up to one more lease
+# length still lands, if nobody took the slot meanwhile. Beyond that the answers are refused.
+LEASE_TOKEN_LEASES = 2
+
+
 def review_submit(
     *,
     slot_id: int,
@@ -870,11 +906,20 @@ def review_submit(
     leased_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Review:
-    """Store the reviewer's review of the slot they hold, once; a retry returns the same review.
+    """Store the reviewer's review of the slot, once; a retry returns the same review.
 
-    leased_at, when the caller can vouch the slot was leased to this reviewer then (a
-    signed form field), lets a review whose lease lapsed still land if nobody else took
-    the slot in between. Otherwise the answers are refused with LeaseLost.
+    Every rule is checked here, under the row locks, so none can change before the commit:
+    - the study is active: its row is share-locked, so a pause or an archive waits for this
+      submit to commit, or this submit waits for it and sees the new status;
+    - the reviewer is not the transcript's author (they may have been linked to the author's
+      id after taking the lease: their lease is then released for others);
+    - the reviewer holds the slot's live lease, or takes the slot back free: leased_at, when
+      the caller can vouch the slot was leased to this reviewer then (the review page's
+      signed lease token), lets answers land within LEASE_TOKEN_LEASES lease lengths of it if
+      the slot is open again or still this reviewer's expired lease;
+    - the reviewer has neither skipped nor reviewed (nor holds another slot of) the item.
+    Anything else raises ReviewNotSaved saying why (LeaseLost when the slot is no longer
+    theirs to take), and no review is stored.
     """
     now = now or timezone.now()
     _check_answers(answers)
@@ -882,7 +927,7 @@ def review_submit(
         slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer)
+        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer, hold_study=True)
         # After the lock, so a double submit's second request finds the first one's review.
         existing = Review.objects.filter(slot_id=slot_id, reviewer=reviewer).first()
         if existing is not None:
@@ -891,51 +936,89 @@ def review_submit(
         # deadlocking over each other's sibling slots when they bump item_done.
         StudyItem.objects.select_for_update(no_key=True).filter(pk=slot.item_id).exists()
         slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
-        mine = slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk
-        lapsed_but_free = slot.status == SlotStatus.OPEN and leased_at is not None
-        if not (mine or lapsed_but_free):
-            raise LeaseLost(slot_id)
-        if lapsed_but_free and Slot.objects.filter(item_id=slot.item_id, holder=reviewer).exists():
-            raise LeaseLost(slot_id)
-        started = slot.leased_at if mine else leased_at
-        review = Review.objects.create(
-            slot=slot,
-            item_id=slot.item_id,
-            study_id=slot.study_id,
-            reviewer=reviewer,
-            rating=answers.rating,
-            first_tag_id=answers.tag_ids[0] if answers.tag_ids else None,
-            second_tag_id=answers.tag_ids[1] if len(answers.tag_ids) > 1 else None,
-            needs_expertise=answers.needs_expertise,
-            expertise_domain=answers.expertise_domain if answers.needs_expertise else "",
-            note=answers.note,
-            seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
-            author_member_id=slot.author_member_id,
-            reviewer_member_id=membership.red_team_member_id,
-        )
-        # One statement closes this slot and moves all the item's slots up the claim order.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {Slot._meta.db_table} SET
-                    item_done = item_done + 1,
-                    status = CASE WHEN id = %(slot)s THEN %(done)s ELSE status END,
-                    holder_id = CASE WHEN id = %(slot)s THEN %(reviewer)s ELSE holder_id END,
-                    leased_at = CASE WHEN id = %(slot)s THEN %(started)s ELSE leased_at END,
-                    leased_until = CASE WHEN id = %(slot)s THEN NULL ELSE leased_until END
-                WHERE item_id = %(item)s
-                """,  # noqa: S608 - a table name from code; values are parameters
-                {
-                    "slot": slot.pk,
-                    "done": SlotStatus.DONE,
-                    "reviewer": reviewer.pk,
-                    "started": started,
-                    "item": slot.item_id,
-                },
+        refusal = _submit_refusal(slot=slot, membership=membership, reviewer=reviewer, leased_at=leased_at, now=now)
+        if refusal is None:
+            return _review_store(
+                slot=slot, membership=membership, reviewer=reviewer, answers=answers, leased_at=leased_at, now=now
             )
-        study_id = slot.study_id
-        transaction.on_commit(lambda: agreement_refresh_request(study_id=study_id))
-        return review
+        if _is_author(membership, slot) and slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk:
+            _slot_release(slot=slot)  # committed with the block; the refusal is raised after it
+    raise refusal
+
+
+def _submit_refusal(
+    *, slot: Slot, membership: _Membership, reviewer: AbstractBaseUser, leased_at: datetime | None, now: datetime
+) -> ReviewNotSaved | None:
+    """Why these answers cannot be stored for this slot now, or None. The caller holds the locks."""
+    study = membership.study
+    if study.status != StudyStatus.ACTIVE:
+        return ReviewNotSaved(
+            slot.pk, f"the study is {study.get_status_display().lower()}: nothing can be saved in it now"
+        )
+    mine = slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk
+    if not (mine and slot.leased_until > now):
+        vouched = leased_at is not None and now <= leased_at + LEASE_TOKEN_LEASES * timedelta(
+            minutes=study.lease_minutes
+        )
+        if not (vouched and (mine or slot.status == SlotStatus.OPEN)):
+            return LeaseLost(slot.pk)
+        if Slot.objects.filter(item_id=slot.item_id, holder=reviewer).exclude(pk=slot.pk).exists():
+            return LeaseLost(slot.pk, "you already reviewed this conversation or hold it under another place")
+    if _is_author(membership, slot):
+        return ReviewNotSaved(slot.pk, "you wrote this conversation, and nobody reviews their own")
+    if Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).exists():
+        return ReviewNotSaved(slot.pk, "you skipped this conversation, and a skipped one is not reviewed")
+    return None
+
+
+def _review_store(
+    *,
+    slot: Slot,
+    membership: _Membership,
+    reviewer: AbstractBaseUser,
+    answers: ReviewAnswers,
+    leased_at: datetime | None,
+    now: datetime,
+) -> Review:
+    started = slot.leased_at if slot.holder_id == reviewer.pk else leased_at
+    review = Review.objects.create(
+        slot=slot,
+        item_id=slot.item_id,
+        study_id=slot.study_id,
+        reviewer=reviewer,
+        rating=answers.rating,
+        first_tag_id=answers.tag_ids[0] if answers.tag_ids else None,
+        second_tag_id=answers.tag_ids[1] if len(answers.tag_ids) > 1 else None,
+        needs_expertise=answers.needs_expertise,
+        expertise_domain=answers.expertise_domain if answers.needs_expertise else "",
+        note=answers.note,
+        seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
+        author_member_id=slot.author_member_id,
+        reviewer_member_id=membership.red_team_member_id,
+    )
+    # One statement closes this slot and moves all the item's slots up the claim order.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {Slot._meta.db_table} SET
+                item_done = item_done + 1,
+                status = CASE WHEN id = %(slot)s THEN %(done)s ELSE status END,
+                holder_id = CASE WHEN id = %(slot)s THEN %(reviewer)s ELSE holder_id END,
+                leased_at = CASE WHEN id = %(slot)s THEN %(started)s ELSE leased_at END,
+                leased_until = CASE WHEN id = %(slot)s THEN NULL ELSE leased_until END
+            WHERE item_id = %(item)s
+            """,  # noqa: S608 - a table name from code; values are parameters
+            {
+                "slot": slot.pk,
+                "done": SlotStatus.DONE,
+                "reviewer": reviewer.pk,
+                "started": started,
+                "item": slot.item_id,
+            },
+        )
+    study_id = slot.study_id
+    transaction.on_commit(lambda: agreement_refresh_request(study_id=study_id))
+    return review
 
 
 def _check_answers(answers: ReviewAnswers) -> None:

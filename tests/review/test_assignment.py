@@ -8,7 +8,15 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
+from review.errors import (
+    InvalidAnswers,
+    LeaseLost,
+    NotAMember,
+    ReviewNotSaved,
+    SlotNotYours,
+    StudyNotActive,
+    StudyStateError,
+)
 from review.models import Review, Skip, Slot, SlotStatus, StudyStatus
 from review.services import (
     ReviewAnswers,
@@ -17,6 +25,7 @@ from review.services import (
     reviewer_profile_set,
     slot_claim,
     slot_skip,
+    study_archive,
     study_members_set,
     study_pause,
     study_resume,
@@ -74,11 +83,109 @@ def test_the_author_is_never_offered_their_own_transcript() -> None:
 
 def test_the_database_refuses_a_review_by_the_author() -> None:
     study, [ann, *_] = started_study(items=1, authors=[5])
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
-    assert slot is not None
-    reviewer_profile_set(user=ann, red_team_member_id=5)  # linked after the claim
+    slot = Slot.objects.filter(study=study).first()
     with pytest.raises(IntegrityError):
+        Review.objects.create(
+            slot=slot,
+            item_id=slot.item_id,
+            study=study,
+            reviewer=ann,
+            rating=2,
+            seconds_on_task=1,
+            author_member_id=5,
+            reviewer_member_id=5,
+        )
+
+
+def test_a_reviewer_linked_to_the_author_after_the_claim_is_refused_and_the_slot_goes_back() -> None:
+    study, [ann, *_] = started_study(items=1, authors=[5])
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    reviewer_profile_set(user=ann, red_team_member_id=5)  # linked after the claim
+    with pytest.raises(ReviewNotSaved, match="you wrote this conversation"):
         review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+    assert not Review.objects.exists()
+    slot.refresh_from_db()
+    assert (slot.status, slot.holder) == (SlotStatus.OPEN, None)
+
+
+def test_a_held_lease_is_not_handed_back_to_a_reviewer_linked_to_its_author() -> None:
+    study, [ann, *_] = started_study(items=2, authors=[5, 6])
+    first = slot_claim(study_id=study.pk, reviewer=ann)
+    reviewer_profile_set(user=ann, red_team_member_id=first.author_member_id)
+    again = slot_claim(study_id=study.pk, reviewer=ann)
+    assert again is not None and again.item_id != first.item_id
+    first.refresh_from_db()
+    assert (first.status, first.holder) == (SlotStatus.OPEN, None)
+    # With nothing else left, the claim answers "nothing left" and still lets the slot go.
+    review_submit(slot_id=again.pk, reviewer=ann, answers=ANSWERS)
+    assert slot_claim(study_id=study.pk, reviewer=ann) is None
+    assert not Slot.objects.filter(holder=ann, status=SlotStatus.LEASED).exists()
+
+
+def test_a_skipped_item_cannot_then_be_reviewed_even_with_the_lease_token() -> None:
+    study, [ann, *_] = started_study(items=2)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot_skip(slot_id=slot.pk, reviewer=ann)
+    with pytest.raises(ReviewNotSaved, match="you skipped this conversation"):
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
+    assert not Review.objects.exists()
+    assert Skip.objects.filter(reviewer=ann).count() == 1
+
+
+def test_a_reviewed_item_cannot_then_be_skipped() -> None:
+    study, [ann, *_] = started_study(items=2)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+    with pytest.raises(SlotNotYours):
+        slot_skip(slot_id=slot.pk, reviewer=ann)
+    assert not Skip.objects.exists()
+
+
+@pytest.mark.parametrize("close", [study_pause, study_archive])
+def test_nothing_is_stored_once_the_study_is_paused_or_archived_while_a_lease_is_held(close) -> None:  # type: ignore[no-untyped-def]
+    study, [ann, *_] = started_study(items=2)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    study = close(study=study)
+    with pytest.raises(ReviewNotSaved, match=f"the study is {study.status}"):
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
+    with pytest.raises(StudyNotActive):
+        slot_skip(slot_id=slot.pk, reviewer=ann)
+    assert not Review.objects.exists() and not Skip.objects.exists()
+    slot.refresh_from_db()
+    assert slot.holder == ann  # kept: after a resume the reviewer goes on where they were
+
+
+def test_a_review_held_through_a_pause_is_stored_after_the_resume() -> None:
+    study, [ann, *_] = started_study(items=1)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    study = study_resume(study=study_pause(study=study))
+    assert review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS).slot_id == slot.pk
+
+
+def test_a_lease_token_vouches_for_at_most_two_lease_lengths() -> None:
+    study, [ann, *_] = started_study(items=1, lease_minutes=30)
+    start = timezone.now()
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    leases_expire(now=start + timedelta(minutes=31))
+    with pytest.raises(LeaseLost):
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(hours=2))
+    with pytest.raises(LeaseLost):
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(days=6))
+    assert not Review.objects.exists()
+    review = review_submit(
+        slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(minutes=59)
+    )
+    assert review.seconds_on_task == 59 * 60
+
+
+def test_an_expired_lease_nobody_swept_needs_the_token_to_land() -> None:
+    study, [ann, *_] = started_study(items=1)
+    start = timezone.now()
+    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    with pytest.raises(LeaseLost):
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, now=start + timedelta(minutes=31))
+    later = start + timedelta(minutes=31)
+    assert review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=later).rating == 3
 
 
 def test_items_closest_to_completion_come_first() -> None:
