@@ -15,6 +15,7 @@ from review.models import (
     ApiToken,
     AuditEvent,
     Review,
+    ReviewerProfile,
     Skip,
     Slot,
     SlotStatus,
@@ -64,13 +65,22 @@ def reviews_today(*, reviewer: Any) -> int:
     return Review.objects.filter(reviewer=reviewer, created_at__date=timezone.localdate()).count()
 
 
+def _held_by(reviewer: Any) -> QuerySet[Slot]:
+    """Slots leased to the reviewer, never one of their own attacks: a reviewer linked to a
+    transcript's author id after taking its lease is not shown it (the next claim lets it go)."""
+    own = ReviewerProfile.objects.filter(user=reviewer, red_team_member_id__isnull=False).values("red_team_member_id")
+    return Slot.objects.filter(holder=reviewer, status=SlotStatus.LEASED).exclude(author_member_id__in=own)
+
+
 def slot_for_reviewer(*, slot_id: int, reviewer: Any) -> Slot | None:
     """The slot if the reviewer holds its lease now; what the preview and review pages show."""
-    return (
-        Slot.objects.select_related("study", "item__transcript")
-        .filter(pk=slot_id, holder=reviewer, status=SlotStatus.LEASED)
-        .first()
-    )
+    return _held_by(reviewer).select_related("study", "item__transcript").filter(pk=slot_id).first()
+
+
+def slot_held_in(*, study_id: int, reviewer: Any, now: datetime | None = None) -> Slot | None:
+    """The live lease the reviewer holds in the study, which their next claim would hand back."""
+    now = now or timezone.now()
+    return _held_by(reviewer).filter(study_id=study_id, leased_until__gt=now).order_by("leased_at").first()
 
 
 def preview_text(*, transcript: Transcript, limit: int = 200) -> str:

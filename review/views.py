@@ -18,7 +18,15 @@ from config.health import health_report
 from config.inputs import parse_id
 from review.audit import audit_csv_lines
 from review.dashboard import agreement_lines, dashboard_plots, dashboard_tables
-from review.errors import InvalidAnswers, LeaseLost, NotAMember, SlotNotYours, StudyNotActive, StudyStateError
+from review.errors import (
+    InvalidAnswers,
+    LeaseLost,
+    NotAMember,
+    ReviewNotSaved,
+    SlotNotYours,
+    StudyNotActive,
+    StudyStateError,
+)
 from review.forms import (
     QUESTION,
     RATING_LABELS,
@@ -31,7 +39,7 @@ from review.forms import (
     lease_token,
     lease_token_start,
 )
-from review.models import AgreementSnapshot, AuditAction, Slot, Study
+from review.models import AgreementSnapshot, AuditAction, Slot, Study, StudyStatus
 from review.permissions import LEAD, REVIEWER, has_role, role_required
 from review.sampling import StudyInvalid
 from review.selectors import (
@@ -46,6 +54,7 @@ from review.selectors import (
     reviewer_studies,
     reviews_today,
     slot_for_reviewer,
+    slot_held_in,
     stratum_counts,
     study_progress,
 )
@@ -106,13 +115,34 @@ def queue(request: HttpRequest) -> HttpResponse:
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
 def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
-    """Claim (or get back) the reviewer's next item and show its content warning.
+    """POST claims (or gets back) the reviewer's next item; GET only reads.
+
+    A claim leases work, so only a POST makes one: a link preview, a prefetch or an <img> on
+    another site must not. GET (where a check-in or a break sends the reviewer back) goes
+    to the conversation the reviewer holds in the study, or offers the button that claims.
+    """
+    if request.method == "POST":
+        return _claim_next(request, study_id=study_id)
+    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    held = slot_held_in(study_id=study.pk, reviewer=request.user)
+    if held is not None:
+        return redirect("review:preview", slot_id=held.pk)
+    if study.status != StudyStatus.ACTIVE:
+        return render(request, "review/study_closed.html", {"study": study})
+    return render(request, "review/next.html", {"study": study})
+
+
+def _claim_next(request: HttpRequest, *, study_id: int) -> HttpResponse:
+    """Claim the reviewer's next item and go to its content warning: the end of every POST that
+    moves a reviewer on (start, skip, submit), so going on never needs a GET that writes.
 
     The reviewer's safeguards come first: a pause or today's cap ends the session here, and
     after a long stretch a break is offered instead of the next item.
     """
     now = timezone.now()
     # Before the claim, so a return after time away starts a new stretch before the break check.
+    # The only exposure write of the loop besides the check-in path: GET pages write nothing,
+    # and the time from one claim to the next counts unless the reviewer was away.
     exposure_record(reviewer=request.user, now=now)
     try:
         slot = slot_claim(study_id=study_id, reviewer=request.user, now=now, prompt_breaks=True)
@@ -140,7 +170,6 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
     if slot is None:
         raise Http404("This conversation is not leased to you.")
-    exposure_record(reviewer=request.user)
     transcript = slot.item.transcript
     context = {
         "slot": slot,
@@ -155,26 +184,27 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
 @role_required(REVIEWER)
 @require_POST
 def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
-    # No exposure_record here or on submit: both redirect to next_item, which records the
-    # time a moment later, and a second write per review cost the review loop measurably.
+    """Skip the conversation and claim the next one in the same request."""
     form = SkipForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         skipped = slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
     except (SlotNotYours, NotAMember):
         raise Http404("This conversation is not leased to you.") from None
-    return redirect("review:next", study_id=skipped.study_id)
+    except StudyNotActive as exc:
+        return render(request, "review/study_closed.html", {"study": exc.study}, status=409)
+    return _claim_next(request, study_id=skipped.study_id)
 
 
 @never_cache
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """The transcript and the question; a POST stores the answers and claims the next item."""
     if request.method == "GET":
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
         if slot is None:
             raise Http404("This conversation is not leased to you.")
-        exposure_record(reviewer=request.user)
         token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
         return _review_page(request, slot, ReviewForm(initial={"lease": token}))
 
@@ -192,11 +222,16 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             answers=form.answers(),
             leased_at=datetime.fromisoformat(vouched) if vouched else None,
         )
-    except LeaseLost:
-        if vouched is None:
+    except ReviewNotSaved as exc:
+        if isinstance(exc, LeaseLost) and vouched is None:
+            # Nothing shows this slot was ever theirs: the same answer as someone else's slot.
             raise Http404("This conversation is not leased to you.") from None
-        study = Study.objects.get(slots__pk=slot_id)
-        context = {"study": study, "answers": form.answers(), "tags": form.cleaned_data["tags"]}
+        context = {
+            "study": Study.objects.get(slots__pk=slot_id),
+            "reason": exc.reason,
+            "answers": form.answers(),
+            "tags": form.cleaned_data["tags"],
+        }
         return render(request, "review/lease_lost.html", context, status=409)
     except (SlotNotYours, NotAMember):
         raise Http404("This conversation is not leased to you.") from None
@@ -208,6 +243,9 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             raise Http404("This conversation is not leased to you.") from None
         return _review_page(request, slot, form, status=400)
     if checkin_due_after_review(reviewer=request.user, study=review.study):
+        exposure_record(reviewer=request.user)
+        # Nothing is claimed while the check-in is open: its way on is the read-only GET of
+        # "next", which offers the button that claims.
         query = urlencode(
             {
                 "study": review.study_id,
@@ -216,7 +254,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             }
         )
         return redirect(f"{reverse('wellbeing_surveys:checkin')}?{query}")
-    return redirect("review:next", study_id=review.study_id)
+    return _claim_next(request, study_id=review.study_id)
 
 
 def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int = 200) -> HttpResponse:

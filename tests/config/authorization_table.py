@@ -47,7 +47,10 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/wellbeing/privacy/",                                     "GET",  PUBLIC),
     # --- reviewer pages: reviewers only; a non-reviewer gets 403, someone else's object 404
     ("/review/",                                                "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
+    # POST claims; GET only reads: to the preview of the lease held there (302), else a page
+    # whose button claims (200).
     ("/review/studies/{study}/next",                            "GET",  (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
+    ("/review/studies/{solo}/next",                             "GET",  (LOGIN, 200, 404, 403, LOGIN, LOGIN)),
     ("/review/studies/{solo}/next",                             "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
     ("/review/studies/{missing}/next",                          "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
     ("/review/studies/{study}/done",                            "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),

@@ -45,6 +45,8 @@ def test_after_50_minutes_start_reviewing_offers_a_counting_break_and_dismiss_le
     assert BreakEvent.objects.get(reviewer=ann).outcome == BreakOutcome.PROMPTED
 
     page.get_by_role("button", name="Dismiss").click()
+    # Back on the study's "next" page, which only reads: its button claims.
+    page.get_by_role("button", name="Start reviewing").click()
 
     expect(page.get_by_text("Content warning")).to_be_visible()
     assert re.search(r"/review/slots/\d+/$", page.url)

@@ -8,8 +8,17 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from review.forms import lease_token
 from review.models import Review, Skip, Slot, SlotStatus, StudyMembership, StudyStatus
-from review.services import ReviewAnswers, leases_expire, review_submit, slot_claim, study_members_set, study_start
+from review.services import (
+    ReviewAnswers,
+    leases_expire,
+    review_submit,
+    reviewer_profile_set,
+    slot_claim,
+    study_members_set,
+    study_start,
+)
 from review.turns import parse_turn_spans
 from tagging.models import Tag
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory, UserFactory, started_study
@@ -131,12 +140,13 @@ def test_submitting_stores_the_review_and_goes_to_the_next_item(client: Client) 
         f"/review/slots/{slot_id}/review",
         {"rating": "3", "tags": [theft.pk], "note": "clear case", "lease": form.initial["lease"]},
     )
+    # The submit claims the next item itself: straight to its content warning.
+    next_slot = Slot.objects.get(holder=ann, status=SlotStatus.LEASED)
+    assert next_slot.pk != slot_id
     assert response.status_code == 302
-    assert response["Location"] == f"/review/studies/{study.pk}/next"
+    assert response["Location"] == f"/review/slots/{next_slot.pk}/"
     review = Review.objects.get()
     assert (review.rating, review.tag_ids, review.note) == (3, [theft.pk], "clear case")
-    next_slot = claim_via_page(client, study.pk)
-    assert next_slot != slot_id
 
 
 def test_a_third_topic_is_refused_by_the_server_and_nothing_is_saved(client: Client) -> None:
@@ -257,8 +267,11 @@ def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: 
     study, [ann, *_] = started_study(items=4, checkin_every_reviews=2)
     login(client, ann)
     first = client.post(f"/review/slots/{claim_via_page(client, study.pk)}/review", {"rating": "1"})
-    assert first["Location"] == f"/review/studies/{study.pk}/next"
-    second = client.post(f"/review/slots/{claim_via_page(client, study.pk)}/review", {"rating": "3"})
+    held = Slot.objects.get(holder=ann, status=SlotStatus.LEASED)
+    assert first["Location"] == f"/review/slots/{held.pk}/"
+    second = client.post(f"/review/slots/{held.pk}/review", {"rating": "3"})
+    # No claim behind the check-in: nothing is leased while the reviewer answers it.
+    assert not Slot.objects.filter(holder=ann, status=SlotStatus.LEASED).exists()
     assert second["Location"].startswith("/wellbeing/checkin/?")
     assert f"study={study.pk}" in second["Location"] and "trigger=after_reviews" in second["Location"]
     page = client.get(second["Location"]).content.decode()
@@ -275,3 +288,91 @@ def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: 
     not_now = client.post("/wellbeing/checkin/", form)
     assert Decline.objects.filter(respondent=ann).count() == 1
     assert not_now.status_code == 302 and not_now["Location"] == f"/review/studies/{study.pk}/next"
+    # Where it leads only reads: it offers the button that claims.
+    page = client.get(not_now["Location"])
+    assert page.status_code == 200
+    assert f'<form method="post" action="/review/studies/{study.pk}/next">' in page.content.decode()
+    assert not Slot.objects.filter(holder=ann, status=SlotStatus.LEASED).exists()
+    assert claim_via_page(client, study.pk)
+
+
+def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(client: Client) -> None:
+    study, [ann, *_] = started_study(items=2)
+    login(client, ann)
+    page = client.get(f"/review/studies/{study.pk}/next")
+    assert page.status_code == 200
+    assert "Start reviewing" in page.content.decode()
+    assert not Slot.objects.filter(holder=ann).exists()
+    slot_id = claim_via_page(client, study.pk)
+    again = client.get(f"/review/studies/{study.pk}/next")
+    assert (again.status_code, again["Location"]) == (302, f"/review/slots/{slot_id}/")
+    assert Slot.objects.filter(holder=ann).count() == 1
+
+
+def test_start_reviewing_everywhere_is_a_form_that_posts(client: Client) -> None:
+    study, [ann, *_] = started_study(items=2)
+    login(client, ann)
+    action = f'<form method="post" action="/review/studies/{study.pk}/next">'
+    assert action in client.get("/review/").content.decode()
+    assert action in client.get(f"/review/studies/{study.pk}/next").content.decode()
+    assert f'href="/review/studies/{study.pk}/next"' not in client.get("/review/").content.decode()
+
+
+def _answers_from_the_page(client: Client, slot_id: int) -> dict[str, object]:
+    lease = client.get(f"/review/slots/{slot_id}/review").context["form"].initial["lease"]
+    return {"rating": "4", "note": "my careful note", "lease": lease}
+
+
+def _assert_not_saved(response, reason: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Your review was not saved" in page
+    assert reason in page
+    assert "my careful note" in page
+    assert not Review.objects.exists()
+
+
+def test_a_skip_then_a_submit_with_the_lease_token_is_not_saved_and_shows_the_answers(client: Client) -> None:
+    study, [ann, *_] = started_study(items=2)
+    login(client, ann)
+    slot_id = claim_via_page(client, study.pk)
+    form = _answers_from_the_page(client, slot_id)
+    client.post(f"/review/slots/{slot_id}/skip")
+    _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "you skipped this conversation")
+    assert Skip.objects.filter(reviewer=ann).count() == 1
+
+
+def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers(client: Client) -> None:
+    study, [ann, *_] = started_study(items=2)
+    login(client, ann)
+    slot_id = claim_via_page(client, study.pk)
+    form = _answers_from_the_page(client, slot_id)
+    lead_client = login(Client(), UserFactory(roles=["lead"]))
+    assert lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 302
+    _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "the study is archived")
+
+
+def test_a_reviewer_linked_to_the_author_never_sees_the_transcript_and_gets_not_saved_not_a_500(
+    client: Client,
+) -> None:
+    study, [ann, *_] = started_study(items=1, authors=[77])
+    login(client, ann)
+    slot_id = claim_via_page(client, study.pk)
+    form = _answers_from_the_page(client, slot_id)
+    reviewer_profile_set(user=ann, red_team_member_id=77)
+    assert client.get(f"/review/slots/{slot_id}/").status_code == 404
+    assert client.get(f"/review/slots/{slot_id}/review").status_code == 404
+    assert client.get(f"/review/studies/{study.pk}/next").status_code == 200  # not sent back to it
+    _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "you wrote this conversation")
+    assert Slot.objects.get(pk=slot_id).status == SlotStatus.OPEN
+
+
+def test_a_lease_token_older_than_two_leases_is_not_saved(client: Client) -> None:
+    study, [ann, *_] = started_study(items=1, lease_minutes=30)
+    login(client, ann)
+    slot_id = claim_via_page(client, study.pk)
+    form = _answers_from_the_page(client, slot_id)
+    long_ago = timezone.now() - timedelta(minutes=61)
+    Slot.objects.filter(pk=slot_id).update(leased_at=long_ago, leased_until=long_ago + timedelta(minutes=30))
+    form["lease"] = lease_token(slot_id=slot_id, reviewer_id=ann.pk, leased_at=long_ago.isoformat())
+    _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "ran out")

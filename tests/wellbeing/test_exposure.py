@@ -233,7 +233,9 @@ def test_dismissing_is_recorded_and_the_prompt_comes_back_after_another_50_minut
     assert response["Location"] == f"/review/studies/{study.pk}/next"
     prompt = BreakEvent.objects.get(reviewer=ann)
     assert (prompt.outcome, prompt.resolved_at) == (BreakOutcome.DISMISSED, at(0) + timedelta(seconds=20))
-    assert client.get(response["Location"])["Location"].startswith("/review/slots/")
+    # Back from the break, the reviewer's "next" page only reads; its button claims.
+    assert "Start reviewing" in client.get(response["Location"]).content.decode()
+    assert client.post(response["Location"])["Location"].startswith("/review/slots/")
 
     dismissed_at = at(0) + timedelta(seconds=20)
     for minute in range(1, 50):  # reviewing on, a page a minute
@@ -258,7 +260,9 @@ def test_im_back_records_the_break_as_taken_and_starts_a_new_streak(client: Clie
     day = ExposureDay.objects.get(reviewer=ann)
     # The 30 s before the prompt count; the ten minutes of the break do not.
     assert (day.streak_started_at, day.seconds) == (at(10), 50 * 60 + 30)
-    assert client.get(response["Location"])["Location"].startswith("/review/slots/")
+    # Back from the break, the reviewer's "next" page only reads; its button claims.
+    assert "Start reviewing" in client.get(response["Location"]).content.decode()
+    assert client.post(response["Location"])["Location"].startswith("/review/slots/")
 
 
 def test_a_repeated_answer_to_a_break_changes_nothing() -> None:
