@@ -536,6 +536,16 @@ def study_archive(*, study: Study, actor: Actor = None) -> Study:
 
 def _study_move(*, study: Study, allowed_from: set[str], to: str, actor: Actor, action: str) -> Study:
     with transaction.atomic():
+        # The reviewers' membership rows first, as every claim, skip and submit takes its own:
+        # this waits for those in flight and holds off new ones until the new status commits.
+        # Locking only the study row, a busy study's submits (each share-locking it) could keep
+        # a pause waiting until the study ran dry.
+        list(
+            StudyMembership.objects.select_for_update(no_key=True)
+            .filter(study_id=study.pk)
+            .order_by("pk")
+            .values_list("pk")
+        )
         study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         if study.status not in allowed_from:
             raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}")
@@ -641,26 +651,28 @@ def _member_lock(*, study_id: int, reviewer: AbstractBaseUser, hold_study: bool 
     FOR UPDATE would deadlock a skip's check on an item with a submit holding that item
     (the concurrency test found exactly that).
 
-    hold_study also takes a SHARE lock on the study row, for writes that need the study to
-    stay active until they commit: a pause or an archive (FOR NO KEY UPDATE of the study)
-    then waits for them, and one that came first makes them wait and read the new status.
-    Claims do not take it: many of them at once would pile shared lockers onto one row, and
-    a lease in a study paused a moment ago is harmless, since nothing can be stored with it.
+    hold_study also takes a SHARE lock on the study row, for writes that may happen only
+    while the study is active (skips and submits). A status change (_study_move) first locks
+    every membership of the study, so it waits for those in flight and holds off new ones;
+    a write that waited for it then finds the study row changed, and PostgreSQL re-reads
+    the row's new status before locking it. The membership goes first in the statement, so
+    its lock is taken before the study's: a write queued behind a status change holds no
+    study lock the change would wait for. Claims do not take it: a lease in a study paused
+    a moment ago is harmless, since nothing can be stored with it.
     """
     if connection.vendor == "postgresql":
         # Raw SQL: this runs twice per review, and compiling the ORM version cost more than
-        # the query itself. The study comes first, so its lock is taken before the
-        # membership's, in the order a study's deletion takes them.
+        # the query itself.
         study_lock = "FOR SHARE OF study" if hold_study else ""
         studies = list(
             Study.objects.raw(
                 f"""
                 SELECT study.*, profile.red_team_member_id AS reviewer_member_id
-                FROM {Study._meta.db_table} study
-                JOIN {StudyMembership._meta.db_table} membership ON membership.study_id = study.id
+                FROM {StudyMembership._meta.db_table} membership
+                JOIN {Study._meta.db_table} study ON study.id = membership.study_id
                 LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
                 WHERE membership.study_id = %s AND membership.reviewer_id = %s
-                {study_lock} FOR NO KEY UPDATE OF membership
+                FOR NO KEY UPDATE OF membership {study_lock}
                 """,  # noqa: S608 - table names come from code; values are parameters
                 [study_id, reviewer.pk],
             )

@@ -1,4 +1,12 @@
-"""Many reviewers clicking at once, on the real PostgreSQL, each thread with its own connection."""
+"""Many reviewers clicking at once, on the real PostgreSQL, each thread with its own connection.
+
+Besides claims, reviews and skips, the mix has a skip followed by a submit from the review
+page (with its lease token), submits on a lapsed lease and with a lease token past its
+lifetime, a lead pausing and resuming the study, and reviewers linked to authors' ids while
+they hold leases. Whatever the interleaving: never a fourth review, never two by one person,
+never one by the author, never a review and a skip by one reviewer of one item, and nothing
+stored while the study is not active.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +14,51 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
-from review.errors import LeaseLost, SlotNotYours
-from review.models import Review, Slot, SlotStatus
-from review.services import ReviewAnswers, review_submit, reviewer_profile_set, slot_claim, slot_skip
+from review.errors import ReviewNotSaved, SlotNotYours, StudyNotActive
+from review.models import Review, Skip, Slot, SlotStatus, Study, StudyStatus
+from review.services import (
+    LEASE_TOKEN_LEASES,
+    ReviewAnswers,
+    review_submit,
+    reviewer_profile_set,
+    slot_claim,
+    slot_skip,
+    study_archive,
+    study_pause,
+    study_resume,
+)
 from tests.factories import started_study
 
 THREADS = 20
 REVIEWERS = 10
 ITEMS = 200
 MAX_SKIPS_PER_ITEM = 2  # so every item keeps enough willing reviewers to finish
+# Authors 11-15 are nobody's at first; the lead links reviewers to them mid-run. Ids are unique,
+# so at most one reviewer is an item's author at any moment: 10 - 2 skips - 1 author >= 3.
+RELINK_IDS = range(11, 16)
+
+
+def _next_slot(study_id: int, reviewer) -> Slot | None:  # type: ignore[no-untyped-def]
+    """The reviewer's next slot; None only once no lease anywhere could still be skipped back
+    into the pool. Stopping at the first None left an item short when a slot reopened
+    after every reviewer who could take it had stopped. A paused study is waited out."""
+    give_up_at = time.monotonic() + 120
+    while time.monotonic() < give_up_at:
+        try:
+            slot = slot_claim(study_id=study_id, reviewer=reviewer)
+        except StudyNotActive:
+            time.sleep(0.01)
+            continue
+        if slot is not None or not Slot.objects.filter(study_id=study_id, status=SlotStatus.LEASED).exists():
+            return slot
+        time.sleep(0.02)
+    return None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,50 +71,114 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
     study, reviewers = started_study(items=ITEMS, reviewers=REVIEWERS, authors=authors)
     for number, reviewer in enumerate(reviewers, start=1):
         reviewer_profile_set(user=reviewer, red_team_member_id=number)
+    lease = timedelta(minutes=study.lease_minutes)
 
     lock = threading.Lock()
     events: list[tuple[float, str, int, int, object]] = []  # (when, what, slot, reviewer, lease start)
     skips_per_item: Counter[int] = Counter()
     stored_review_ids: set[int] = set()
     failures: list[BaseException] = []
+    paused: list[tuple[datetime, datetime]] = []  # (paused by then, still paused then)
+    refusals: Counter[str] = Counter()
+    reviewers_done = threading.Event()
 
-    def next_slot(reviewer):  # type: ignore[no-untyped-def]
-        """The reviewer's next slot; None only once no lease anywhere could still be skipped back
-        into the pool. Stopping at the first None left an item short when a slot reopened
-        after every reviewer who could take it had stopped."""
-        give_up_at = time.monotonic() + 120
-        while time.monotonic() < give_up_at:
-            slot = slot_claim(study_id=study.pk, reviewer=reviewer)
-            if slot is not None or not Slot.objects.filter(study=study, status=SlotStatus.LEASED).exists():
-                return slot
-            time.sleep(0.02)
-        return None
+    def submit(slot: Slot, reviewer, answers: ReviewAnswers) -> Review | None:  # type: ignore[no-untyped-def]
+        """Submit as the review page does, waiting out a pause; None when refused for good."""
+        while True:
+            try:
+                return review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at)
+            except ReviewNotSaved as exc:
+                if "the study is paused" not in exc.reason:
+                    with lock:
+                        refusals[type(exc).__name__] += 1
+                    return None  # lost, authored after a relink, or acted on by the other thread
+                time.sleep(0.01)
 
     def work(reviewer, thread_seed: int) -> None:  # type: ignore[no-untyped-def]
         local = random.Random(thread_seed)  # noqa: S311 - test data
         try:
-            while (slot := next_slot(reviewer)) is not None:
+            while (slot := _next_slot(study.pk, reviewer)) is not None:
                 claimed_at = time.monotonic()
                 with lock:
                     events.append((claimed_at, "claim", slot.pk, reviewer.pk, slot.leased_at))
                     skip = local.random() < 0.15 and skips_per_item[slot.item_id] < MAX_SKIPS_PER_ITEM
                     if skip:
                         skips_per_item[slot.item_id] += 1
+                answers = ReviewAnswers(rating=local.randint(0, 4))
                 try:
                     released_at = time.monotonic()
                     if skip:
-                        slot_skip(slot_id=slot.pk, reviewer=reviewer, reason="concurrency test")
+                        try:
+                            slot_skip(slot_id=slot.pk, reviewer=reviewer, reason="concurrency test")
+                        except StudyNotActive:
+                            with lock:
+                                skips_per_item[slot.item_id] -= 1
+                            continue  # the lease stays; the next claim hands it back
+                        with lock:
+                            events.append((released_at, "skip", slot.pk, reviewer.pk, None))
+                        # Half the time, then the review page's submit, lease token and all.
+                        if local.random() < 0.5 and submit(slot, reviewer, answers) is not None:
+                            failures.append(AssertionError(f"slot {slot.pk}: reviewed after a skip"))
+                        continue
+                    mode = local.random()
+                    if mode < 0.1:  # a lease token past its lifetime, then a fresh submit
+                        late = slot.leased_at + LEASE_TOKEN_LEASES * lease + timedelta(seconds=1)
+                        marked = ReviewAnswers(rating=answers.rating, note=f"stale token {thread_seed} {slot.pk}")
+                        try:
+                            stale = review_submit(
+                                slot_id=slot.pk, reviewer=reviewer, answers=marked, leased_at=slot.leased_at, now=late
+                            )
+                        except ReviewNotSaved:
+                            pass
+                        else:  # only the review this reviewer's other thread stored may come back
+                            if stale.note == marked.note:
+                                failures.append(AssertionError(f"slot {slot.pk}: stored on an expired lease token"))
+                    if mode < 0.2:  # the lease lapsed a minute ago, nobody took it: the token lands it
+                        lapsed = slot.leased_at + lease + timedelta(minutes=1)
+                        try:
+                            review = review_submit(
+                                slot_id=slot.pk,
+                                reviewer=reviewer,
+                                answers=answers,
+                                leased_at=slot.leased_at,
+                                now=lapsed,
+                            )
+                        except ReviewNotSaved:
+                            review = submit(slot, reviewer, answers)  # paused, or a relink: as usual
                     else:
-                        review = review_submit(
-                            slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=local.randint(0, 4))
-                        )
+                        review = submit(slot, reviewer, answers)
+                    if review is not None:
                         with lock:
                             stored_review_ids.add(review.pk)
-                    with lock:
-                        events.append((released_at, "skip" if skip else "done", slot.pk, reviewer.pk, None))
-                except (SlotNotYours, LeaseLost):
+                            events.append((released_at, "done", slot.pk, reviewer.pk, None))
+                except SlotNotYours:
                     pass  # this reviewer's other thread acted on the same slot first
         except BaseException as exc:  # surfaced below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    def lead(lead_seed: int) -> None:
+        local = random.Random(lead_seed)  # noqa: S311 - test data
+        links = {reviewer.pk: number for number, reviewer in enumerate(reviewers, start=1)}
+        try:
+            while not reviewers_done.is_set():
+                time.sleep(local.uniform(0.05, 0.15))
+                if local.random() < 0.5:
+                    study_pause(study=study)
+                    paused_by = timezone.now()
+                    time.sleep(local.uniform(0.01, 0.05))
+                    still_paused = timezone.now()
+                    study_resume(study=study)
+                    paused.append((paused_by, still_paused))
+                else:
+                    reviewer = local.choice(reviewers)
+                    others = {number for pk, number in links.items() if pk != reviewer.pk}
+                    free = sorted(set(RELINK_IDS) - others)
+                    if free:
+                        links[reviewer.pk] = local.choice(free)
+                        reviewer_profile_set(user=reviewer, red_team_member_id=links[reviewer.pk])
+        except BaseException as exc:
             failures.append(exc)
         finally:
             connection.close()
@@ -83,29 +187,48 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
         threading.Thread(target=work, args=(reviewers[number % REVIEWERS], seed * 1000 + number))
         for number in range(THREADS)
     ]
+    lead_thread = threading.Thread(target=lead, args=(seed,))
+    lead_thread.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
+    reviewers_done.set()
+    lead_thread.join(timeout=30)
     assert not failures, failures
+    assert paused, "the lead never paused the study: the mix is not what it says"
 
-    reviews = list(Review.objects.values_list("id", "item_id", "reviewer_id", "author_member_id", "reviewer_member_id"))
+    reviews = list(
+        Review.objects.values_list(
+            "id", "item_id", "reviewer_id", "author_member_id", "reviewer_member_id", "created_at"
+        )
+    )
     assert len(reviews) == ITEMS * 3
     assert {review_id for review_id, *_ in reviews} == stored_review_ids, "a returned review is missing"
     per_item: defaultdict[int, list[int]] = defaultdict(list)
-    for _, item_id, reviewer_id, author, reviewer_member in reviews:
+    for _, item_id, reviewer_id, author, reviewer_member, created_at in reviews:
         per_item[item_id].append(reviewer_id)
         assert reviewer_member != author, "a review by the transcript's author"
+        assert not any(start < created_at < end for start, end in paused), "a review stored while paused"
     assert len(per_item) == ITEMS
     assert all(len(set(ids)) == len(ids) == 3 for ids in per_item.values())
     assert not Slot.objects.filter(study=study).exclude(status=SlotStatus.DONE).exists()
+    skips = set(Skip.objects.values_list("item_id", "reviewer_id"))
+    assert not skips & {(item_id, reviewer_id) for _, item_id, reviewer_id, *_ in reviews}, "a review and a skip"
+    for created_at in Skip.objects.values_list("created_at", flat=True):
+        assert not any(start < created_at < end for start, end in paused), "a skip stored while paused"
 
     # No slot was held by two reviewers at once. A claim is logged after it returns and a
     # release before it starts, so a legal hand-over always logs release before claim. A
     # claim that hands back a lease the reviewer already holds (same start) is no new lease.
+    # Slots of items by the relinked ids are left out: a claim or submit may release those
+    # inside the service when their holder turns out to be the author.
+    relinked = set(Slot.objects.filter(study=study, author_member_id__in=RELINK_IDS).values_list("id", flat=True))
     holder: dict[int, int] = {}
     seen_leases: set[tuple[int, object]] = set()
     for _, what, slot_id, reviewer_id, lease_start in sorted(events, key=lambda event: event[0]):
+        if slot_id in relinked:
+            continue
         if what == "claim":
             if (slot_id, lease_start) in seen_leases:
                 continue
@@ -114,3 +237,86 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
             holder[slot_id] = reviewer_id
         elif holder.get(slot_id) == reviewer_id:
             del holder[slot_id]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_stored_once_an_archive_lands_mid_run(on_postgres: None) -> None:
+    study, reviewers = started_study(items=60, reviewers=6)
+    archived_at: list[datetime] = []
+    refused: Counter[str] = Counter()
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(reviewer) -> None:  # type: ignore[no-untyped-def]
+        try:
+            while True:
+                try:
+                    slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+                    if slot is None:
+                        return
+                    review_submit(
+                        slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1), leased_at=slot.leased_at
+                    )
+                except (StudyNotActive, ReviewNotSaved) as exc:
+                    with lock:
+                        refused[type(exc).__name__] += 1
+                    return
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    def archive() -> None:
+        try:
+            while Review.objects.filter(study=study).count() < 20:
+                time.sleep(0.005)
+            study_archive(study=study)
+            archived_at.append(timezone.now())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(reviewer,)) for reviewer in reviewers * 2]
+    archiver = threading.Thread(target=archive)
+    archiver.start()
+    for thread in threads:
+        thread.start()
+    for thread in [*threads, archiver]:
+        thread.join(timeout=120)
+    assert not failures, failures
+    assert Study.objects.get(pk=study.pk).status == StudyStatus.ARCHIVED
+    count = Review.objects.filter(study=study).count()
+    assert sum(refused.values()) == len(threads), (refused, count, archived_at)  # the archive stopped everyone
+    assert 20 <= count < 180
+    assert not Review.objects.filter(study=study, created_at__gt=archived_at[0]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_waits_for_an_archive_in_progress_and_then_stores_nothing(on_postgres: None) -> None:
+    """The archive's row lock is taken first; the submit must wait for it and see the archive."""
+    study, [ann, *_] = started_study(items=1)
+    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    locked, outcome = threading.Event(), []
+
+    def archive_slowly() -> None:
+        try:
+            with transaction.atomic():
+                Study.objects.select_for_update(no_key=True).filter(pk=study.pk).exists()  # as study_archive does
+                locked.set()
+                time.sleep(0.5)  # the submit below starts meanwhile
+                Study.objects.filter(pk=study.pk).update(status=StudyStatus.ARCHIVED)
+        finally:
+            connection.close()
+
+    archiver = threading.Thread(target=archive_slowly)
+    archiver.start()
+    assert locked.wait(10)
+    started = time.monotonic()
+    try:
+        review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2), leased_at=slot.leased_at)
+    except ReviewNotSaved as exc:
+        outcome.append(exc.reason)
+    waited = time.monotonic() - started
+    archiver.join(timeout=10)
+    assert outcome == ["the study is archived: nothing can be saved in it now"]
+    assert waited > 0.3  # it waited for the archive's commit rather than reading the old status
+    assert not Review.objects.exists()
