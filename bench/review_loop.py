@@ -7,10 +7,11 @@ creates 30 reviewer accounts (five of them red-team authors, so the author exclu
 exercised) and, for each entry of --clients, a fresh started 1,000-item study with 3
 reviewers per item. It serves the app with gunicorn (deploy/gunicorn.conf.py with
 --web-workers workers, default 2; production settings over plain HTTP) and runs that many HTTP
-clients, each a requests.Session logged in through the form, claiming (GET .../next), with
+clients, each a requests.Session logged in through the form, claiming (POST .../next), with
 --pages loading the content warning and the review page as a browser does, and submitting
-(POST .../review) until every reviewer is told the study is done. It prints reviews/s, claim
-and submit latencies, HTTP errors and correctness counts read back from the database.
+(POST .../review, which claims the next item itself) until every reviewer is told the study
+is done. It prints reviews/s, claim and submit (+ next claim) latencies, HTTP errors and
+correctness counts read back from the database.
 
 Then, unless --skip-million, it builds a 1,000,000-item study (3,000,000 slots) with
 set-based SQL and times claims in-process through review.services (slot_claim, then
@@ -478,7 +479,12 @@ def client_loop(
     is_complete: Callable[[int], bool],
     pages: bool = False,
 ) -> ClientStats:
-    """Claim and submit as each of the sessions' reviewers in turn until they are told the study is done."""
+    """Claim and submit as each of the sessions' reviewers in turn until they are told the study is done.
+
+    A claim is a POST. A submit claims the reviewer's next item itself and answers with its
+    content warning (or "done"), so the loop claims on its own only at the start and after a
+    check-in; the submit latencies include those claims.
+    """
     stats = ClientStats()
     next_path = f"/review/studies/{study_id}/next"
     done_path = f"/review/studies/{study_id}/done"
@@ -486,6 +492,7 @@ def client_loop(
         if index > 0 and is_complete(study_id):
             break
         consecutive_errors = 0
+        claimed: requests.Response | None = None  # a submit's answer that claimed the next item
         while True:
             if time.perf_counter() >= deadline:
                 stats.deadline_hit = True
@@ -493,24 +500,33 @@ def client_loop(
             if consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
                 stats.gave_up += 1
                 break
-            started = time.perf_counter()
-            try:
-                claim = session.get(base_url + next_path, allow_redirects=False, timeout=HTTP_TIMEOUT)
-            except requests.RequestException as exc:
-                stats.error(f"claim {type(exc).__name__}", str(exc))
-                consecutive_errors += 1
-                continue
-            elapsed = time.perf_counter() - started
+            by_submit, claim, claimed = claimed is not None, claimed, None
+            if claim is None:
+                started = time.perf_counter()
+                try:
+                    claim = session.post(
+                        base_url + next_path,
+                        headers={"X-CSRFToken": session.cookies.get("csrftoken", "")},
+                        allow_redirects=False,
+                        timeout=HTTP_TIMEOUT,
+                    )
+                except requests.RequestException as exc:
+                    stats.error(f"claim {type(exc).__name__}", str(exc))
+                    consecutive_errors += 1
+                    continue
+                elapsed = time.perf_counter() - started
             where = _location(claim)
             slot_match = SLOT_PATH.fullmatch(where)
             if claim.status_code == 302 and where.rstrip("/") == done_path:
-                stats.done_claims.append(elapsed)
+                if not by_submit:
+                    stats.done_claims.append(elapsed)
                 break
             if claim.status_code != 302 or slot_match is None:
                 stats.error(f"claim {claim.status_code} {where}", _describe(claim))
                 consecutive_errors += 1
                 continue
-            stats.claims.append(elapsed)
+            if not by_submit:
+                stats.claims.append(elapsed)
             if pages and not _pages_load(session, base_url + where, stats):
                 consecutive_errors += 1
                 continue
@@ -530,17 +546,19 @@ def client_loop(
                 consecutive_errors += 1
                 continue
             stats.submits.append(time.perf_counter() - started)
-            if submit.status_code == 302 and _location(submit).rstrip("/") == next_path:
+            went = _location(submit)
+            if submit.status_code == 302 and (SLOT_PATH.fullmatch(went) or went.rstrip("/") == done_path):
                 stats.reviews += 1
                 consecutive_errors = 0
-            elif submit.status_code == 302 and _location(submit) == CHECKIN_PATH:
+                claimed = submit
+            elif submit.status_code == 302 and went == CHECKIN_PATH:
                 # Every study's K-th review offers the feelings check-in; this reviewer goes
                 # straight on to the next item, which is always allowed.
                 stats.reviews += 1
                 stats.checkins_offered += 1
                 consecutive_errors = 0
             else:
-                stats.error(f"submit {submit.status_code} {_location(submit)}", _describe(submit))
+                stats.error(f"submit {submit.status_code} {went}", _describe(submit))
                 consecutive_errors += 1
     return stats
 
@@ -656,7 +674,7 @@ def loop_report(result: LoopResult) -> None:
     print(f"  {stats.reviews:,} reviews in {result.wall:.1f} s = {rate:.1f} reviews/s", flush=True)
     print(f"  claim  p50 / p95 / p99  {ms(stats.claims, 50, 95, 99)}   ({len(stats.claims):,} leases)")
     print(f"  'done' claim p50 / p99  {ms(stats.done_claims, 50, 99)}   ({len(stats.done_claims)} answered)")
-    print(f"  submit p50 / p99        {ms(stats.submits, 50, 99)}   ({len(stats.submits):,} posts)")
+    print(f"  submit p50 / p99        {ms(stats.submits, 50, 99)}   ({len(stats.submits):,} posts, each + next claim)")
     if stats.pages:
         print(f"  pages  p50 / p99        {ms(stats.pages, 50, 99)}   (content warning + review page)")
     for label, value in result.counts.items():

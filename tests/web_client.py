@@ -18,3 +18,17 @@ def form_login(base: str, username: str, password: str, *, timeout: float) -> re
     )
     assert response.status_code == 302, f"logging in as {username}: {response.status_code} {response.text[:300]}"
     return session
+
+
+def claim_next(session: requests.Session, base: str, study_id: int, *, timeout: float) -> requests.Response:
+    """Press "Start reviewing": a claim is a POST carrying the CSRF token, as the page's form sends it.
+
+    The answer is not followed: a redirect to the leased slot's content warning, to the study's
+    "done" page, or to a break.
+    """
+    return session.post(
+        f"{base}/review/studies/{study_id}/next",
+        headers={"X-CSRFToken": session.cookies.get("csrftoken", "")},
+        allow_redirects=False,
+        timeout=timeout,
+    )

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from tests.disposable import postgres
-from tests.web_client import form_login
+from tests.web_client import claim_next, form_login
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "restart-test-password"
@@ -160,7 +160,7 @@ def _gunicorn(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], st
 
 def _open_review_page(base: str, session: requests.Session, study_id: int) -> tuple[int, str] | None:
     """Claim, pass the content warning and open the review page: (slot, lease token), or None when done."""
-    claim = session.get(f"{base}/review/studies/{study_id}/next", allow_redirects=False, timeout=HTTP_TIMEOUT)
+    claim = claim_next(session, base, study_id, timeout=HTTP_TIMEOUT)
     if claim.status_code != 302:
         raise _Failed(claim)
     where = urlsplit(claim.headers["Location"]).path
@@ -200,7 +200,10 @@ def _post_submit(base: str, session: requests.Session, submit: Submit, lease: st
         return False
     submit.statuses.append(str(response.status_code))
     where = urlsplit(response.headers.get("Location", "")).path
-    if response.status_code == 302 and where in {f"/review/studies/{study_id}/next", "/wellbeing/checkin/"}:
+    # Taken: the submit goes on to the next item's content warning (it claims it), to "done",
+    # or to the check-in.
+    going_on = SLOT_PATH.fullmatch(where) or where in {f"/review/studies/{study_id}/done", "/wellbeing/checkin/"}
+    if response.status_code == 302 and going_on:
         submit.taken, submit.taken_at = True, time.monotonic()
         return True
     if response.status_code != 503:
