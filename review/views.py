@@ -124,11 +124,11 @@ def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
     if request.method == "POST":
         return _claim_next(request, study_id=study_id)
     study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    if study.status != StudyStatus.ACTIVE:
+        return render(request, "review/study_closed.html", {"study": study})
     held = slot_held_in(study_id=study.pk, reviewer=request.user)
     if held is not None:
         return redirect("review:preview", slot_id=held.pk)
-    if study.status != StudyStatus.ACTIVE:
-        return render(request, "review/study_closed.html", {"study": study})
     return render(request, "review/next.html", {"study": study})
 
 

@@ -309,6 +309,16 @@ def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(
     assert Slot.objects.filter(holder=ann).count() == 1
 
 
+def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: Client) -> None:
+    study, [ann, *_] = started_study(items=2)
+    login(client, ann)
+    claim_via_page(client, study.pk)
+    login(Client(), UserFactory(roles=["lead"])).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
+    page = client.get(f"/review/studies/{study.pk}/next")
+    assert page.status_code == 200
+    assert "is paused" in page.content.decode()
+
+
 def test_start_reviewing_everywhere_is_a_form_that_posts(client: Client) -> None:
     study, [ann, *_] = started_study(items=2)
     login(client, ann)
