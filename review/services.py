@@ -536,10 +536,10 @@ def study_archive(*, study: Study, actor: Actor = None) -> Study:
 
 def _study_move(*, study: Study, allowed_from: set[str], to: str, actor: Actor, action: str) -> Study:
     with transaction.atomic():
-        # The reviewers' membership rows first, as every claim, skip and submit takes its own:
-        # this waits for those in flight and holds off new ones until the new status commits.
-        # Locking only the study row, a busy study's submits (each share-locking it) could keep
-        # a pause waiting until the study ran dry.
+        # Every membership row of the study, as each claim, skip and submit locks its own: this
+        # waits for those in flight and holds off new ones until the new status commits, so no
+        # skip or review lands in a study after it stopped being active. (Skips and submits
+        # share-locking the study row instead would starve this lock in a busy study.)
         list(
             StudyMembership.objects.select_for_update(no_key=True)
             .filter(study_id=study.pk)
@@ -643,7 +643,7 @@ class _Membership:
     red_team_member_id: int | None
 
 
-def _member_lock(*, study_id: int, reviewer: AbstractBaseUser, hold_study: bool = False) -> _Membership:
+def _member_lock(*, study_id: int, reviewer: AbstractBaseUser) -> _Membership:
     """Lock the reviewer's membership row: one reviewer's claims, skips and submits run one at a time.
 
     The same query brings the study and the reviewer's red-team id. Every lock here is FOR
@@ -651,19 +651,14 @@ def _member_lock(*, study_id: int, reviewer: AbstractBaseUser, hold_study: bool 
     FOR UPDATE would deadlock a skip's check on an item with a submit holding that item
     (the concurrency test found exactly that).
 
-    hold_study also takes a SHARE lock on the study row, for writes that may happen only
-    while the study is active (skips and submits). A status change (_study_move) first locks
-    every membership of the study, so it waits for those in flight and holds off new ones;
-    a write that waited for it then finds the study row changed, and PostgreSQL re-reads
-    the row's new status before locking it. The membership goes first in the statement, so
-    its lock is taken before the study's: a write queued behind a status change holds no
-    study lock the change would wait for. Claims do not take it: a lease in a study paused
-    a moment ago is harmless, since nothing can be stored with it.
+    A status change (_study_move) locks every membership of the study first, so it waits for
+    the reviewers' claims, skips and submits in flight and holds off new ones until it
+    commits. The study row this brings may therefore predate a status change this lock
+    waited for: skips and submits read the status again, in a later statement (_slot_lock).
     """
     if connection.vendor == "postgresql":
         # Raw SQL: this runs twice per review, and compiling the ORM version cost more than
         # the query itself.
-        study_lock = "FOR SHARE OF study" if hold_study else ""
         studies = list(
             Study.objects.raw(
                 f"""
@@ -672,7 +667,7 @@ def _member_lock(*, study_id: int, reviewer: AbstractBaseUser, hold_study: bool 
                 JOIN {Study._meta.db_table} study ON study.id = membership.study_id
                 LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
                 WHERE membership.study_id = %s AND membership.reviewer_id = %s
-                FOR NO KEY UPDATE OF membership {study_lock}
+                FOR NO KEY UPDATE OF membership
                 """,  # noqa: S608 - table names come from code; values are parameters
                 [study_id, reviewer.pk],
             )
@@ -860,6 +855,12 @@ def _lease_open_slot(
     return slot
 
 
+def _slot_lock(*, slot_id: int) -> Slot:
+    """Lock the slot and bring its study, read now: after the caller's membership lock, so the
+    study's status is the one any pause or archive that lock waited for left behind."""
+    return Slot.objects.select_for_update(no_key=True, of=("self",)).select_related("study").get(pk=slot_id)
+
+
 def _is_author(membership: _Membership, slot: Slot) -> bool:
     return membership.red_team_member_id is not None and membership.red_team_member_id == slot.author_member_id
 
@@ -881,15 +882,15 @@ def slot_skip(*, slot_id: int, reviewer: AbstractBaseUser, reason: str = "") -> 
         slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer, hold_study=True)
+        _member_lock(study_id=slot.study_id, reviewer=reviewer)
         earlier = Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).first()
-        slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
+        slot = _slot_lock(slot_id=slot_id)
         if slot.holder_id != reviewer.pk or slot.status != SlotStatus.LEASED:
             if earlier is not None:
                 return earlier  # a repeated click
             raise SlotNotYours(slot_id)
-        if membership.study.status != StudyStatus.ACTIVE:
-            raise StudyNotActive(membership.study)
+        if slot.study.status != StudyStatus.ACTIVE:
+            raise StudyNotActive(slot.study)
         skip = Skip.objects.create(item_id=slot.item_id, study_id=slot.study_id, reviewer=reviewer, reason=reason[:500])
         _slot_release(slot=slot)
         return skip
@@ -921,8 +922,8 @@ def review_submit(
     """Store the reviewer's review of the slot, once; a retry returns the same review.
 
     Every rule is checked here, under the row locks, so none can change before the commit:
-    - the study is active: its row is share-locked, so a pause or an archive waits for this
-      submit to commit, or this submit waits for it and sees the new status;
+    - the study is active: a pause or an archive locks every membership of the study, so it
+      waits for this submit to commit, or this submit waits for it and sees the new status;
     - the reviewer is not the transcript's author (they may have been linked to the author's
       id after taking the lease: their lease is then released for others);
     - the reviewer holds the slot's live lease, or takes the slot back free: leased_at, when
@@ -939,7 +940,7 @@ def review_submit(
         slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
             raise SlotNotYours(slot_id)
-        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer, hold_study=True)
+        membership = _member_lock(study_id=slot.study_id, reviewer=reviewer)
         # After the lock, so a double submit's second request finds the first one's review.
         existing = Review.objects.filter(slot_id=slot_id, reviewer=reviewer).first()
         if existing is not None:
@@ -947,7 +948,7 @@ def review_submit(
         # Lock the item before its slots: submits of one item queue here instead of
         # deadlocking over each other's sibling slots when they bump item_done.
         StudyItem.objects.select_for_update(no_key=True).filter(pk=slot.item_id).exists()
-        slot = Slot.objects.select_for_update(no_key=True).get(pk=slot_id)
+        slot = _slot_lock(slot_id=slot_id)
         refusal = _submit_refusal(slot=slot, membership=membership, reviewer=reviewer, leased_at=leased_at, now=now)
         if refusal is None:
             return _review_store(
@@ -962,11 +963,8 @@ def _submit_refusal(
     *, slot: Slot, membership: _Membership, reviewer: AbstractBaseUser, leased_at: datetime | None, now: datetime
 ) -> ReviewNotSaved | None:
     """Why these answers cannot be stored for this slot now, or None. The caller holds the locks."""
-    study = membership.study
-    if study.status != StudyStatus.ACTIVE:
-        return ReviewNotSaved(
-            slot.pk, f"the study is {study.get_status_display().lower()}: nothing can be saved in it now"
-        )
+    study = slot.study  # read after the membership lock: see _slot_lock
+    # The slot first: someone else's slot is refused as LeaseLost, whatever else is true.
     mine = slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk
     if not (mine and slot.leased_until > now):
         vouched = leased_at is not None and now <= leased_at + LEASE_TOKEN_LEASES * timedelta(
@@ -976,6 +974,10 @@ def _submit_refusal(
             return LeaseLost(slot.pk)
         if Slot.objects.filter(item_id=slot.item_id, holder=reviewer).exclude(pk=slot.pk).exists():
             return LeaseLost(slot.pk, "you already reviewed this conversation or hold it under another place")
+    if study.status != StudyStatus.ACTIVE:
+        return ReviewNotSaved(
+            slot.pk, f"the study is {study.get_status_display().lower()}: nothing can be saved in it now"
+        )
     if _is_author(membership, slot):
         return ReviewNotSaved(slot.pk, "you wrote this conversation, and nobody reviews their own")
     if Skip.objects.filter(item_id=slot.item_id, reviewer=reviewer).exists():

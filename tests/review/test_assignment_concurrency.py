@@ -291,8 +291,10 @@ def test_nothing_is_stored_once_an_archive_lands_mid_run(on_postgres: None) -> N
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_submit_waits_for_an_archive_in_progress_and_then_stores_nothing(on_postgres: None) -> None:
-    """The archive's row lock is taken first; the submit must wait for it and see the archive."""
+@pytest.mark.parametrize("act", ["submit", "skip"])
+def test_a_submit_or_skip_waits_for_an_archive_in_progress_and_then_stores_nothing(on_postgres: None, act: str) -> None:
+    """The archive takes its locks first and commits late; the reviewer's write must wait for it
+    and then see the study archived, rather than act on the status it read before."""
     study, [ann, *_] = started_study(items=1)
     slot = slot_claim(study_id=study.pk, reviewer=ann)
     locked, outcome = threading.Event(), []
@@ -300,10 +302,9 @@ def test_a_submit_waits_for_an_archive_in_progress_and_then_stores_nothing(on_po
     def archive_slowly() -> None:
         try:
             with transaction.atomic():
-                Study.objects.select_for_update(no_key=True).filter(pk=study.pk).exists()  # as study_archive does
+                study_archive(study=study)  # its locks are held until this outer block commits
                 locked.set()
-                time.sleep(0.5)  # the submit below starts meanwhile
-                Study.objects.filter(pk=study.pk).update(status=StudyStatus.ARCHIVED)
+                time.sleep(0.5)  # the reviewer's write starts meanwhile
         finally:
             connection.close()
 
@@ -312,11 +313,16 @@ def test_a_submit_waits_for_an_archive_in_progress_and_then_stores_nothing(on_po
     assert locked.wait(10)
     started = time.monotonic()
     try:
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2), leased_at=slot.leased_at)
+        if act == "submit":
+            review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2), leased_at=slot.leased_at)
+        else:
+            slot_skip(slot_id=slot.pk, reviewer=ann)
     except ReviewNotSaved as exc:
         outcome.append(exc.reason)
+    except StudyNotActive as exc:
+        outcome.append(str(exc))
     waited = time.monotonic() - started
     archiver.join(timeout=10)
-    assert outcome == ["the study is archived: nothing can be saved in it now"]
+    assert outcome and "archived" in outcome[0], outcome
     assert waited > 0.3  # it waited for the archive's commit rather than reading the old status
-    assert not Review.objects.exists()
+    assert not Review.objects.exists() and not Skip.objects.exists()
