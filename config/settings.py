@@ -264,6 +264,9 @@ CELERY_BEAT_SCHEDULE = {
     # Both are idempotent: a second run the same day invites nobody; each snooze is reminded once.
     "wellbeing-invite-periodic": {"task": "wellbeing.invite_periodic", "schedule": 3600.0},
     "wellbeing-remind-invitations": {"task": "wellbeing.remind_invitations", "schedule": 3600.0},
+    # Publishes each closed month's wellbeing figures once (wellbeing/PRIVACY.md), so the lead's
+    # page reads stored figures instead of publishing on its first view.
+    "wellbeing-publish-closed-months": {"task": "wellbeing.publish_closed_months", "schedule": 3600.0},
     # Re-sends agreement refreshes whose enqueue was lost (Redis down) or whose worker died.
     # Often, so the lead's snapshot catches up within debounce + 30 s of any fault ending; a run
     # that finds nothing overdue is one query over a table of one row per study.

@@ -13,10 +13,10 @@ from django.apps import apps
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from wellbeing.models import Instrument, InstrumentItem, Invitation, Response
+from wellbeing.models import Instrument, InstrumentItem, Invitation, Publication, Response, Trigger
 from wellbeing.selectors.surveys import invitation_open_for
 from wellbeing.services.surveys import invitation_snooze, invitations_create, invitations_remind, response_submit
-from wellbeing.tasks import invite_periodic, remind_invitations
+from wellbeing.tasks import invite_periodic, publish_closed_months, remind_invitations
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +196,25 @@ def test_the_invitations_and_reminders_are_real_beat_entries() -> None:
 
     app.loader.import_default_modules()
     assert {"wellbeing.invite_periodic", "wellbeing.remind_invitations"} <= set(app.tasks)
+
+
+# --- publishing closed months ----------------------------------------------------------------------
+
+
+def test_the_hourly_task_publishes_each_closed_month_once_and_the_lead_page_then_only_reads(client: Any) -> None:
+    team = [UserFactory(roles=["reviewer"]) for _ in range(5)]
+    checkins = Instrument.objects.get(slug="feelings-checkin")
+    answers = {item.key: 1 for item in checkins.items.all()}
+    with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
+        for user in team:
+            response_submit(respondent=user, instrument=checkins, answers=answers, trigger=Trigger.AFTER_REVIEWS)
+    with time_machine.travel(datetime(2026, 5, 12, 9, tzinfo=UTC), tick=False):
+        assert publish_closed_months() == 2  # March and April have closed; May is still running
+        assert sorted(Publication.objects.values_list("period", flat=True)) == ["2026-03", "2026-04"]
+        stored = {publication.period: publication.figures for publication in Publication.objects.all()}
+        assert publish_closed_months() == 0
+
+        client.force_login(UserFactory(roles=["lead"]))
+        assert client.get("/lead/wellbeing/", {"period": "2026-03"}).status_code == 200
+        assert client.get("/lead/wellbeing/").status_code == 200
+    assert {publication.period: publication.figures for publication in Publication.objects.all()} == stored

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from wellbeing.models import Publication
-from wellbeing.selectors.aggregates import Period, month_figures
+from wellbeing.selectors.aggregates import Period, latest_complete_period, month_figures, trend_periods
 
 
 def publication_ensure(*, period: Period) -> Publication:
@@ -30,3 +30,21 @@ def publication_ensure(*, period: Period) -> Publication:
         period=period.key, defaults={"figures": figures, "published_at": timezone.now()}
     )
     return publication
+
+
+def publications_publish_closed() -> int:
+    """Publish every closed month the lead page can show that is not stored yet; returns how many.
+
+    Celery beat runs this hourly, so a lead's page normally finds each closed month already
+    stored and its GET only reads. The page still publishes a month nobody has published (a
+    machine without beat, or the first hour after a close): the figures are the same whoever
+    publishes them first, since they depend only on answers stamped inside the month.
+    """
+    months = trend_periods(period=latest_complete_period())
+    stored = set(
+        Publication.objects.using("default").filter(period__in=[m.key for m in months]).values_list("period", flat=True)
+    )
+    missing = [month for month in months if month.key not in stored]
+    for month in missing:
+        publication_ensure(period=month)
+    return len(missing)
