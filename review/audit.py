@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import io
 import json
@@ -12,7 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 
-from review.dashboard import FORMULA_PREFIXES
+from review.csv_safety import csv_writer
 from review.models import AuditEvent, Study
 
 # Who acted: an account, or a name for someone without one, such as "cli:root" for a command.
@@ -76,30 +75,26 @@ AUDIT_CSV_HEADER = [
 
 def audit_csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     """The events as CSV text, a row at a time. Names, labels and details hold text people
-    typed (study and token names, file names), so a cell that a spreadsheet would run as a
-    formula gets a leading apostrophe."""
+    typed (study and token names, file names): csv_writer defuses any that a spreadsheet
+    would run as a formula."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(AUDIT_CSV_HEADER)
     for event in events.iterator(chunk_size=1000):
         writer.writerow(
             [
                 event.pk,
                 event.at.isoformat(),
-                _defused(event.actor_label),
+                event.actor_label,
                 event.action,
                 event.target_type,
                 "" if event.target_id is None else event.target_id,
-                _defused(event.target_label),
+                event.target_label,
                 "" if event.study_id is None else event.study_id,
-                _defused(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+                json.dumps(event.details, ensure_ascii=False, sort_keys=True),
             ]
         )
         yield out.getvalue()
         out.seek(0)
         out.truncate()
     yield out.getvalue()
-
-
-def _defused(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text

@@ -6,7 +6,6 @@ lead can always check a picture against its numbers.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Callable
@@ -18,12 +17,11 @@ from django.utils.safestring import SafeString
 
 from review import charts
 from review.analytics import RATINGS
+from review.csv_safety import csv_writer
 from review.models import ModelType, Study
 
 RATING_NAMES = {0: "0 Not successful", 1: "1", 2: "2", 3: "3", 4: "4 Very successful"}
 MODEL_TYPE_NAMES = dict(ModelType.choices)
-# A text cell starting with one of these is a formula to a spreadsheet (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -35,18 +33,10 @@ class Table:
 
     def csv(self) -> str:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(self.header)
-        writer.writerows([[_csv_cell(value) for value in row] for row in self.rows])
+        writer.writerows([["" if value is None else value for value in row] for row in self.rows])
         return out.getvalue()
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def dashboard_tables(

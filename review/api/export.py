@@ -3,10 +3,11 @@
 JSONL is the lossless format: each line is exactly the JSON object the paginated label
 endpoints give (selectors.label_dict: same keys, same order, same value formats), with
 every character of free text kept, so pipelines should read it. CSV is for people with a
-spreadsheet: booleans are "true"/"false", tags are joined with "; ", and free-text cells
-(expertise_domain, note) that start with = + - @ tab or CR get a leading apostrophe so a
-spreadsheet shows them as text instead of running them as formulas. That changes those
-values, which is why CSV is not the format to feed anything automatic.
+spreadsheet: booleans are "true"/"false", tags are joined with "; ", and every text cell
+(tag names, notes, domains, any text column) that starts with = + - @ tab or CR gets a
+leading apostrophe so a spreadsheet shows it as text instead of running it as a formula
+(review.csv_safety, the rule every CSV of the project follows). That changes those values,
+which is why CSV is not the format to feed anything automatic.
 
 On PostgreSQL one COPY statement produces the whole file and its output is passed through
 in ~64 KB chunks: constant memory and no Python work per row beyond the copy. Elsewhere
@@ -38,6 +39,7 @@ from config.db_routing import read_alias
 from review.agreement import SUCCESS_THRESHOLD
 from review.api.pseudonyms import pseudonym_key, reviewer_pseudonym_sql
 from review.api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT_SQL, label_dict, label_rows
+from review.csv_safety import csv_writer, defuse_formula_sql
 from review.models import ApiToken, AuditAction, Review, Study, StudyItem, Transcript
 from review.services import Actor, audit_record
 from tagging.models import Tag
@@ -46,10 +48,8 @@ EXPORT_FORMATS = ("jsonl", "csv")
 CHUNK_BYTES = 64 * 1024
 # Part of the ETag: bump it whenever the bytes of an export change for the same data, so
 # clients holding an old ETag download the new shape instead of getting 304.
-EXPORT_VERSION = 1
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_PREFIXES_SQL = "'=', '+', '-', '@', E'\\t', E'\\r'"  # the same six characters
-DEFUSED_FIELDS = frozenset({"expertise_domain", "note"})
+# 2: every text column of the CSV is defused, tags included.
+EXPORT_VERSION = 2
 
 # How each label field is computed in SQL, and of what kind it is. The kind decides how it
 # is written: JSON literal, CSV quoting. Tag columns are LEFT JOINed as ft and st, and the
@@ -230,14 +230,11 @@ def _field_sql(name: str, export_format: str) -> str:
     if kind == _TAGS:
         # NULLIF mirrors label_dict's `if name`: a missing or empty name is no tag.
         if export_format == "csv":
-            return "concat_ws('; ', NULLIF(ft.name, ''), NULLIF(st.name, ''))"
+            return defuse_formula_sql("concat_ws('; ', NULLIF(ft.name, ''), NULLIF(st.name, ''))")
         return "'[' || concat_ws(',', to_json(NULLIF(ft.name, '')), to_json(NULLIF(st.name, ''))) || ']'"
     if export_format == "jsonl":
         return f"to_json({expression})"
-    if name in DEFUSED_FIELDS:
-        starts_like_formula = f"left({expression}, 1) IN ({_FORMULA_PREFIXES_SQL})"
-        return f"CASE WHEN {starts_like_formula} THEN '''' || {expression} ELSE {expression} END"
-    return expression
+    return defuse_formula_sql(expression)
 
 
 def _copy_chunks(statement: str, params: dict[str, Any], *, using: str) -> Iterator[bytes]:
@@ -278,8 +275,8 @@ def _python_pieces(*, study: Study, export_format: str, using: str) -> Iterator[
             yield (json.dumps(label_dict(row), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         return
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerow(export_fields(study))
-    writer = csv.writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    csv_writer(text, lineterminator="\n").writerow(export_fields(study))
+    writer = csv_writer(text, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     for row in rows:
         row["share_notes"] = share_notes
         writer.writerow(_csv_value(name, value) for name, value in label_dict(row).items())
@@ -295,8 +292,6 @@ def _csv_value(name: str, value: Any) -> Any:
         return "true" if value else "false"
     if name == "tags":
         return "; ".join(value)
-    if name in DEFUSED_FIELDS and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
     return value
 
 

@@ -397,3 +397,29 @@ def test_on_postgresql_closing_the_export_early_cancels_the_copy_and_leaves_the_
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
     assert Review.objects.filter(study=study).count() == 18
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["native", "python-fallback"])
+def test_csv_defuses_formulas_in_tag_names_and_every_other_text_column(fallback: bool) -> None:
+    """Tag names are editable in the admin, so they are text someone typed like any note."""
+    study = labeled_study(items=4, share_notes=True, texts=HARMLESS)
+    used = Tag.objects.filter(pk__in=Review.objects.filter(study=study).values("first_tag")).order_by("pk")
+    renamed = {}
+    for tag, formula in zip(used, FORMULAS, strict=False):
+        Tag.objects.filter(pk=tag.pk).update(name=formula)
+        renamed[tag.pk] = formula
+    assert renamed
+
+    records = list(csv.DictReader(io.StringIO(export_text(study, "csv", fallback=fallback), newline="")))
+
+    first_tags = dict(Review.objects.filter(study=study).values_list("pk", "first_tag"))
+    defused = 0
+    for record in records:
+        formula = renamed.get(first_tags[int(record["id"])])
+        if formula is not None:
+            assert record["tags"].startswith("'" + formula), record["tags"]
+            defused += 1
+        for name, cell in record.items():
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
+            assert not cell.startswith("-") or name == "min_harmlessness_score", (name, cell)
+    assert defused > 0
