@@ -291,6 +291,13 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= TRIAD_AGREEMENT_DEBO
         "unacknowledged in a worker, and Redis would hand it to a second worker meanwhile."
     )
 
+# Limits on one record of an imported file (review/importing.py), checked before the record
+# is held in memory whole. The released records are a few KB each.
+TRIAD_IMPORT_MAX_RECORD_BYTES = env_int("TRIAD_IMPORT_MAX_RECORD_BYTES", 16 * 2**20, minimum=2**16)
+TRIAD_IMPORT_MAX_STRING_CHARS = env_int("TRIAD_IMPORT_MAX_STRING_CHARS", 4 * 2**20, minimum=2**10)
+# A released record nests 2 deep (the record, its tags); parsing and checking recurse per level.
+TRIAD_IMPORT_MAX_DEPTH = env_int("TRIAD_IMPORT_MAX_DEPTH", 32, minimum=2, maximum=200)
+
 # Caches. "default" is per process; Triad keeps nothing in it (roles are read per request, so a
 # role taken away stops at once). "shared" must be seen by every web process, so API throttling
 # counts one budget per token: Redis when there is one.

@@ -3,6 +3,13 @@
 Pure functions with no database access: ``iter_source_records`` yields raw records from
 a file without loading it whole, and ``validate_record`` turns one raw record into a
 ``CleanRecord`` or a list of errors that say where (record, line) and what (field, reason).
+
+Every record is bounded before it is held whole (ImportLimits, from settings): its size in
+bytes (a JSON Lines line is read with a bounded readline; a JSON array's parser reads through
+a budget that stops at the limit), its nesting depth (counted from parser events, or from a
+scan of the line before json.loads recurses into it), the length of its strings and the
+magnitude of its numbers (ids must fit 64 bits). So a hostile file, a gzip bomb included,
+costs at most one record's worth of memory, and each excess is an error naming its place.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import io
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import ijson
+from django.conf import settings
 
 from review.models import ModelSize, ModelType
 from review.turns import TurnParseError, parse_turn_spans
@@ -54,10 +63,38 @@ _RAW_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Parsers' messages quote the text around an error: a hostile file could put terminal escapes
 # or bidi controls there, so anything unprintable is shown as an escape instead.
 _UNPRINTABLE = re.compile(r"[^\n\x20-\x7e]")
+# The range of PostgreSQL's bigint (and SQLite's integer): a larger id cannot be stored.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# One JSON string (closing quote optional, so an unterminated one runs to the end) or a
+# bracket: enough to count nesting without parsing, since brackets inside strings are skipped.
+_STRING_OR_BRACKET = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]', re.DOTALL)
+# How much a JSON array's parser reads at a time (ijson's default).
+_ARRAY_READ_BYTES = 64 * 1024
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read: nothing in it can be trusted past this point."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    record_bytes: int  # one JSON Lines line, or one element of a JSON array, decompressed
+    string_chars: int  # one text field: transcript, task description, a tag
+    depth: int  # levels of objects and lists in one record; a released record has 2
+
+    @classmethod
+    def from_settings(cls) -> ImportLimits:
+        return cls(
+            record_bytes=settings.TRIAD_IMPORT_MAX_RECORD_BYTES,
+            string_chars=settings.TRIAD_IMPORT_MAX_STRING_CHARS,
+            depth=settings.TRIAD_IMPORT_MAX_DEPTH,
+        )
+
+    def too_long(self) -> str:
+        return f"is longer than {self.record_bytes:,} bytes (the limit, TRIAD_IMPORT_MAX_RECORD_BYTES)"
+
+    def too_deep(self) -> str:
+        return f"nests deeper than {self.depth} levels of objects and lists (the limit, TRIAD_IMPORT_MAX_DEPTH)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +213,10 @@ def inspect_source(path: Path) -> SourceInfo:
     return SourceInfo(path=path, size=size, compressed=compressed, file_format=file_format)
 
 
-def iter_source_records(info: SourceInfo, meter: _MeteredReader) -> Iterator[RawRecord]:
+def iter_source_records(
+    info: SourceInfo, meter: _MeteredReader, limits: ImportLimits | None = None
+) -> Iterator[RawRecord]:
+    limits = limits or ImportLimits.from_settings()
     stream = io.BufferedReader(meter, buffer_size=1 << 20)
     if info.compressed:
         stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), buffer_size=1 << 20)  # type: ignore[arg-type]
@@ -184,41 +224,170 @@ def iter_source_records(info: SourceInfo, meter: _MeteredReader) -> Iterator[Raw
         if stream.peek(3)[:3] == UTF8_BOM:
             stream.read(3)
         if info.file_format == "json-array":
-            yield from _iter_json_array(info, stream)
+            yield from _iter_json_array(info, stream, limits)
         else:
-            yield from _iter_jsonl(stream)
+            yield from _iter_jsonl(stream, limits)
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
         if info.compressed:
             raise ImportFileError(f"{info.path}: the gzip stream is corrupt or truncated ({exc})") from None
         raise ImportFileError(f"{info.path}: cannot be read ({exc})") from None
 
 
-def _iter_json_array(info: SourceInfo, stream: BinaryIO) -> Iterator[RawRecord]:
+class _RecordTooLong(Exception):
+    """Raised from inside the JSON array parser's read: one element outgrew the record limit."""
+
+
+class _RecordBudget:
+    """What the JSON array parser reads through: it refuses to hand over more than one record's worth.
+
+    The parser holds a string or number whole until it ends, so a 4 GiB string would be 4 GiB
+    of memory; this stops it at the record limit instead. Counting starts again at the chunk
+    in which the last record ended, which over-counts the next record by at most one chunk, so
+    the allowance is one chunk more than the limit and no record within the limit is refused.
+    """
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self._stream = stream
+        self._allowance = limit + _ARRAY_READ_BYTES
+        self._last_chunk = 0
+        self.since_record = 0
+        self.total = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(_ARRAY_READ_BYTES if size < 0 else min(size, _ARRAY_READ_BYTES))
+        self._last_chunk = len(chunk)
+        self.since_record += len(chunk)
+        self.total += len(chunk)
+        if self.since_record > self._allowance:
+            raise _RecordTooLong
+        return chunk
+
+    def record_ended(self) -> None:
+        self.since_record = self._last_chunk
+
+
+@dataclass(frozen=True, slots=True)
+class _TooDeep:
+    field: str | None  # the record's key under which the nesting went too deep
+
+
+def _iter_json_array(info: SourceInfo, stream: BinaryIO, limits: ImportLimits) -> Iterator[RawRecord]:
     """The records of one JSON array; the first bad byte ends the file, since the parser cannot resync.
 
     ijson counts records, not bytes, so on failure the file is read again to say exactly where
-    (byte offset, line and column) and what (invalid UTF-8, a raw NUL) went wrong.
+    (byte offset, line and column) and what (invalid UTF-8, a raw NUL) went wrong. A record
+    nested too deep is skipped (the parser goes on); one longer than the limit ends the file.
     """
     index = 0
+    budget = _RecordBudget(stream, limits.record_bytes)
     try:
-        for item in ijson.items(stream, "item", use_float=True):
+        events = ijson.basic_parse(budget, use_float=True, buf_size=_ARRAY_READ_BYTES)
+        for item in _array_elements(events, budget, limits.depth):
             index += 1
-            yield RawRecord(index=index, line=None, data=item)
+            if type(item) is _TooDeep:
+                error = RecordError(index, None, item.field, limits.too_deep())
+                yield RawRecord(index=index, line=None, error=error)
+            else:
+                yield RawRecord(index=index, line=None, data=item)
+    except _RecordTooLong:
+        content = "the decompressed content" if info.compressed else "the file"
+        raise ImportFileError(
+            f"{info.path}: record {index + 1} {limits.too_long()}: stopped by byte {budget.total:,} of {content}, "
+            "and a JSON array cannot be read on past it"
+        ) from None
     except (UnicodeDecodeError, ijson.JSONError) as exc:
         where = _first_unreadable_byte(info)
         if where is not None:
             raise ImportFileError(f"{info.path}: {where.describe(after_record=index)}") from None
         if isinstance(exc, UnicodeDecodeError):
             raise ImportFileError(f"{info.path}: invalid UTF-8 after record {index} ({exc.reason})") from None
-        raise ImportFileError(f"{info.path}: malformed JSON after record {index}: {_printable(exc)}") from None
+        reason = _printable(exc)
+        if "integer overflow" in reason:
+            reason = f"a whole number too large for 64 bits: {reason}"
+        raise ImportFileError(f"{info.path}: malformed JSON after record {index}: {reason}") from None
 
 
-def _iter_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
+def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, max_depth: int) -> Iterator[Any]:
+    """The elements of the top-level array, built from the parser's events.
+
+    Built here rather than by ijson.items, whose event prefixes ("item.item.item...") make
+    deep nesting cost memory in the square of the depth: past max_depth levels an element
+    is no longer built, only its brackets are counted, and a _TooDeep stands for it.
+    """
+    stack: list[Any] = []  # the containers of the element being built, outermost first
+    key: Any = None
+    field: Any = None  # the element's key being read, to name where it nests too deep
+    skipping = 0  # > 0: levels still open in an element that nests too deep
+    next(events, None)  # the array's own start: inspect_source saw the '['
+    for event, value in events:
+        if event == "map_key":
+            if not skipping:
+                key = value
+                if len(stack) == 1:
+                    field = value
+        elif event == "start_map" or event == "start_array":
+            if skipping:
+                skipping += 1
+            elif len(stack) == max_depth:
+                skipping = len(stack) + 1
+                stack.clear()  # let go of what was built: the element is refused whole
+            else:
+                container: Any = {} if event == "start_map" else []
+                if stack:
+                    parent = stack[-1]
+                    if type(parent) is dict:
+                        parent[key] = container
+                    else:
+                        parent.append(container)
+                else:
+                    field = None
+                stack.append(container)
+        elif event == "end_map" or event == "end_array":
+            if skipping:
+                skipping -= 1
+                if not skipping:
+                    budget.record_ended()
+                    yield _TooDeep(field)
+            elif stack:
+                element = stack.pop()
+                if not stack:
+                    budget.record_ended()
+                    yield element
+        elif not skipping:  # a scalar
+            if stack:
+                parent = stack[-1]
+                if type(parent) is dict:
+                    parent[key] = value
+                else:
+                    parent.append(value)
+            else:
+                budget.record_ended()
+                yield value
+
+
+def _iter_jsonl(stream: BinaryIO, limits: ImportLimits) -> Iterator[RawRecord]:
     index = 0
-    for line_number, raw_line in enumerate(stream, start=1):
+    line_number = 0
+    while raw_line := stream.readline(limits.record_bytes + 1):
+        line_number += 1
+        if len(raw_line) > limits.record_bytes and not raw_line.endswith(b"\n"):
+            # Over the limit: pass over the rest of the line without keeping it.
+            del raw_line
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            index += 1
+            error = RecordError(index, line_number, None, f"the line {limits.too_long()}")
+            yield RawRecord(index=index, line=line_number, error=error)
+            continue
         if not raw_line.strip():
             continue
         index += 1
+        if raw_line.count(b"[") + raw_line.count(b"{") > limits.depth:  # else it cannot nest too deep
+            deep_under = _too_deep_under(raw_line, limits.depth)
+            if deep_under is not False:
+                error = RecordError(index, line_number, deep_under, limits.too_deep())
+                yield RawRecord(index=index, line=line_number, error=error)
+                continue
         try:
             # Decoded here, strictly: json.loads would guess UTF-16 from the first bytes and
             # let encoded surrogates through.
@@ -236,8 +405,34 @@ def _iter_jsonl(stream: BinaryIO) -> Iterator[RawRecord]:
             else:
                 reason = f"not valid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
             yield RawRecord(index=index, line=line_number, error=RecordError(index, line_number, None, reason))
+        except ValueError:  # Python refuses to convert integers of more than 4,300 digits
+            reason = f"not valid JSON here: a number has more than {sys.get_int_max_str_digits():,} digits"
+            yield RawRecord(index=index, line=line_number, error=RecordError(index, line_number, None, reason))
         else:
             yield RawRecord(index=index, line=line_number, data=data)
+
+
+def _too_deep_under(line: bytes, max_depth: int) -> str | None | Literal[False]:
+    """False if the JSON text nests at most max_depth deep, else the top-level key it goes too deep under."""
+    depth = 0
+    last_string: bytes | None = None
+    for match in _STRING_OR_BRACKET.finditer(line):
+        token = match.group()
+        if token[0] == 0x22:  # a string: at depth 1, the key of what may follow
+            if depth == 1:
+                last_string = token
+        elif token in b"[{":
+            depth += 1
+            if depth > max_depth:
+                if last_string is None:
+                    return None
+                try:
+                    return str(json.loads(last_string))
+                except ValueError:
+                    return None
+        else:
+            depth -= 1
+    return False
 
 
 def _describe_control_byte(byte: int) -> str:
@@ -359,6 +554,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _number_problem(value: Any, expected: str) -> str | None:
+    """Why value is not a finite number a column can hold (a float, or an integer within 64 bits), or None."""
+    if _finite_number(value):
+        return None
+    if type(value) is int:
+        return f"{_show(value)} is out of range: numbers must fit in 64 bits"
+    if type(value) is float:
+        return f"must be a finite number, got {value}"
+    return f"must be {expected}, got {_type_name(value)}"
+
+
+def _too_long(value: str, limit: int) -> str | None:
+    if len(value) > limit:
+        return f"is {len(value):,} characters long, over the limit of {limit:,} (TRIAD_IMPORT_MAX_STRING_CHARS)"
+    return None
+
+
 def _clean_record(
     raw: RawRecord,
     *,
@@ -420,7 +632,9 @@ _RATINGS = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4}  # 4.0 == 4, so float ratings find the
 
 def _finite_number(value: Any) -> bool:
     kind = type(value)
-    return (kind is float or kind is int) and value - value == 0  # inf - inf and nan are not 0
+    if kind is float:
+        return value - value == 0  # inf - inf and nan are not 0
+    return kind is int and INT64_MIN <= value <= INT64_MAX
 
 
 def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
@@ -434,6 +648,7 @@ def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
     data = raw.data
     if type(data) is not dict or data.get("tags") is not None or not KNOWN_KEYS.issuperset(data):
         return None
+    max_chars = settings.TRIAD_IMPORT_MAX_STRING_CHARS
     transcript = data.get("transcript")
     task_description = data.get("task_description")
     num_params = data.get("num_params")
@@ -450,8 +665,10 @@ def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
         description_score = data.get(SCORE_KEY)
     if not (
         type(transcript) is str
+        and len(transcript) <= max_chars
         and "\x00" not in transcript
         and type(task_description) is str
+        and len(task_description) <= max_chars
         and "\x00" not in task_description
         and type(num_params) is str
         and num_params in _MODEL_SIZES
@@ -461,7 +678,7 @@ def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
         and type(rating) in (int, float)
         and rating in _RATINGS
         and type(member_id) is int
-        and member_id >= 0
+        and 0 <= member_id <= INT64_MAX
         and type(is_upworker) is bool
         and (description_score is None or _finite_number(description_score))
     ):
@@ -498,6 +715,7 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
         return [RecordError(index, line, None, f"is {_type_name(data)}, not a JSON object")]
 
     errors: list[RecordError] = []
+    max_chars = settings.TRIAD_IMPORT_MAX_STRING_CHARS
 
     def fail(field_name: str, reason: str) -> None:
         errors.append(RecordError(index, line, field_name, reason))
@@ -513,6 +731,8 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
     if transcript is not None:
         if not isinstance(transcript, str):
             fail("transcript", f"must be a string, got {_type_name(transcript)}")
+        elif problem := _too_long(transcript, max_chars):
+            fail("transcript", problem)
         elif not transcript.strip():
             fail("transcript", "is empty")
         elif problem := _storable_text_problem(transcript):
@@ -524,8 +744,8 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
                 fail("transcript", f"does not parse into Human/Assistant turns: it {exc}")
 
     score = required("min_harmlessness_score_transcript")
-    if "min_harmlessness_score_transcript" in data and not (_is_number(score) and math.isfinite(score)):
-        fail("min_harmlessness_score_transcript", f"must be a finite number, got {_type_name(score)}")
+    if "min_harmlessness_score_transcript" in data and (problem := _number_problem(score, "a finite number")):
+        fail("min_harmlessness_score_transcript", problem)
 
     num_params = required("num_params")
     if "num_params" in data and not (isinstance(num_params, str) and num_params in _MODEL_SIZES):
@@ -538,7 +758,9 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
     rating_value = required("rating")
     rating = 0
     if "rating" in data:
-        if not _is_number(rating_value) or not math.isfinite(rating_value):
+        if type(rating_value) is int and not 0 <= rating_value <= 4:
+            fail("rating", f"{_show(rating_value)} is outside 0-4")
+        elif not _is_number(rating_value) or not math.isfinite(rating_value):
             fail("rating", f"must be a number 0-4, got {_type_name(rating_value)}")
         elif rating_value != int(rating_value):
             fail("rating", f"{rating_value} is not a whole number 0-4")
@@ -551,7 +773,7 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
     if "task_description" in data:
         if not isinstance(task_description, str):
             fail("task_description", f"must be a string, got {_type_name(task_description)}")
-        elif problem := _storable_text_problem(task_description):
+        elif problem := _too_long(task_description, max_chars) or _storable_text_problem(task_description):
             fail("task_description", problem)
 
     description_score = None
@@ -560,15 +782,18 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
         fail(SCORE_KEY, f"both spellings are present with different values ({MISSPELLED_SCORE_KEY} too)")
     elif present:
         description_score = data[present[0]]
-        if description_score is not None and not (_is_number(description_score) and math.isfinite(description_score)):
-            fail(present[0], f"must be a finite number or null, got {_type_name(description_score)}")
+        if description_score is not None and (problem := _number_problem(description_score, "a finite number or null")):
+            fail(present[0], problem)
 
     member_id = required("red_team_member_id")
     if "red_team_member_id" in data:
-        if _is_number(member_id) and member_id == int(member_id) and math.isfinite(member_id):
+        # Finite first: int() of an infinity or NaN raises.
+        if _is_number(member_id) and math.isfinite(member_id) and member_id == int(member_id):
             member_id = int(member_id)
             if member_id < 0:
-                fail("red_team_member_id", f"{member_id} is negative")
+                fail("red_team_member_id", f"{_show(member_id)} is negative")
+            elif member_id > INT64_MAX:
+                fail("red_team_member_id", f"{_show(member_id)} is too large: ids must fit in 64 bits")
         else:
             fail("red_team_member_id", f"must be an integer, got {_type_name(member_id)}")
 
@@ -583,7 +808,9 @@ def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRec
         if not isinstance(source_tags, list) or not all(isinstance(tag, str) for tag in source_tags):
             fail("tags", f"must be null or a list of strings, got {_type_name(source_tags)}")
         elif problems := [
-            (number, problem) for number, tag in enumerate(source_tags, 1) if (problem := _storable_text_problem(tag))
+            (number, problem)
+            for number, tag in enumerate(source_tags, 1)
+            if (problem := _too_long(tag, max_chars) or _storable_text_problem(tag))
         ]:
             # Raw tags are kept as jsonb, which refuses \u0000 and lone surrogates just as text does.
             for number, problem in problems:
