@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused before anything could read it.
+    "config.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     # Static files are answered here, inside the CSP middleware (so they carry the policy too) and
@@ -290,6 +292,17 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= TRIAD_AGREEMENT_DEBO
         "TRIAD_CELERY_VISIBILITY_TIMEOUT must exceed TRIAD_AGREEMENT_DEBOUNCE_SECONDS: a refresh waits that long "
         "unacknowledged in a worker, and Redis would hand it to a second worker meanwhile."
     )
+
+# Request bodies. No view accepts files and no form or API call needs more than a few
+# hundred KB, so anything bigger is refused before it is read: with a 413 by the WSGI layer
+# (config/wsgi.py, which gunicorn serves) and by config.body_limit.RequestBodyLimitMiddleware
+# (everything else), and by Caddy in front (deploy/Caddyfile reads the same variable).
+# A multipart file part is refused without being written anywhere.
+TRIAD_MAX_REQUEST_BYTES = env_int("TRIAD_MAX_REQUEST_BYTES", 4 * 2**20, minimum=64 * 2**10)
+DATA_UPLOAD_MAX_MEMORY_SIZE = TRIAD_MAX_REQUEST_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+FILE_UPLOAD_HANDLERS: list[str] = []
 
 # Limits on one record of an imported file (review/importing.py), checked before the record
 # is held in memory whole. The released records are a few KB each.
