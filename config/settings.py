@@ -310,6 +310,8 @@ TRIAD_IMPORT_MAX_RECORD_BYTES = env_int("TRIAD_IMPORT_MAX_RECORD_BYTES", 16 * 2*
 TRIAD_IMPORT_MAX_STRING_CHARS = env_int("TRIAD_IMPORT_MAX_STRING_CHARS", 4 * 2**20, minimum=2**10)
 # A released record nests 2 deep (the record, its tags); parsing and checking recurse per level.
 TRIAD_IMPORT_MAX_DEPTH = env_int("TRIAD_IMPORT_MAX_DEPTH", 32, minimum=2, maximum=200)
+# An import stops (nothing written) at more invalid records than this, even with --skip-invalid.
+TRIAD_IMPORT_MAX_REJECTS = env_int("TRIAD_IMPORT_MAX_REJECTS", 10_000, minimum=1)
 
 # Caches. "default" is per process; Triad keeps nothing in it (roles are read per request, so a
 # role taken away stops at once). "shared" must be seen by every web process, so API throttling

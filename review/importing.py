@@ -55,8 +55,12 @@ KNOWN_KEYS = frozenset(
 )
 _MODEL_TYPES = frozenset(ModelType.values)
 _MODEL_SIZES = frozenset(ModelSize.values)
-# Longest raw record kept with a reject, so one huge bad line cannot bloat the batch row.
+# Longest raw record kept with a reject, so one huge bad line cannot bloat the batch row;
+# and the most raw text kept for all of an import's rejects, and the most warnings, so that
+# a file of endless bad or odd records costs no more memory, nor a bigger batch row.
 MAX_KEPT_REJECT_CHARS = 20_000
+MAX_KEPT_REJECTS_RAW_CHARS = 8_000_000
+MAX_KEPT_WARNINGS = 1_000
 # JSON text may hold no raw control byte but tab, newline and carriage return, inside a string
 # or out, so one of these is the first thing wrong with a file that parsers reject.
 _RAW_CONTROL_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -37,6 +37,8 @@ from review.errors import (
     StudyStateError,
 )
 from review.importing import (
+    MAX_KEPT_REJECTS_RAW_CHARS,
+    MAX_KEPT_WARNINGS,
     CleanRecord,
     ImportFileError,
     RecordError,
@@ -71,6 +73,11 @@ from tagging.selectors import tag_lookup
 from wellbeing.selectors.exposure import claim_safeguards
 
 IMPORT_CHUNK_SIZE = 5000
+# A chunk is also written once its transcripts reach this many characters, so that a file of
+# large records (each within the import limits) cannot hold thousands of them in memory: 120
+# records of 3.5 million characters peaked at 233 MB with this, 362 MB with 32 million, when
+# re-imported. 5,000 released records hold about 6 million.
+IMPORT_CHUNK_CHARS = 8_000_000
 PROGRESS_EVERY = 1000
 # One import at a time: a chunk's fallback looks up existing hashes, and could not see
 # another import's uncommitted rows.
@@ -137,6 +144,7 @@ class _TranscriptWriter:
         self.created = 0
         self.duplicates = 0
         self._pending: list[CleanRecord] = []
+        self._pending_chars = 0
         self._open_copy: ExitStack | None = None
         self._copy: Any = None
         self._now = timezone.now()
@@ -158,13 +166,14 @@ class _TranscriptWriter:
                 self._copy = self._open_copy.enter_context(_binary_copy())
             self._copy.write_row(_copy_row(record, self.batch, self._now))
         self._pending.append(record)
-        if len(self._pending) >= self.chunk_size:
+        self._pending_chars += len(record.transcript)
+        if len(self._pending) >= self.chunk_size or self._pending_chars >= IMPORT_CHUNK_CHARS:
             self.flush()
 
     def flush(self) -> None:
         if not self._pending:
             return
-        chunk, self._pending = self._pending, []
+        chunk, self._pending, self._pending_chars = self._pending, [], 0
         if self._postgres:
             stack, self._open_copy, self._copy = self._open_copy, None, None
             try:
@@ -305,6 +314,9 @@ def transcript_import(
     rejected: list[RecordError] = []
     reject_rows: list[dict[str, Any]] = []
     warnings: list[RecordError] = []
+    warnings_not_kept = 0
+    kept_raw_chars = 0  # of all rejects' raw text: past MAX_KEPT_REJECTS_RAW_CHARS only errors are kept
+    max_rejects = settings.TRIAD_IMPORT_MAX_REJECTS
     records_seen = 0
     raw_file, meter = open_metered(info)
     with raw_file, transaction.atomic():
@@ -329,17 +341,28 @@ def transcript_import(
                     progress(meter.bytes_read)
                 outcome = [raw.error] if raw.error is not None else validate_record(raw, tag_ids)
                 if isinstance(outcome, list):
+                    if len(reject_rows) == max_rejects:
+                        raise ImportFileError(
+                            f"{path}: more than {max_rejects:,} invalid records (the limit, TRIAD_IMPORT_MAX_REJECTS): "
+                            f"stopped at {outcome[0].location()}"
+                        )
                     rejected.extend(outcome)
+                    raw_text = raw_for_reject(raw) if kept_raw_chars < MAX_KEPT_REJECTS_RAW_CHARS else ""
+                    kept_raw_chars += len(raw_text)
                     reject_rows.append(
                         {
                             "record": raw.index,
                             "line": raw.line,
                             "errors": [error.as_dict() for error in outcome],
-                            "raw": raw_for_reject(raw),
+                            "raw": raw_text,
                         }
                     )
                     continue
-                warnings.extend(outcome.warnings)
+                if outcome.warnings:
+                    if len(warnings) < MAX_KEPT_WARNINGS:
+                        warnings.extend(outcome.warnings)
+                    else:
+                        warnings_not_kept += len(outcome.warnings)
                 if skip_invalid or not rejected:  # after a reject, all-or-nothing only validates
                     writer.add(outcome)
             writer.flush()
@@ -364,6 +387,9 @@ def transcript_import(
             batch.rejected_count = len(reject_rows)
             batch.errors = reject_rows
             batch.warnings = [warning.as_dict() for warning in warnings]
+            if warnings_not_kept:
+                note = f"{warnings_not_kept:,} more warnings not kept"
+                batch.warnings.append({"record": None, "line": None, "field": None, "reason": note})
             batch.finished_at = timezone.now()
             batch.save()
             kept_batch = batch

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from review import services
 from review.importing import ImportFileError
 from review.models import ImportBatch, Transcript
 from review.services import ImportRejected, transcript_import
@@ -276,3 +277,57 @@ def test_no_hostile_file_takes_the_reader_over_300_mb_and_each_is_named(hostile_
     assert outcomes[hostile_files["deep_array"]]["errors"] == [[2, None, "tags", too_deep]]
     assert outcomes[hostile_files["deep_jsonl"]]["errors"] == [[2, 2, "tags", too_deep]]
     assert outcomes[hostile_files["big_number"]]["errors"][0][:3] == [2, 2, "red_team_member_id"]
+
+
+# --- what an import keeps of its problems ------------------------------------------------------
+
+
+def test_more_invalid_records_than_the_limit_stop_the_import_and_write_nothing(tmp_path: Path, settings: Any) -> None:
+    settings.TRIAD_IMPORT_MAX_REJECTS = 3
+    records = [good(1)] + [good(n) | {"rating": 9} for n in range(2, 7)]
+    path = write_jsonl_lines(tmp_path / "bad.jsonl", lines(*records))
+    for skip_invalid in (False, True):
+        with pytest.raises(ImportFileError) as caught:
+            transcript_import(path=path, skip_invalid=skip_invalid)
+        assert str(caught.value) == (
+            f"{path}: more than 3 invalid records (the limit, TRIAD_IMPORT_MAX_REJECTS): stopped at line 5 (record 5)"
+        )
+        assert Transcript.objects.count() == ImportBatch.objects.count() == 0
+
+
+def test_rejects_keep_their_raw_text_only_up_to_a_total(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("review.services.MAX_KEPT_REJECTS_RAW_CHARS", 1500)
+    records = [good(n) | {"rating": 9, "task_description": f"{n} " + "x" * 600} for n in range(1, 5)]
+    path = write_jsonl_lines(tmp_path / "bad.jsonl", lines(*records, good(5)))
+    errors = skipped(path, created=1)
+    assert [bool(row["raw"]) for row in errors] == [True, True, False, False]
+    assert all(row["errors"][0]["field"] == "rating" for row in errors)
+
+
+def test_warnings_are_kept_up_to_a_number_and_the_rest_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("review.services.MAX_KEPT_WARNINGS", 2)
+    path = write_jsonl_lines(tmp_path / "odd.jsonl", lines(*(good(n) | {"extra": n} for n in range(1, 6))))
+    result = transcript_import(path=path)
+    assert result.created == 5
+    assert [warning["reason"] for warning in result.batch.warnings] == [
+        "ignored unknown fields: 'extra'",
+        "ignored unknown fields: 'extra'",
+        "3 more warnings not kept",
+    ]
+
+
+def test_large_records_are_written_in_chunks_of_bounded_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("review.services.IMPORT_CHUNK_CHARS", 100_000)
+    flushed: list[int] = []
+    original = services._TranscriptWriter.flush
+
+    def counting_flush(writer: Any) -> None:
+        flushed.append(len(writer._pending))
+        original(writer)
+
+    monkeypatch.setattr(services._TranscriptWriter, "flush", counting_flush)
+    transcript = "\n\nHuman: " + "w" * 40_000 + "\n\nAssistant: no"
+    path = write_jsonl_lines(tmp_path / "big.jsonl", lines(*(good(n) | {"transcript": transcript} for n in range(7))))
+    assert transcript_import(path=path).created == 7
+    assert flushed == [3, 3, 1]
+    assert Transcript.objects.filter(transcript=transcript).count() == 7
