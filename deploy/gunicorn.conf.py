@@ -25,6 +25,8 @@ keepalive = 5
 # Django, and at 2,000 requests it cost the review benchmark about a tenth of its throughput.
 max_requests = 20000
 max_requests_jitter = 2000
+# Gunicorn has no request body limit of its own: the application it serves, config.wsgi, refuses
+# a body over TRIAD_MAX_REQUEST_BYTES with 413 before Django reads any of it (config/body_limit.py).
 accesslog = os.environ.get("TRIAD_ACCESS_LOG") or None
 errorlog = "-"
 # Workers signal liveness by touching a file every few seconds; on a container's overlay
