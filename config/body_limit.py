@@ -8,7 +8,7 @@ a view (or the CSRF check) could say no. Two layers stop that:
   is refused before Django is reached. A body declared by Content-Length is judged by that
   number without a byte read. A chunked body (no Content-Length; Django would see none of it)
   is read up to the limit, handed on with its length when it fits and refused when it does not.
-- ``RequestBodyLimitMiddleware``, first in MIDDLEWARE, does the Content-Length check for
+- ``RequestBodyLimitMiddleware``, before anything in MIDDLEWARE that reads the body, does the Content-Length check for
   whatever does not come through config/wsgi.py (the test client, ASGI).
 
 Settings add the rest: DATA_UPLOAD_MAX_MEMORY_SIZE caps the fields Django reads,

@@ -60,10 +60,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an oversized body is refused before anything could read it.
-    "config.body_limit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything could read the body (neither of the two above does), and inside them so the
+    # 413 carries the same security headers as every other response.
+    "config.body_limit.RequestBodyLimitMiddleware",
     # Static files are answered here, inside the CSP middleware (so they carry the policy too) and
     # before anything that touches the session or the database.
     "config.staticfiles.StaticFilesMiddleware",  # WhiteNoise

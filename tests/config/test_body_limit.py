@@ -305,6 +305,9 @@ def test_inside_django_a_declared_length_over_the_limit_is_refused_before_any_vi
         CONTENT_LENGTH=str(settings.TRIAD_MAX_REQUEST_BYTES + 1),
     )
     assert response.status_code == 413
+    # Refused inside the security middleware, so it carries the same headers as any other answer.
+    assert "default-src" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
 
 
 def test_inside_django_any_file_part_is_refused(client: Client) -> None:
