@@ -1,12 +1,15 @@
 """Import benchmark: `import_transcripts` against a raw COPY of the same rows, on PostgreSQL.
 
-    python bench/import_bench.py [--records 38961] [--database-url postgres://postgres@127.0.0.1:5432/triad_bench]
+    python bench/import_bench.py [--records 38961] [--rounds 3]
+        [--database-url postgres://postgres@127.0.0.1:5432/triad_bench]
 
 It generates N records in the released format (one gzipped JSON array, 1-4 exchanges and
-50-400 words per transcript, the released proportions of model types, sizes and ratings),
-recreates a scratch database, times `manage.py import_transcripts` in a child process (its
-peak RSS read from wait4), then times a psycopg COPY of the same rows into a plain table in
-the same database, and prints both with their ratio.
+50-400 words per transcript, the released proportions of model types, sizes and ratings).
+Then, --rounds times, it recreates a scratch database, times `manage.py import_transcripts`
+in a child process (its peak RSS and CPU time read from wait4) and, right after it in the
+same round, a psycopg COPY of the same rows into a plain table in the same database. Each
+round's ratio compares two loads made under the same conditions, which matters on a shared
+machine: the figures are the median and range over the rounds, all from this run.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -77,8 +81,16 @@ def generate(count: int, seed: int = 2022) -> list[dict[str, object]]:
     return records
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run a child; return its wall time, its own peak RSS in bytes, and its output."""
+@dataclass(frozen=True)
+class ChildRun:
+    wall: float  # seconds, start-up included
+    peak_rss: int  # bytes, the child's own
+    cpu: float  # the child's user + system seconds
+    output: str
+
+
+def run_child(args: list[str], env: dict[str, str]) -> ChildRun:
+    """Run a child through bench/peak_rss.py; return its wall time, own peak RSS, CPU time and output."""
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "peak_rss.py"), *args],
@@ -93,9 +105,10 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     if result.returncode != 0:
         sys.exit(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}")
     peak = re.search(r"^peak_rss_bytes (\d+)$", result.stdout, re.MULTILINE)
-    if peak is None:
-        sys.exit(f"no peak RSS reported by bench/peak_rss.py:\n{result.stdout}")
-    return wall, int(peak.group(1)), result.stdout
+    cpu = re.search(r"^cpu_seconds ([0-9.]+)$", result.stdout, re.MULTILINE)
+    if peak is None or cpu is None:
+        sys.exit(f"no peak RSS or CPU time reported by bench/peak_rss.py:\n{result.stdout}")
+    return ChildRun(wall, int(peak.group(1)), float(cpu.group(1)), result.stdout)
 
 
 COPY_COLUMNS = [
@@ -147,13 +160,47 @@ def time_copy(url: str, records: list[dict[str, object]]) -> float:
     return elapsed
 
 
+@dataclass(frozen=True)
+class Round:
+    import_seconds: float  # as the command reports it: the import alone, without start-up
+    wall: float
+    peak_rss: int
+    cpu: float
+    copy_seconds: float
+
+    @property
+    def ratio(self) -> float:
+        return self.import_seconds / self.copy_seconds
+
+
+def import_round(url: str, env: dict[str, str], data_file: Path, records: list[dict[str, object]]) -> Round:
+    """One round: a fresh database, the import, then the COPY baseline right after it, under the same load."""
+    recreate_database(url)
+    run_child([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
+    child = run_child([sys.executable, "manage.py", "import_transcripts", "--no-progress", str(data_file)], env)
+    match = re.search(r"(\d+) created.* in ([0-9.]+)s", child.output)
+    if not match or int(match.group(1)) != len(records):
+        sys.exit(f"unexpected import output:\n{child.output}")
+    copy_seconds = time_copy(url, records)
+    return Round(float(match.group(2)), child.wall, child.peak_rss, child.cpu, copy_seconds)
+
+
+def spread(values: list[float], unit: str, digits: int = 2) -> str:
+    """Median and range, the way every figure of this bench is reported."""
+    return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=38_961)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/triad_bench")
-    parser.add_argument("--runs", type=int, default=3, help="Times to run each side; best and median are shown.")
+    parser.add_argument(
+        "--rounds", "--runs", type=int, default=3, help="Rounds of import then COPY; median and range are shown."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the generated file and print its path.")
     options = parser.parse_args()
+    if options.records < 1 or options.rounds < 1:
+        parser.error("--records and --rounds must be positive")
 
     print(f"generating {options.records:,} records in the released format ...", flush=True)
     records = generate(options.records)
@@ -166,40 +213,37 @@ def main() -> None:
 
     env = {**os.environ, "DATABASE_URL": options.database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)
-    imports: list[tuple[float, float, int]] = []
-    for run in range(1, options.runs + 1):
-        print(f"run {run}/{options.runs}: fresh database, migrate, import_transcripts ...", flush=True)
-        recreate_database(options.database_url)
-        run_child([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], env)
-        wall, peak_rss, output = run_child(
-            [sys.executable, "manage.py", "import_transcripts", "--no-progress", str(data_file)], env
+    rounds: list[Round] = []
+    for number in range(1, options.rounds + 1):
+        print(f"round {number}/{options.rounds}: fresh database, import_transcripts, then COPY ...", flush=True)
+        result = import_round(options.database_url, env, data_file, records)
+        rounds.append(result)
+        print(
+            f"  import {result.import_seconds:.2f} s (peak RSS {result.peak_rss / 2**20:.1f} MB,"
+            f" CPU {result.cpu:.2f} s), COPY {result.copy_seconds:.2f} s: {result.ratio:.2f}x",
+            flush=True,
         )
-        match = re.search(r"(\d+) created.* in ([0-9.]+)s", output)
-        if not match or int(match.group(1)) != options.records:
-            sys.exit(f"unexpected import output:\n{output}")
-        imports.append((float(match.group(2)), wall, peak_rss))
 
-    print(f"timing COPY of the same rows into a plain table, {options.runs} times ...", flush=True)
-    copies = [time_copy(options.database_url, records) for _ in range(options.runs)]
-
-    import_seconds = sorted(seconds for seconds, _, _ in imports)
-    walls = sorted(wall for _, wall, _ in imports)
-    copy_seconds = sorted(copies)
-    best, median = import_seconds[0], statistics.median(import_seconds)
-    copy_best, copy_median = copy_seconds[0], statistics.median(copy_seconds)
     n = options.records
+    imports = [r.import_seconds for r in rounds]
+    rss = max(r.peak_rss for r in rounds) / 2**20
+    ratios = [r.ratio for r in rounds]
     print()
-    rss = max(peak for _, _, peak in imports) / 2**20
+    print(f"{n:,} records, {options.rounds} rounds (each: import, then COPY right after); median (range)")
     rows = [
-        ("records", f"{n:,}", f"{options.runs} runs of each side: best / median"),
-        ("import_transcripts (in the command)", f"{best:.2f} s / {median:.2f} s", f"{n / best:,.0f} records/s"),
-        ("import process wall time", f"{walls[0]:.2f} s / {statistics.median(walls):.2f} s", "with start-up"),
-        ("import peak RSS", f"{rss:.1f} MB", "largest run"),
-        ("COPY baseline", f"{copy_best:.2f} s / {copy_median:.2f} s", f"{n / copy_best:,.0f} records/s"),
-        ("import / COPY", f"{best / copy_best:.2f} x / {median / copy_median:.2f} x", "best / median"),
+        ("import_transcripts (in the command)", spread(imports, " s"), f"{n / statistics.median(imports):,.0f} rec/s"),
+        ("import process wall time", spread([r.wall for r in rounds], " s"), "with start-up"),
+        ("import process CPU (user + system)", spread([r.cpu for r in rounds], " s"), "with start-up"),
+        ("import peak RSS", f"{rss:.1f} MB", f"largest round; target < 150 MB: {'ok' if rss < 150 else 'MISSED'}"),
+        ("COPY baseline", spread([r.copy_seconds for r in rounds], " s"), "text COPY into a plain table"),
+        (
+            "import / COPY, per round",
+            spread(ratios, "x"),
+            f"target <= 3x: {'ok' if statistics.median(ratios) <= 3 else 'MISSED'} (median)",
+        ),
     ]
     for label, value, note in rows:
-        print(f"{label:<38}{value:>22}   {note}")
+        print(f"{label:<38}{value:>24}   {note}")
     if options.keep:
         print(f"data file: {data_file}")
     else:
