@@ -42,6 +42,7 @@ from review.importing import (
     CleanRecord,
     ImportFileError,
     RecordError,
+    collector_relaxed,
     inspect_source,
     iter_source_records,
     open_metered,
@@ -319,7 +320,7 @@ def transcript_import(
     max_rejects = settings.TRIAD_IMPORT_MAX_REJECTS
     records_seen = 0
     raw_file, meter = open_metered(info)
-    with raw_file, transaction.atomic():
+    with raw_file, collector_relaxed(), transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 
 from review.importing import (
+    IMPORT_GC_THRESHOLD,
     CleanRecord,
     RawRecord,
     RecordError,
     _validate_common_case,
     _validate_thoroughly,
+    collector_relaxed,
     validate_record,
 )
 from review.turns import Turn, parse_turn_spans, turns_from_spans
@@ -232,3 +235,22 @@ def test_unusual_but_valid_records_take_the_thorough_path_and_pass(overrides: di
     raw = RawRecord(index=1, line=None, data=released_record(**overrides))
     assert _validate_common_case(raw) is None
     assert isinstance(validate_record(raw, TAG_IDS), CleanRecord)
+
+
+def test_nested_collector_relaxations_restore_the_collector_only_when_the_last_one_ends() -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    with collector_relaxed():
+        relaxed = gc.get_threshold()
+        with collector_relaxed():
+            pass
+        assert gc.get_threshold() == relaxed, "the inner one ended while the outer one still runs"
+        assert relaxed[0] >= IMPORT_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_a_relaxed_collector_is_restored_when_the_import_raises() -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    with pytest.raises(RuntimeError), collector_relaxed():
+        raise RuntimeError("the import failed")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before

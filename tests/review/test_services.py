@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 from pathlib import Path
 
 import pytest
 
-from review.importing import ImportFileError
+from review.importing import IMPORT_GC_THRESHOLD, ImportFileError
 from review.models import ImportBatch, Study, StudyItem, Transcript
 from review.sampling import StratumTooSmall, StudyInvalid, parse_stratum
 from review.services import ImportRejected, study_create, transcript_import
@@ -298,3 +299,24 @@ def test_a_new_study_keeps_its_design(imported: None) -> None:
     assert (study.reviewers_per_item, study.lease_minutes, study.seed, study.status) == (4, 15, 42, "draft")
     assert study.created_by == lead
     assert list(study.items.values_list("position", flat=True)) == list(range(1, 11))
+
+
+def test_the_collector_is_relaxed_while_an_import_reads_and_restored_after_it_succeeds_or_fails(
+    tmp_path: Path,
+) -> None:
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen: list[tuple[int, int]] = []
+
+    def progress(_: int) -> None:
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+
+    transcript_import(path=write_released(tmp_path / "good.json", varied_records(2500)), progress=progress)
+    assert seen, "progress is reported while reading"
+    assert all(threshold >= IMPORT_GC_THRESHOLD and frozen > 0 for threshold, frozen in seen)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+    bad = varied_records(3)
+    bad[1]["rating"] = 11
+    with pytest.raises(ImportRejected):
+        transcript_import(path=write_released(tmp_path / "bad.json", bad))
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
