@@ -876,21 +876,21 @@ _collector_saved: tuple[int, ...] = ()
 
 @contextmanager
 def collector_relaxed() -> Iterator[None]:
-    """Let the garbage collector run less often, and skip the application's own objects, while importing.
+    """Let the garbage collector run less often while importing.
 
     An import allocates millions of short-lived containers (parsed records, turn spans) and
-    keeps a chunk of them, so the collector ran about 500 times per 38,961 records, some of
-    them full passes over every object Django and the agreement libraries loaded: a fifth of
-    the import's CPU. Objects alive on entry are frozen (gc.freeze), so passes skip them, and
-    young collections wait for IMPORT_GC_THRESHOLD allocations. Reference counting still
-    frees nearly everything at once. Nested and concurrent users (threads of a web worker)
-    share one relaxation: the first sets it, the last restores the thresholds and unfreezes.
+    keeps a chunk of them, so at Python's default threshold the collector ran about 500 times
+    per 38,961 records, some of them full passes over every object Django and the agreement
+    libraries loaded: a fifth of the import's CPU. Young collections wait for
+    IMPORT_GC_THRESHOLD allocations instead (15 collections, none full); reference counting
+    still frees nearly everything at once. Frozen objects (deploy/gunicorn.conf.py freezes a
+    worker's start-up) stay frozen. Nested and concurrent users (threads of a web worker)
+    share one relaxation: the first sets it, the last restores the thresholds.
     """
     global _collector_users, _collector_saved
     with _collector_lock:
         if _collector_users == 0:
             _collector_saved = gc.get_threshold()
-            gc.freeze()
             gc.set_threshold(max(IMPORT_GC_THRESHOLD, _collector_saved[0]), *_collector_saved[1:])
         _collector_users += 1
     try:
@@ -900,4 +900,3 @@ def collector_relaxed() -> Iterator[None]:
             _collector_users -= 1
             if _collector_users == 0:
                 gc.set_threshold(*_collector_saved)
-                gc.unfreeze()

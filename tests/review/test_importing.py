@@ -238,19 +238,29 @@ def test_unusual_but_valid_records_take_the_thorough_path_and_pass(overrides: di
 
 
 def test_nested_collector_relaxations_restore_the_collector_only_when_the_last_one_ends() -> None:
-    before = (gc.get_threshold(), gc.get_freeze_count())
+    before = gc.get_threshold()
     with collector_relaxed():
         relaxed = gc.get_threshold()
         with collector_relaxed():
             pass
         assert gc.get_threshold() == relaxed, "the inner one ended while the outer one still runs"
         assert relaxed[0] >= IMPORT_GC_THRESHOLD
-        assert gc.get_freeze_count() > 0
-    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    assert gc.get_threshold() == before
 
 
 def test_a_relaxed_collector_is_restored_when_the_import_raises() -> None:
-    before = (gc.get_threshold(), gc.get_freeze_count())
+    before = gc.get_threshold()
     with pytest.raises(RuntimeError), collector_relaxed():
         raise RuntimeError("the import failed")
-    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    assert gc.get_threshold() == before
+
+
+def test_a_web_workers_frozen_start_up_stays_frozen_through_a_relaxed_collector() -> None:
+    gc.freeze()  # as deploy/gunicorn.conf.py does when a worker has started
+    try:
+        with collector_relaxed():
+            pass
+        # Not an exact count: frozen objects that are freed leave the count. Unfreezing empties it.
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
