@@ -238,8 +238,8 @@ def main() -> None:
     print(f"  loading the ratings:                          {best_median(load_times)}")
     print(f"  computing agreement and figures:              {best_median(compute_times)}")
     print(
-        f"  per statistic set ({statistic_sets} = {len(data['agreement'])} rows x 2 scales; each kappa, SE, z, "
-        f"per-category kappas, {DEFAULT_RESAMPLES:,}-resample interval and alpha): "
+        f"  full computation per statistic set ({statistic_sets} = {len(data['agreement'])} rows x 2 scales; each "
+        f"kappa, SE, z, per-category kappas, {DEFAULT_RESAMPLES:,}-resample interval and alpha): "
         f"{1000 * statistics.median(full_times) / statistic_sets:.1f} ms (median)"
     )
     ours_median, naive_median = statistics.median(ours_times), statistics.median(naive_times)
