@@ -7,9 +7,11 @@ It generates N records in the released format (one gzipped JSON array, 1-4 excha
 50-400 words per transcript, the released proportions of model types, sizes and ratings).
 Then, --rounds times, it recreates a scratch database, times `manage.py import_transcripts`
 in a child process (its peak RSS and CPU time read from wait4) and, right after it in the
-same round, a psycopg COPY of the same rows into a plain table in the same database. Each
-round's ratio compares two loads made under the same conditions, which matters on a shared
-machine: the figures are the median and range over the rounds, all from this run.
+same round, a psycopg COPY of the same rows into a plain table in the same database, and an
+INSERT ... SELECT of the imported rows into an empty copy of the import's table (the
+server's share of the import, as a floor). Each round's ratio compares loads made under the
+same conditions, which matters on a shared machine: the figures are the median and range
+over the rounds, all from this run.
 """
 
 from __future__ import annotations
@@ -167,10 +169,31 @@ class Round:
     peak_rss: int
     cpu: float
     copy_seconds: float
+    floor_seconds: float
 
     @property
     def ratio(self) -> float:
         return self.import_seconds / self.copy_seconds
+
+
+def time_table_floor(url: str) -> float:
+    """Seconds to insert the rows the import stored into an empty copy of its table, indexes and all.
+
+    INSERT ... SELECT inside PostgreSQL: no client, no parsing of input, so it is a floor for
+    the server's share of the import, which the bare COPY baseline does not pay (the unique
+    content_hash index, the stratum index, the constraints, the jsonb turn spans).
+    """
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_table_floor")
+        conn.execute("CREATE TABLE bench_table_floor (LIKE review_transcript INCLUDING ALL)")
+        conn.commit()
+        started = time.perf_counter()
+        conn.execute("INSERT INTO bench_table_floor SELECT * FROM review_transcript")
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_table_floor")
+        conn.commit()
+    return elapsed
 
 
 def import_round(url: str, env: dict[str, str], data_file: Path, records: list[dict[str, object]]) -> Round:
@@ -182,7 +205,8 @@ def import_round(url: str, env: dict[str, str], data_file: Path, records: list[d
     if not match or int(match.group(1)) != len(records):
         sys.exit(f"unexpected import output:\n{child.output}")
     copy_seconds = time_copy(url, records)
-    return Round(float(match.group(2)), child.wall, child.peak_rss, child.cpu, copy_seconds)
+    floor_seconds = time_table_floor(url)
+    return Round(float(match.group(2)), child.wall, child.peak_rss, child.cpu, copy_seconds, floor_seconds)
 
 
 def spread(values: list[float], unit: str, digits: int = 2) -> str:
@@ -220,7 +244,8 @@ def main() -> None:
         rounds.append(result)
         print(
             f"  import {result.import_seconds:.2f} s (peak RSS {result.peak_rss / 2**20:.1f} MB,"
-            f" CPU {result.cpu:.2f} s), COPY {result.copy_seconds:.2f} s: {result.ratio:.2f}x",
+            f" CPU {result.cpu:.2f} s), COPY {result.copy_seconds:.2f} s: {result.ratio:.2f}x;"
+            f" table floor {result.floor_seconds:.2f} s",
             flush=True,
         )
 
@@ -236,6 +261,8 @@ def main() -> None:
         ("import process CPU (user + system)", spread([r.cpu for r in rounds], " s"), "with start-up"),
         ("import peak RSS", f"{rss:.1f} MB", f"largest round; target < 150 MB: {'ok' if rss < 150 else 'MISSED'}"),
         ("COPY baseline", spread([r.copy_seconds for r in rounds], " s"), "text COPY into a plain table"),
+        ("table floor (INSERT ... SELECT)", spread([r.floor_seconds for r in rounds], " s"), "server side only"),
+        ("table floor / COPY, per round", spread([r.floor_seconds / r.copy_seconds for r in rounds], "x"), ""),
         (
             "import / COPY, per round",
             spread(ratios, "x"),
