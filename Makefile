@@ -49,6 +49,7 @@ bench: install-dev
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/review_loop.py
 	$(BIN)/python bench/agreement_bench.py
+	$(BIN)/python bench/worker_memory.py
 
 # The production process layout on this machine (gunicorn, Celery worker and beat) against
 # DATABASE_URL and REDIS_URL: `stack` runs it in the foreground until Ctrl-C.
