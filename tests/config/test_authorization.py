@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -190,21 +191,27 @@ def _build_world() -> World:
     return World(values, sessions, {"labels": labels_raw, "agreement": agreement_raw}, users)
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    """Built once, in a transaction rolled back after the module; each test's own transaction
-    (pytest-django's, from the module's django_db mark) is a savepoint inside it."""
+@contextmanager
+def world_for_module(django_db_blocker: Any) -> Iterator[World]:
+    """The world, built once in a transaction rolled back when the block ends; each test's own
+    transaction (pytest-django's, from the module's django_db mark) is a savepoint inside it.
+    For the module-scoped `world` fixtures of this and the other table-walking tests."""
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer._from_testcase = True  # as Django's TestCase marks its own, so durable blocks still nest
         outer.__enter__()
         try:
             with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-                built = _build_world()
-            yield built
+                yield _build_world()
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    with world_for_module(django_db_blocker) as built:
+        yield built
 
 
 def _request(client: Client, method: str, url: str, data: dict[str, str] | None = None) -> HttpResponseBase:

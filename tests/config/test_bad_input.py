@@ -34,7 +34,7 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseBase
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import Resolver404, resolve
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given
@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 from config.inputs import DB_INT_MAX
 from tests.config.authorization_table import FORMS, TABLE
-from tests.config.test_authorization import World, _build_world, _fill, _routes
+from tests.config.test_authorization import World, _fill, _routes, world_for_module
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -234,20 +234,11 @@ ROLE_OF = {(url, method): role_for(url, cells) for url, method, cells in TABLE}
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """The authorization test's objects, plus a staff session for the admin rows; built once in
     a transaction rolled back after the module."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer._from_testcase = True
-        outer.__enter__()
-        try:
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-                built = _build_world()
-                staff = Client()
-                staff.force_login(UserFactory(is_staff=True, is_superuser=True))
-                built.sessions["staff"] = staff.cookies[settings.SESSION_COOKIE_NAME].value
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with world_for_module(django_db_blocker) as built:
+        staff = Client()
+        staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+        built.sessions["staff"] = staff.cookies[settings.SESSION_COOKIE_NAME].value
+        yield built
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
-from django.test import override_settings
+from django.db import connection
 
 from review.models import ApiToken, AuditAction, AuditEvent
 from tests.config.authorization_table import ROLES, TABLE
-from tests.config.test_authorization import World, _build_world, _fill, _request
+from tests.config.test_authorization import World, _fill, _request, world_for_module
 from wellbeing.models import Publication
 
 pytestmark = pytest.mark.django_db
@@ -29,17 +28,8 @@ GET_URLS = [url for url, method, _ in TABLE if method == "GET"]
 @pytest.fixture(scope="module")
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """The authorization test's objects, with every session signed in before any snapshot."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer._from_testcase = True
-        outer.__enter__()
-        try:
-            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-                built = _build_world()
-            yield built
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with world_for_module(django_db_blocker) as built:
+        yield built
 
 
 # Records of the read itself, and nothing else, may be written by a GET: the audit log's

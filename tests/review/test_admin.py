@@ -12,6 +12,7 @@ from django.test import Client
 
 from review.models import AuditEvent, ReviewerProfile, Slot, Study
 from review.services import study_start
+from tests.admin_forms import posted_back
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,23 +24,6 @@ PASSWORD = "correct horse battery staple"  # the factory's
 def operator(client: Client) -> Client:
     client.force_login(UserFactory(is_staff=True, is_superuser=True, username="op-olga"))
     return client
-
-
-def posted_back(page: Any, **changes: Any) -> dict[str, Any]:
-    """The change form as the browser would post it back, with these fields changed."""
-    form = page.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields}
-    data = {name: ("" if value is None else value) for name, value in data.items()}
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for name, field in formset.management_form.fields.items():
-            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value() or field.initial or 0
-        for sub in formset.forms:
-            for name in sub.fields:
-                value = sub[name].value()
-                data[f"{sub.prefix}-{name}"] = "" if value is None else value
-    data.update(changes)
-    return data
 
 
 def saved(response: Any) -> None:

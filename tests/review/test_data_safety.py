@@ -15,6 +15,7 @@ from review.errors import StudyHasReviews
 from review.models import AuditEvent, Review, Skip, Slot, SlotStatus, Study, StudyItem, StudyMembership, Transcript
 from review.services import slot_claim, slot_skip, study_archive, study_delete
 from tagging.models import Tag
+from tests.admin_forms import posted_back
 from tests.factories import (
     FEELINGS,
     StudyFactory,
@@ -183,7 +184,7 @@ def test_editing_a_study_in_the_admin_keeps_its_reviews_and_is_recorded(admin_cl
     study, _ = reviewed_study()
     before = everything()
     url = f"/admin/review/study/{study.pk}/change/"
-    data = _admin_form_data(admin_client_.get(url))
+    data = posted_back(admin_client_.get(url))
     data["description"] = "Edited in the admin"
     response = admin_client_.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
@@ -192,19 +193,3 @@ def test_editing_a_study_in_the_admin_keeps_its_reviews_and_is_recorded(admin_cl
     event = AuditEvent.objects.get(action="study.changed")
     assert event.details == {"description": {"from": study.description, "to": "Edited in the admin"}}
     assert event.actor_label == "admin-ann"
-
-
-def _admin_form_data(page: Any) -> dict[str, Any]:
-    """The change form as the browser would post it back: the model form and every inline."""
-    form = page.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields}
-    data = {name: ("" if value is None else value) for name, value in data.items()}
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for name, field in formset.management_form.fields.items():
-            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value() or field.initial or 0
-        for sub in formset.forms:
-            for name in sub.fields:
-                value = sub[name].value()
-                data[f"{sub.prefix}-{name}"] = "" if value is None else value
-    return data
