@@ -105,6 +105,10 @@ class StudyItemInline(admin.TabularInline):
     max_num = 0
 
 
+# What study_details_set changes; the admin shows every other field of a study but does not edit it.
+STUDY_FIELDS_EDITED_IN_ADMIN = ("name", "description", "lease_minutes")
+
+
 @admin.register(Study)
 class StudyAdmin(WellbeingHiddenOnDelete):
     """Name, description and lease length are edited here, through study_details_set; the
@@ -130,17 +134,7 @@ class StudyAdmin(WellbeingHiddenOnDelete):
         "created_by",
         "created_at",
     )
-    readonly_fields = (
-        "status",
-        "reviewers_per_item",
-        "api_share_notes",
-        "checkin_every_reviews",
-        "daily_cap_minutes",
-        "seed",
-        "strata",
-        "created_by",
-        "created_at",
-    )
+    readonly_fields = tuple(name for name in fields if name not in STUDY_FIELDS_EDITED_IN_ADMIN)
     inlines = [StudyItemInline]
     actions = ["start", "pause", "resume", "archive"]
 
