@@ -48,10 +48,55 @@ function keyTarget(event, answers) {
   return null;
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  const form = document.getElementById("review-form");
-  if (!form) return;
+// A letter for each topic, so "T" then one letter ticks it: the first letter of one of its words
+// not taken by an earlier topic, else any free letter. The topics' order is fixed, so the letters
+// are the same on every page.
+function topicLetters(names) {
+  const taken = new Set();
+  return names.map((name) => {
+    const initials = name.toLowerCase().match(/\b[a-z]/g) || [];
+    const letters = name.toLowerCase().match(/[a-z]/g) || [];
+    const pick = [...initials, ...letters, ..."abcdefghijklmnopqrstuvwxyz"].find((letter) => !taken.has(letter));
+    taken.add(pick);
+    return pick;
+  });
+}
 
+function setUpHelp() {
+  const help = document.getElementById("keys-help");
+  if (!help) return () => {};
+  const close = document.getElementById("keys-help-close");
+  close.addEventListener("click", () => help.close());
+  const opener = document.getElementById("keys-help-open");
+  if (opener) opener.addEventListener("click", () => help.showModal());
+  return () => help.open || help.showModal();
+}
+
+// The preview: Enter or C continues, S goes to the skip reason (Enter there skips), R reveals.
+function previewKeys() {
+  const go = document.getElementById("continue");
+  const reveal = document.getElementById("reveal-preview");
+  const text = document.getElementById("preview-text");
+  const showText = () => text.setAttribute("aria-hidden", reveal.checked ? "false" : "true");
+  reveal.addEventListener("change", showText);
+  showText();
+  return (event) => {
+    const key = event.key.toLowerCase();
+    if (key === "enter" || key === "c") {
+      window.location.assign(go.href);
+      return true;
+    }
+    if (key === "r") {
+      reveal.checked = !reveal.checked;
+      reveal.dispatchEvent(new Event("change", { bubbles: true }));
+      return true;
+    }
+    return false;
+  };
+}
+
+// The review form: 0-4 rate, T then a letter ticks a topic, E expertise, N note, Ctrl+Enter submits.
+function reviewKeys(form) {
   // At most two topics: once two are ticked, the others are disabled (the server checks too).
   const tagBox = form.querySelector(".tags");
   const limit = Number(tagBox.dataset.max || 2);
@@ -65,6 +110,24 @@ document.addEventListener("DOMContentLoaded", () => {
   tagInputs.forEach((input) => input.addEventListener("change", enforceLimit));
   enforceLimit();
 
+  const letters = topicLetters(tagInputs.map((input) => input.parentElement.textContent.trim()));
+  const byLetter = new Map();
+  tagInputs.forEach((input, index) => {
+    byLetter.set(letters[index], input);
+    const hint = document.createElement("kbd");
+    hint.className = "key-hint topic-key";
+    hint.setAttribute("aria-hidden", "true");
+    hint.textContent = letters[index];
+    input.after(" ", hint);
+  });
+  const status = document.getElementById("keys-status");
+  let picking = false;
+  const pick = (on) => {
+    picking = on;
+    tagBox.classList.toggle("picking", on);
+    status.textContent = on ? "Topic: press its letter, or Escape." : "";
+  };
+
   let submitting = false;
   const submit = () => {
     if (submitting) return;
@@ -73,14 +136,80 @@ document.addEventListener("DOMContentLoaded", () => {
     // A submit the browser refused (a field invalid) can be tried again.
     setTimeout(() => (submitting = false), 1000);
   };
+  const expertise = form.querySelector('input[name="needs_expertise"]');
+  const domain = form.querySelector('input[name="expertise_domain"]');
+  const noteField = form.querySelector('textarea[name="note"]');
 
+  return (event, where) => {
+    const key = event.key.toLowerCase();
+    if (key === "enter" && event.ctrlKey) {
+      pick(false);
+      submit();
+      return true;
+    }
+    if (picking) {
+      pick(false);
+      const input = byLetter.get(key);
+      if (input) {
+        if (input.disabled) {
+          note.textContent = `${limit} topics chosen: untick one first.`;
+        } else {
+          input.checked = !input.checked;
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+          input.focus();
+        }
+        return true;
+      }
+      if (key === "escape" || key.length === 1) return true;
+    }
+    if (/^[0-4]$/.test(key)) {
+      const radio = form.querySelector(`input[name="rating"][value="${key}"]`);
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+      radio.focus();
+      return true;
+    }
+    if (key === "enter") {
+      // Plain Enter submits only from a rating or topic choice inside the form.
+      if (where !== "choice") return false;
+      submit();
+      return true;
+    }
+    if (key === "t") {
+      pick(true);
+      return true;
+    }
+    if (key === "e") {
+      expertise.checked = !expertise.checked;
+      expertise.dispatchEvent(new Event("change", { bubbles: true }));
+      (expertise.checked ? domain : expertise).focus();
+      return true;
+    }
+    if (key === "n") {
+      noteField.focus();
+      return true;
+    }
+    return false;
+  };
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("review-form");
+  const onPreview = Boolean(document.getElementById("continue"));
+  if (!form && !onPreview) return;
+  const showHelp = setUpHelp();
+  const pageKeys = form ? reviewKeys(form) : previewKeys();
+  const skipReason = document.querySelector(".skip-form input[name='reason']");
+
+  // The one key handler of the reviewer pages.
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.isComposing) return;
     const where = keyTarget(event, form);
     if (where === null) return;
-    if (event.key === "Enter" && event.ctrlKey && !event.altKey && !event.metaKey && !event.shiftKey) {
-      event.preventDefault();
-      submit();
+    // Ctrl+Enter is the one chord taken: it submits, also from the note.
+    const submitChord = event.key === "Enter" && event.ctrlKey && !event.altKey && !event.metaKey && !event.shiftKey;
+    if (submitChord) {
+      if (form && pageKeys(event, where)) event.preventDefault();
       return;
     }
     if (event.ctrlKey || event.altKey || event.metaKey) return;
@@ -89,17 +218,17 @@ document.addEventListener("DOMContentLoaded", () => {
       if (event.key === "Enter" && event.target.matches("input")) event.preventDefault();
       return;
     }
-    if (/^[0-4]$/.test(event.key)) {
-      const radio = form.querySelector(`input[name="rating"][value="${event.key}"]`);
-      if (radio) {
-        radio.checked = true;
-        radio.focus();
-        event.preventDefault();
-      }
-    } else if (event.key === "Enter" && where === "choice") {
-      // Plain Enter submits only from a rating or topic choice inside the form.
+    if (event.key === "?") {
       event.preventDefault();
-      submit();
+      showHelp();
+      return;
     }
+    if (event.key.toLowerCase() === "s" && skipReason) {
+      // To the skip reason, not straight to a skip: Enter there skips, with or without a reason.
+      event.preventDefault();
+      skipReason.focus();
+      return;
+    }
+    if (pageKeys(event, where)) event.preventDefault();
   });
 });

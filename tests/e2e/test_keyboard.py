@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from review.models import Review, Skip
+from tagging.models import Tag
 from tests.e2e.test_pages import log_in
 from tests.factories import started_study
 from wellbeing.models import Preference
@@ -74,5 +75,174 @@ def test_enter_on_the_support_link_opens_support_and_stores_no_review(page: Any,
 
     expect(page).to_have_url(re.compile(r"/wellbeing/support/"))
     expect(page.get_by_role("heading", name="Support", exact=True)).to_be_visible()
+    assert not Review.objects.filter(reviewer=ann).exists()
+    assert page.problems == []
+
+
+# Counts, in the page itself, every key pressed down that is not a lone modifier (Ctrl+Enter is
+# one keystroke, its Ctrl is not another), across every page of the tab.
+COUNT_KEYSTROKES = """
+addEventListener("keydown", (event) => {
+  if (["Control", "Shift", "Alt", "Meta"].includes(event.key) || event.repeat) return;
+  sessionStorage.keystrokes = Number(sessionStorage.keystrokes || 0) + 1;
+}, true);
+"""
+
+
+def start_reviewing(page: Any, live_server: Any) -> Any:
+    study, [ann, *_] = started_study(items=3)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+    page.goto(f"{live_server.url}/review/")
+    page.get_by_role("button", name="Start reviewing").click()
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    page.wait_for_load_state("load")
+    return ann
+
+
+def test_a_review_with_a_rating_and_one_topic_takes_five_keystrokes_from_the_preview(
+    page: Any, live_server: Any
+) -> None:
+    ann = start_reviewing(page, live_server)
+    page.add_init_script(COUNT_KEYSTROKES)
+    page.reload()
+    preview_url = page.url
+
+    page.keyboard.press("Enter")  # continue
+    expect(page.get_by_role("heading", name="Review this conversation")).to_be_visible()
+    page.wait_for_load_state("load")
+    page.keyboard.press("3")  # rate
+    page.keyboard.press("t")  # topic by letter...
+    page.keyboard.press("h")  # ...h: Hate speech & offensive language
+    page.keyboard.press("Control+Enter")  # submit
+
+    expect(page).not_to_have_url(re.compile(r"/review$"))
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    assert page.url != preview_url
+    review = Review.objects.get(reviewer=ann)
+    assert review.rating == 3
+    assert [Tag.objects.get(pk=pk).name for pk in review.tag_ids] == ["Hate speech & offensive language"]
+    keystrokes = page.evaluate("Number(sessionStorage.keystrokes)")
+    assert keystrokes == 5
+    assert page.problems == []
+
+
+def test_the_preview_reveals_with_r_and_is_hidden_from_screen_readers_until_then(page: Any, live_server: Any) -> None:
+    start_reviewing(page, live_server)
+    preview = page.locator("#preview-text")
+    expect(preview).to_have_attribute("aria-hidden", "true")
+    expect(preview).to_have_css("filter", re.compile(r"blur"))
+
+    page.keyboard.press("r")
+
+    expect(preview).to_have_css("filter", "none")
+    expect(preview).to_have_attribute("aria-hidden", "false")
+    page.keyboard.press("r")
+    expect(preview).to_have_attribute("aria-hidden", "true")
+    assert page.problems == []
+
+
+def test_s_on_the_preview_goes_to_the_reason_and_enter_there_skips_with_it(page: Any, live_server: Any) -> None:
+    ann = start_reviewing(page, live_server)
+
+    page.keyboard.press("s")
+    expect(page.locator(".skip-form input[name=reason]")).to_be_focused()
+    assert not Skip.objects.filter(reviewer=ann).exists()
+    page.keyboard.type("too close to home")  # the shortcuts' letters type into the field
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    assert Skip.objects.get(reviewer=ann).reason == "too close to home"
+    assert page.problems == []
+
+
+def test_c_on_the_preview_continues_to_the_transcript(page: Any, live_server: Any) -> None:
+    start_reviewing(page, live_server)
+    page.keyboard.press("c")
+    expect(page.get_by_role("heading", name="Review this conversation")).to_be_visible()
+
+
+def test_expertise_note_and_ctrl_enter_from_the_note_store_what_was_typed(page: Any, live_server: Any) -> None:
+    ann = open_review_page(page, live_server)
+
+    page.keyboard.press("1")
+    page.keyboard.press("e")
+    expect(page.locator("input[name=needs_expertise]")).to_be_checked()
+    expect(page.locator("input[name=expertise_domain]")).to_be_focused()
+    page.keyboard.type("chemistry 3")  # "e" and "3" type, they neither toggle nor rate
+    page.keyboard.press("Enter")  # no half-filled submit from the one-line field
+    expect(page.locator("input[name=expertise_domain]")).to_be_focused()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("n")
+    expect(page.locator("textarea[name=note]")).to_be_focused()
+    page.keyboard.type("t 4 s")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    review = Review.objects.get(reviewer=ann)
+    assert (review.rating, review.needs_expertise, review.expertise_domain, review.note) == (
+        1,
+        True,
+        "chemistry 3",
+        "t 4 s",
+    )
+    assert review.tag_ids == []
+    assert page.problems == []
+
+
+def test_topic_letters_tick_and_untick_and_stop_at_two(page: Any, live_server: Any) -> None:
+    open_review_page(page, live_server)
+    hate = page.get_by_label("Hate speech & offensive language")
+
+    page.keyboard.press("t")
+    expect(page.locator("#keys-status")).to_contain_text("press its letter")
+    page.keyboard.press("h")
+    expect(hate).to_be_checked()
+    page.keyboard.press("t")
+    page.keyboard.press("h")
+    expect(hate).not_to_be_checked()
+    page.keyboard.press("t")
+    page.keyboard.press("Escape")
+    page.keyboard.press("h")  # no longer picking: h alone does nothing
+    expect(hate).not_to_be_checked()
+
+    for letter in "dvw":
+        page.keyboard.press("t")
+        page.keyboard.press(letter)
+    assert page.locator("input[name=tags]:checked").count() == 2
+    expect(page.get_by_label("Weapons")).not_to_be_checked()
+    expect(page.locator("#tag-limit")).to_contain_text("untick one")
+    assert page.problems == []
+
+
+def test_plain_enter_with_nothing_focused_stores_nothing_and_shortcuts_skip_focused_buttons(
+    page: Any, live_server: Any
+) -> None:
+    ann = open_review_page(page, live_server)
+    rate_three(page)
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Submit").focus()
+    page.keyboard.press("1")  # a digit on a button is not a rating
+
+    expect(page.locator('input[name="rating"][value="3"]')).to_be_checked()
+    expect(page.get_by_role("heading", name="Review this conversation")).to_be_visible()
+    assert not Review.objects.filter(reviewer=ann).exists()
+    assert page.problems == []
+
+
+def test_question_mark_lists_the_keys_and_no_shortcut_fires_while_the_list_is_open(page: Any, live_server: Any) -> None:
+    ann = open_review_page(page, live_server)
+    dialog = page.get_by_role("dialog", name="Keys on this page")
+    expect(dialog).to_be_hidden()
+
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Ctrl")
+    page.keyboard.press("3")
+    expect(page.locator('input[name="rating"][value="3"]')).not_to_be_checked()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
     assert not Review.objects.filter(reviewer=ann).exists()
     assert page.problems == []
