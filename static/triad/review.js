@@ -40,6 +40,9 @@ const TEXT_FIELDS = 'textarea, select, [contenteditable]:not([contenteditable="f
 function keyTarget(event, answers) {
   const target = event.target instanceof Element ? event.target : null;
   if (!target || target === document.body || target === document.documentElement) return "page";
+  // A control in a closed dialog can still hold the focus until the dialog's close event has
+  // run; it can no longer be pressed, so the key is the page's.
+  if (target.closest("dialog:not([open])")) return "page";
   const control = target.closest(CONTROLS);
   if (!control) return "page";
   if (!answers || !answers.contains(control)) return null;
@@ -67,9 +70,21 @@ function setUpHelp() {
   if (!help) return () => {};
   const close = document.getElementById("keys-help-close");
   close.addEventListener("click", () => help.close());
+  // Closing gives the focus back to where it was, the page itself included: left on the hidden
+  // Close button, it would swallow the next shortcut.
+  let before = null;
+  const open = () => {
+    if (help.open) return;
+    before = document.activeElement;
+    help.showModal();
+  };
+  help.addEventListener("close", () => {
+    if (before && before !== document.body && before.isConnected) before.focus();
+    else if (help.contains(document.activeElement)) document.activeElement.blur();
+  });
   const opener = document.getElementById("keys-help-open");
-  if (opener) opener.addEventListener("click", () => help.showModal());
-  return () => help.open || help.showModal();
+  if (opener) opener.addEventListener("click", open);
+  return open;
 }
 
 // The preview: Enter or C continues, S goes to the skip reason (Enter there skips), R reveals.

@@ -244,5 +244,7 @@ def test_question_mark_lists_the_keys_and_no_shortcut_fires_while_the_list_is_op
     expect(page.locator('input[name="rating"][value="3"]')).not_to_be_checked()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    page.keyboard.press("2")  # the focus is back on the page: the keys work again
+    expect(page.locator('input[name="rating"][value="2"]')).to_be_checked()
     assert not Review.objects.filter(reviewer=ann).exists()
     assert page.problems == []

@@ -1,0 +1,62 @@
+"""axe-core (shipped inside axe-playwright-python, nothing downloaded) on the reviewer pages:
+no violations of any impact, the key list open or not, the preview blurred or revealed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.e2e.test_pages import log_in
+from tests.factories import started_study
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Axe()
+
+
+def violations(page: Any) -> list[str]:
+    """Every axe violation on the page, whatever its impact, as "rule (impact): where"."""
+    found = AXE.run(page).response["violations"]
+    return [
+        f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
+        for violation in found
+    ]
+
+
+def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
+    study, [ann, *_] = started_study(items=2)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+
+    page.goto(f"{live_server.url}/review/")
+    expect(page.get_by_role("heading", name="My queue")).to_be_visible()
+    assert violations(page) == []
+
+    page.get_by_role("button", name="Start reviewing").click()
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    page.wait_for_load_state("load")
+    assert violations(page) == []
+    page.keyboard.press("r")
+    expect(page.locator("#preview-text")).to_have_attribute("aria-hidden", "false")
+    assert violations(page) == []
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keys on this page")).to_be_visible()
+    assert violations(page) == []
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keys on this page")).to_be_hidden()
+
+    page.keyboard.press("c")
+    expect(page.get_by_role("heading", name="Review this conversation", level=1)).to_be_visible()
+    page.wait_for_load_state("load")
+    assert violations(page) == []
+    page.keyboard.press("t")  # the topic letters highlighted
+    assert violations(page) == []
+    page.keyboard.press("Escape")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keys on this page")).to_be_visible()
+    assert violations(page) == []
+    assert page.problems == []
