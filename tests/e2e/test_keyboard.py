@@ -248,3 +248,21 @@ def test_question_mark_lists_the_keys_and_no_shortcut_fires_while_the_list_is_op
     expect(page.locator('input[name="rating"][value="2"]')).to_be_checked()
     assert not Review.objects.filter(reviewer=ann).exists()
     assert page.problems == []
+
+
+def test_key_hints_show_with_a_mouse_and_hide_on_touch_screens(page: Any, browser: Any, live_server: Any) -> None:
+    open_review_page(page, live_server)
+    expect(page.locator("#review-form .key-hint").first).to_be_visible()
+    expect(page.locator(".topic-key").first).to_be_visible()
+
+    phone = browser.new_context(is_mobile=True, has_touch=True, viewport={"width": 390, "height": 844})
+    try:
+        touch = phone.new_page()
+        log_in(touch, live_server, "ann")
+        touch.goto(page.url)
+        assert touch.evaluate("matchMedia('(hover: none)').matches")
+        expect(touch.get_by_role("button", name="Submit")).to_be_visible()
+        expect(touch.locator("#review-form .key-hint").first).to_be_hidden()
+        expect(touch.locator(".topic-key").first).to_be_hidden()
+    finally:
+        phone.close()
