@@ -125,7 +125,8 @@ function reviewKeys(form) {
   tagInputs.forEach((input) => input.addEventListener("change", enforceLimit));
   enforceLimit();
 
-  const letters = topicLetters(tagInputs.map((input) => input.parentElement.textContent.trim()));
+  const names = tagInputs.map((input) => input.parentElement.textContent.trim());
+  const letters = topicLetters(names);
   const byLetter = new Map();
   tagInputs.forEach((input, index) => {
     byLetter.set(letters[index], input);
@@ -142,6 +143,65 @@ function reviewKeys(form) {
     tagBox.classList.toggle("picking", on);
     status.textContent = on ? "Topic: press its letter, or Escape." : "";
   };
+
+  // "/" finds a topic by typing: every typed word starts a word of the topic's name.
+  const filterBox = document.getElementById("topic-filter-box");
+  const filter = document.getElementById("topic-filter");
+  const labels = tagInputs.map((input) => input.closest("label"));
+  const words = names.map((name) => name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean));
+  let active = 0;
+  const shown = () => tagInputs.filter((_, index) => !labels[index].hidden);
+  const mark = () => {
+    const matches = shown();
+    labels.forEach((label) => label.classList.remove("active"));
+    if (!filter.value.trim()) {
+      status.textContent = "";
+      return;
+    }
+    const current = matches[active];
+    if (current) current.closest("label").classList.add("active");
+    status.textContent = current
+      ? `${matches.length} matching; Enter ticks or unticks: ${names[tagInputs.indexOf(current)]}.`
+      : "No topic matches.";
+  };
+  const applyFilter = () => {
+    const typed = filter.value.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    labels.forEach((label, index) => {
+      label.hidden = !typed.every((part) => words[index].some((word) => word.startsWith(part)));
+    });
+    active = 0;
+    mark();
+  };
+  filterBox.hidden = false;
+  filter.addEventListener("input", applyFilter);
+  filter.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    const matches = shown();
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (matches.length) active = (active + (event.key === "ArrowDown" ? 1 : -1) + matches.length) % matches.length;
+      mark();
+    } else if (event.key === "Enter") {
+      // Enter here picks the highlighted topic; it never submits the half-done form.
+      event.preventDefault();
+      const input = filter.value.trim() ? matches[active] : null;
+      if (!input) return;
+      if (input.disabled) {
+        status.textContent = `${limit} topics chosen: untick one first.`;
+        return;
+      }
+      input.checked = !input.checked;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+      filter.value = "";
+      applyFilter();
+      status.textContent = `${input.checked ? "Ticked" : "Unticked"}: ${names[tagInputs.indexOf(input)]}.`;
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      filter.value = "";
+      applyFilter();
+      filter.blur();
+    }
+  });
 
   let submitting = false;
   const submit = () => {
@@ -192,6 +252,10 @@ function reviewKeys(form) {
     }
     if (key === "t") {
       pick(true);
+      return true;
+    }
+    if (key === "/") {
+      filter.focus();
       return true;
     }
     if (key === "e") {

@@ -56,6 +56,11 @@ def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, li
     page.keyboard.press("t")  # the topic letters highlighted
     assert violations(page) == []
     page.keyboard.press("Escape")
+    page.keyboard.press("/")  # the topic filter, narrowed to one
+    page.keyboard.type("wea")
+    expect(page.locator("label.tag-choice.active")).to_have_count(1)
+    assert violations(page) == []
+    page.keyboard.press("Escape")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keys on this page")).to_be_visible()
     assert violations(page) == []

@@ -266,3 +266,33 @@ def test_key_hints_show_with_a_mouse_and_hide_on_touch_screens(page: Any, browse
         expect(touch.locator(".topic-key").first).to_be_hidden()
     finally:
         phone.close()
+
+
+def test_slash_finds_a_topic_by_typing_and_enter_there_ticks_it_without_submitting(page: Any, live_server: Any) -> None:
+    ann = open_review_page(page, live_server)
+    rate_three(page)
+    topics = page.locator("label.tag-choice")
+
+    page.keyboard.press("/")
+    expect(page.get_by_label("Find a topic")).to_be_focused()
+    page.keyboard.type("vio")  # Violence & incitement, Non-violent unethical behavior
+    expect(topics.locator("visible=true")).to_have_count(2)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_label("Non-violent unethical behavior (e.g. lying, cheating, etc.)")).to_be_checked()
+    expect(page.get_by_label("Violence & incitement")).not_to_be_checked()
+    expect(topics.locator("visible=true")).to_have_count(20)
+    expect(page.get_by_label("Find a topic")).to_be_focused()
+    page.keyboard.press("Enter")  # nothing typed: Enter does nothing here
+    assert not Review.objects.filter(reviewer=ann).exists()
+    page.keyboard.press("Escape")
+    expect(page.get_by_label("Find a topic")).not_to_be_focused()
+    page.keyboard.press("Control+Enter")
+
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    review = Review.objects.get(reviewer=ann)
+    assert [Tag.objects.get(pk=pk).name for pk in review.tag_ids] == [
+        "Non-violent unethical behavior (e.g. lying, cheating, etc.)"
+    ]
+    assert page.problems == []
