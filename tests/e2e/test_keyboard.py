@@ -296,3 +296,49 @@ def test_slash_finds_a_topic_by_typing_and_enter_there_ticks_it_without_submitti
         "Non-violent unethical behavior (e.g. lying, cheating, etc.)"
     ]
     assert page.problems == []
+
+
+def tab_to(page: Any, role: str, name: str) -> int:
+    """Press Tab until the element with this role and name has the focus; how many presses."""
+    target = page.get_by_role(role, name=name)
+    for presses in range(1, 41):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return presses
+    raise AssertionError(f"Tab never reached the {role} {name!r}")
+
+
+def test_the_whole_loop_by_keyboard_only_from_the_queue_to_pausing(page: Any, live_server: Any) -> None:
+    study, [ann, *_] = started_study(items=3)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+    page.goto(f"{live_server.url}/review/")
+
+    tab_to(page, "button", "Start reviewing")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    page.wait_for_load_state("load")
+    page.keyboard.press("s")
+    page.keyboard.press("Enter")  # skip, no reason
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    page.wait_for_load_state("load")
+    assert Skip.objects.filter(reviewer=ann).count() == 1
+
+    page.keyboard.press("r")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Review this conversation")).to_be_visible()
+    page.wait_for_load_state("load")
+    for key in ("4", "t", "w", "Control+Enter"):
+        page.keyboard.press(key)
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    review = Review.objects.get(reviewer=ann)
+    assert (review.rating, [Tag.objects.get(pk=pk).name for pk in review.tag_ids]) == (4, ["Weapons"])
+
+    page.wait_for_load_state("load")
+    tab_to(page, "button", "Pause for today")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Paused for today")).to_be_visible()
+    assert Skip.objects.filter(reviewer=ann).count() == 1
+    assert Review.objects.filter(reviewer=ann).count() == 1
+    assert page.problems == []
