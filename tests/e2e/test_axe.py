@@ -65,3 +65,18 @@ def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, li
     expect(page.get_by_role("dialog", name="Keys on this page")).to_be_visible()
     assert violations(page) == []
     assert page.problems == []
+
+
+def test_the_next_and_done_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
+    study, [ann, *_] = started_study(items=1)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+
+    for path, heading in ((f"/review/studies/{study.pk}/next", study.name), (f"/review/studies/{study.pk}/done", None)):
+        page.goto(f"{live_server.url}{path}")
+        if heading:
+            expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        assert violations(page) == [], path
+    assert page.problems == []
