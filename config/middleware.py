@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 
@@ -80,3 +80,25 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         add_never_cache_headers(response)
         return response
+
+
+class NotFoundPageMiddleware:
+    """A 404 raised by a view is the friendly page for people, with DEBUG on or off.
+
+    Back after a submit, a reload, or an old link reaches a conversation that has moved on;
+    people should read what happened, not Django's debug page (which also breaks the CSP). API
+    views answer their own JSON 404s, so /api/ is left to them. A URL that matches no route at
+    all still gets Django's debug page when DEBUG is on (and handler404 when it is off).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Http404) or request.path.startswith("/api/"):
+            return None
+        page = loader.render_to_string("404.html", {"message": str(exception)}, request=request)
+        return HttpResponse(page, status=404)

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     # before anything that touches the session or the database.
     "config.staticfiles.StaticFilesMiddleware",  # WhiteNoise
     "config.middleware.DatabaseUnavailableMiddleware",
+    "config.middleware.NotFoundPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionActivityMiddleware",
     "django.middleware.common.CommonMiddleware",

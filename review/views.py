@@ -81,6 +81,13 @@ from wellbeing.selectors.exposure import exposure_today
 from wellbeing.selectors.surveys import checkin_due_after_review
 from wellbeing.services.exposure import break_prompt, exposure_record, study_wellbeing_set
 
+# The same words whatever the reason (answered, skipped, handed back, or someone else's), so the
+# page tells a reviewer what happened without telling anyone whose a conversation is.
+NOT_OPEN_FOR_YOU = (
+    "This conversation is no longer open for you: it was answered or skipped, its lease ran out "
+    "and it went back to the pool, or it was never yours."
+)
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -169,7 +176,7 @@ def _claim_next(request: HttpRequest, *, study_id: int) -> HttpResponse:
 def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
     if slot is None:
-        raise Http404("This conversation is not leased to you.")
+        raise Http404(NOT_OPEN_FOR_YOU)
     transcript = slot.item.transcript
     context = {
         "slot": slot,
@@ -190,7 +197,7 @@ def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
     try:
         skipped = slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
     except (SlotNotYours, NotAMember):
-        raise Http404("This conversation is not leased to you.") from None
+        raise Http404(NOT_OPEN_FOR_YOU) from None
     except StudyNotActive as exc:
         return render(request, "review/study_closed.html", {"study": exc.study}, status=409)
     return _claim_next(request, study_id=skipped.study_id)
@@ -204,7 +211,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     if request.method == "GET":
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
         if slot is None:
-            raise Http404("This conversation is not leased to you.")
+            raise Http404(NOT_OPEN_FOR_YOU)
         token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
         return _review_page(request, slot, ReviewForm(initial={"lease": token}))
 
@@ -212,7 +219,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     if not form.is_valid():
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
         if slot is None:
-            raise Http404("This conversation is not leased to you.")
+            raise Http404(NOT_OPEN_FOR_YOU)
         return _review_page(request, slot, form, status=400)
     vouched = lease_token_start(form.cleaned_data["lease"], slot_id=slot_id, reviewer_id=request.user.pk)
     try:
@@ -225,7 +232,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     except ReviewNotSaved as exc:
         if isinstance(exc, LeaseLost) and vouched is None:
             # Nothing shows this slot was ever theirs: the same answer as someone else's slot.
-            raise Http404("This conversation is not leased to you.") from None
+            raise Http404(NOT_OPEN_FOR_YOU) from None
         context = {
             "study": Study.objects.get(slots__pk=slot_id),
             "reason": exc.reason,
@@ -234,13 +241,13 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         }
         return render(request, "review/lease_lost.html", context, status=409)
     except (SlotNotYours, NotAMember):
-        raise Http404("This conversation is not leased to you.") from None
+        raise Http404(NOT_OPEN_FOR_YOU) from None
     except InvalidAnswers as exc:
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
         slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
         if slot is None:
-            raise Http404("This conversation is not leased to you.") from None
+            raise Http404(NOT_OPEN_FOR_YOU) from None
         return _review_page(request, slot, form, status=400)
     if checkin_due_after_review(reviewer=request.user, study=review.study):
         exposure_record(reviewer=request.user)

@@ -79,3 +79,32 @@ def test_a_hostile_transcript_renders_as_text_and_runs_nothing_on_the_reviewer_p
     assert page.locator(".chat script, .chat img").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert not [problem for problem in page.problems if problem.startswith("dialog")]
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["debug on", "debug off"])
+def test_back_after_a_submit_lands_on_a_page_that_says_what_happened_not_a_debug_404(
+    page: Any, live_server: Any, settings: Any, debug: bool
+) -> None:
+    settings.DEBUG = debug  # `make demo` runs with DEBUG on: its reviewers must not meet Django's debug page
+    study, [ann, *_] = started_study(items=3)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+    page.goto(f"{live_server.url}/review/")
+    page.get_by_role("button", name="Start reviewing").click()
+    page.get_by_role("link", name="Continue to full transcript").click()
+    page.locator('input[name="rating"][value="2"]').check()
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_text("Content warning")).to_be_visible()
+    assert Review.objects.filter(reviewer=ann).count() == 1
+
+    for _ in range(2):  # back to the review page, then to its content warning
+        response = page.go_back()
+        assert response is not None and response.status == 404
+        expect(page.get_by_role("heading", name="This page is not here")).to_be_visible()
+        expect(page.get_by_text("This conversation is no longer open for you")).to_be_visible()
+        expect(page.get_by_role("link", name="Go to my queue")).to_be_visible()
+        assert "URLconf" not in page.content() and "Raised by" not in page.content()
+    assert Review.objects.filter(reviewer=ann).count() == 1
+    # Only the 404s themselves: no CSP violation from a debug page's inline styles.
+    assert all("404" in problem for problem in page.problems), page.problems
