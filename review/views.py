@@ -91,8 +91,12 @@ NOT_OPEN_FOR_YOU = (
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    is_lead = has_role(request.user, LEAD)
+    if not is_lead and has_role(request.user, REVIEWER):
+        # Where a reviewer's work is: signing in (LOGIN_REDIRECT_URL) lands them on their queue.
+        return redirect("review:queue")
     # Roles come from the context processor; only a lead's page needs the data overview.
-    context = lead_overview() if has_role(request.user, LEAD) else {}
+    context = lead_overview() if is_lead else {}
     return render(request, "review/home.html", context)
 
 

@@ -39,7 +39,8 @@ AGREEMENT_API = (401, 403, 403, 200, 403, 200)
 TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     # url                                                     method   anonymous reviewer other lead labels agreement
     # --- open to everyone
-    ("/",                                                       "GET",  PUBLIC),
+    # A reviewer (who is not also a lead) is sent on to their queue.
+    ("/",                                                       "GET",  (200, 302, 302, 200, 200, 200)),
     ("/healthz",                                                "GET",  (HEALTH,) * 6),
     ("/accounts/login/",                                        "GET",  PUBLIC),
     ("/accounts/logout/",                                       "POST", (LOGIN,) * 6),

@@ -77,4 +77,4 @@ def test_a_locked_out_person_sees_the_lockout_page_and_a_colleague_still_logs_in
     assert [problem for problem in page.problems if "429" not in problem] == []
 
     log_in(page, live_server, "bea")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
+    expect(page.get_by_role("heading", name="My queue")).to_be_visible()

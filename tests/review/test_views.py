@@ -7,7 +7,7 @@ from django.test import Client
 
 from review.models import Transcript
 from review.services import transcript_import
-from tests.factories import UserFactory, released_record, write_released
+from tests.factories import UserFactory, released_record, started_study, write_released
 
 pytestmark = pytest.mark.django_db
 
@@ -39,13 +39,26 @@ def test_a_lead_sees_the_imported_strata_and_a_reviewer_does_not(client: Client,
     assert "Imported transcripts" not in reviewer_page
 
 
-def test_demo_accounts_can_log_in_through_the_form(client: Client) -> None:
-    UserFactory(username="reviewer9", roles=["reviewer"])
+def test_a_reviewer_who_logs_in_through_the_form_lands_on_their_queue(client: Client) -> None:
+    study, [reviewer9] = started_study(items=2, reviewers=1)
+    reviewer9.username = "reviewer9"
+    reviewer9.save()
     response = client.post(
         "/accounts/login/", {"username": "reviewer9", "password": "correct horse battery staple"}, follow=True
     )
     assert response.status_code == 200
-    assert "Signed in as <strong>reviewer9</strong>" in response.content.decode()
+    assert response.redirect_chain[-1][0] == "/review/"
+    page = response.content.decode()
+    assert study.name in page and "Start reviewing" in page
+
+
+def test_a_lead_who_logs_in_through_the_form_lands_on_the_start_page(client: Client) -> None:
+    UserFactory(username="lead9", roles=["lead", "reviewer"])
+    response = client.post(
+        "/accounts/login/", {"username": "lead9", "password": "correct horse battery staple"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert "Signed in as <strong>lead9</strong>" in response.content.decode()
 
 
 def test_a_wrong_password_is_refused_with_a_message(client: Client) -> None:
