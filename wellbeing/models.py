@@ -54,6 +54,11 @@ class Instrument(models.Model):
     def scale_max(self) -> int:
         return len(self.scale_labels) - 1
 
+    @property
+    def every_item_required(self) -> bool:
+        """A periodic questionnaire's score needs every item; a check-in is optional item by item."""
+        return self.kind == InstrumentKind.PERIODIC
+
 
 class InstrumentItem(models.Model):
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")

@@ -22,13 +22,13 @@ def test_a_reviewer_answers_the_checkin_sees_thanks_and_their_answers_on_my_well
     page.goto(f"{live_server.url}/wellbeing/checkin/?study=1&trigger=after_reviews&next=/review/")
     expect(page.get_by_text("to what extent did it make you feel:")).to_be_visible()
 
-    # Submitting with nothing chosen is stopped by the browser: every feeling needs an answer.
+    # Every feeling is optional, but an empty check-in is "Not now": the page says so.
     page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Answer any of the questions, or write a comment")).to_be_visible()
     assert not Response.objects.exists()
 
-    for feeling in FEELINGS:
-        value = {"attentive": "3", "alert": "2"}.get(feeling, "0")
-        page.locator(f'fieldset[data-item="{feeling}"] label.rating-choice').nth(int(value)).click()
+    for feeling, value in (("attentive", 3), ("alert", 2), ("upset", 0)):  # three of the ten
+        page.locator(f'fieldset[data-item="{feeling}"] label.rating-choice').nth(value).click()
     expect(page.locator('input[name="item-attentive"][value="3"]')).to_be_checked()
     page.get_by_label("Anything you want to add? (optional)").fill("Fine, <b>a bit tired</b>")
     page.get_by_role("button", name="Submit").click()
@@ -36,7 +36,7 @@ def test_a_reviewer_answers_the_checkin_sees_thanks_and_their_answers_on_my_well
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(page.locator("#support-message")).to_have_count(0)
     saved = Response.objects.get()
-    assert saved.answers["attentive"] == 3 and saved.answers["upset"] == 0
+    assert saved.answers == {"attentive": 3, "alert": 2, "upset": 0}
     assert saved.free_text == "Fine, <b>a bit tired</b>"
 
     page.get_by_role("link", name="My wellbeing").first.click()
@@ -53,7 +53,8 @@ def test_a_reviewer_answers_the_checkin_sees_thanks_and_their_answers_on_my_well
     expect(page.locator("#support-message")).to_be_visible()
     page.get_by_role("link", name="See support and ways to look after yourself").click()
     expect(page.get_by_role("heading", name="Looking after yourself while you review")).to_be_visible()
-    assert page.problems == []
+    # The empty check-in's 400 is reported on the console; nothing else may be.
+    assert [problem for problem in page.problems if "400" not in problem] == []
 
 
 def test_not_now_records_a_decline_and_returns_to_next_without_answering(page: Any, live_server: Any) -> None:

@@ -138,19 +138,34 @@ def test_a_complete_checkin_is_stored_and_thanks_then_continues_to_next(client: 
     assert 'href="/review/studies/1/next" id="continue"' in thanks
 
 
-def test_a_checkin_missing_a_feeling_is_refused_with_400_naming_it_and_keeps_the_other_answers(client: Client) -> None:
+def test_a_checkin_is_optional_item_by_item_and_stores_only_the_feelings_answered(client: Client) -> None:
     reviewer(client)
-    data = checkin_post(**{"item-inspired": "4"})
+    data = checkin_post(**{"item-inspired": "4", "item-hostile": ""})
     del data["item-afraid"]
     response = client.post("/wellbeing/checkin/", data)
+    assert response.status_code == 302
+    answers = Response.objects.get().answers
+    assert "afraid" not in answers and "hostile" not in answers
+    assert answers["inspired"] == 4 and len(answers) == len(FEELINGS) - 2
+
+
+def test_the_checkin_page_marks_no_feeling_as_required_and_says_any_may_be_left_out(client: Client) -> None:
+    reviewer(client)
+    page = client.get("/wellbeing/checkin/", {"next": "/review/"}).content.decode()
+    assert 'name="item-afraid"' in page and " required" not in page
+    assert "answer any of the questions" in page
+
+
+def test_an_empty_checkin_is_refused_with_400_pointing_to_not_now(client: Client) -> None:
+    reviewer(client)
+    data = {name: value for name, value in checkin_post().items() if not name.startswith("item-")}
+    response = client.post("/wellbeing/checkin/", data)
     assert response.status_code == 400
-    page = response.content.decode()
-    assert "Choose an answer for “afraid”." in page
-    assert 'name="item-inspired" value="4" checked' in page
+    assert "Answer any of the questions, or write a comment; or choose “Not now”." in response.content.decode()
     assert not Response.objects.exists()
 
 
-@pytest.mark.parametrize("bad", ["5", "-1", "2.5", "very", ""])
+@pytest.mark.parametrize("bad", ["5", "-1", "2.5", "very"])
 def test_an_answer_off_the_scale_is_refused_with_400_naming_the_feeling(client: Client, bad: str) -> None:
     reviewer(client)
     response = client.post("/wellbeing/checkin/", checkin_post(**{"item-hostile": bad}))
@@ -213,7 +228,6 @@ def test_answers_to_a_checkin_version_that_closed_meanwhile_are_asked_again(clie
     [
         ({**feelings(), "upset": True}, "upset"),
         ({**feelings(), "upset": 2.0}, "upset"),
-        ({k: v for k, v in feelings().items() if k != "active"}, "active"),
         ({**feelings(), "bored": 1}, ""),
     ],
 )

@@ -43,13 +43,16 @@ class SurveyAnswersInvalid(ValueError):
         super().__init__("; ".join(f"{key or 'form'}: {message}" for key, message in errors.items()))
 
 
-def _clean_answers(items: list[InstrumentItem], answers: Mapping[str, Any], scale_max: int) -> dict[str, int]:
+def _clean_answers(
+    items: list[InstrumentItem], answers: Mapping[str, Any], scale_max: int, *, every_item_required: bool
+) -> dict[str, int]:
     errors: dict[str, str] = {}
     clean: dict[str, int] = {}
     for item in items:
         raw = answers.get(item.key)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            errors[item.key] = f"Choose an answer for “{item.text}”."
+            if every_item_required:
+                errors[item.key] = f"Choose an answer for “{item.text}”."
             continue
         # bool is an int in Python, and "2.5" must not become 2.
         value = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
@@ -83,10 +86,12 @@ def response_submit(
     free_text: str = "",
     now: datetime | None = None,
 ) -> Response:
-    """Store one complete set of answers; a periodic questionnaire also closes its open invitations.
+    """Store one set of answers; a periodic questionnaire also closes its open invitations.
 
-    Every item needs an answer on the instrument's scale (0 .. len(scale_labels) - 1);
-    otherwise SurveyAnswersInvalid names each item at fault and nothing is written.
+    Each answer must be on the instrument's scale (0 .. len(scale_labels) - 1). A periodic
+    questionnaire needs every item (its score is their sum); a check-in takes any of them, but
+    not none: an empty check-in is "Not now", which is checkin_decline. Otherwise
+    SurveyAnswersInvalid names each item at fault and nothing is written.
     """
     now = now or timezone.now()
     if trigger not in Trigger.values:
@@ -96,10 +101,12 @@ def response_submit(
     items = list(instrument.items.all())
     if not items or instrument.scale_max < 1:
         raise SurveyAnswersInvalid({"": "This survey has no questions or no answer scale yet; nothing was saved."})
-    clean = _clean_answers(items, answers, instrument.scale_max)
+    clean = _clean_answers(items, answers, instrument.scale_max, every_item_required=instrument.every_item_required)
     text = free_text.strip() if instrument.free_text else ""
     if len(text) > FREE_TEXT_MAX:
         raise SurveyAnswersInvalid({"free_text": f"Please keep the comment under {FREE_TEXT_MAX} characters."})
+    if not clean and not text:
+        raise SurveyAnswersInvalid({"": "Answer any of the questions, or write a comment; or choose “Not now”."})
     periodic = instrument.kind == InstrumentKind.PERIODIC
     with transaction.atomic():
         response = Response.objects.create(
