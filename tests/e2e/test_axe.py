@@ -9,8 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.e2e.test_pages import log_in
-from tests.factories import started_study
+from tests.e2e.test_pages import reviewer_on_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,13 +26,7 @@ def violations(page: Any) -> list[str]:
 
 
 def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
-    study, [ann, *_] = started_study(items=2)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
-
-    page.goto(f"{live_server.url}/review/")
-    expect(page.get_by_role("heading", name="My queue")).to_be_visible()
+    study, ann = reviewer_on_queue(page, live_server, items=2)
     assert violations(page) == []
 
     page.get_by_role("button", name="Start reviewing").click()
@@ -68,10 +61,7 @@ def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, li
 
 
 def test_the_next_and_done_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
-    study, [ann, *_] = started_study(items=1)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
+    study, _ann = reviewer_on_queue(page, live_server, items=1)
 
     for path, heading in ((f"/review/studies/{study.pk}/next", study.name), (f"/review/studies/{study.pk}/done", None)):
         page.goto(f"{live_server.url}{path}")

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from review.models import Review, Skip
 from tagging.models import Tag
-from tests.e2e.test_pages import log_in
-from tests.factories import started_study
+from tests.e2e.test_pages import log_in, reviewer_on_queue, start_reviewing
 from wellbeing.models import Preference
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,12 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def open_review_page(page: Any, live_server: Any) -> Any:
     """Log in as a reviewer of a started study and open the first conversation's review page."""
-    study, [ann, *_] = started_study(items=3)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
-    page.goto(f"{live_server.url}/review/")
-    page.get_by_role("button", name="Start reviewing").click()
+    ann = start_reviewing(page, live_server)
     page.get_by_role("link", name="Continue to full transcript").click()
     expect(page).to_have_url(re.compile(r"/review/slots/\d+/review"))
     page.wait_for_load_state("load")  # review.js (deferred) is listening
@@ -87,18 +81,6 @@ addEventListener("keydown", (event) => {
   sessionStorage.keystrokes = Number(sessionStorage.keystrokes || 0) + 1;
 }, true);
 """
-
-
-def start_reviewing(page: Any, live_server: Any) -> Any:
-    study, [ann, *_] = started_study(items=3)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
-    page.goto(f"{live_server.url}/review/")
-    page.get_by_role("button", name="Start reviewing").click()
-    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
-    page.wait_for_load_state("load")
-    return ann
 
 
 def test_a_review_with_a_rating_and_one_topic_takes_five_keystrokes_from_the_preview(
@@ -309,11 +291,7 @@ def tab_to(page: Any, role: str, name: str) -> int:
 
 
 def test_the_whole_loop_by_keyboard_only_from_the_queue_to_pausing(page: Any, live_server: Any) -> None:
-    study, [ann, *_] = started_study(items=3)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
-    page.goto(f"{live_server.url}/review/")
+    _study, ann = reviewer_on_queue(page, live_server)
 
     tab_to(page, "button", "Start reviewing")
     page.keyboard.press("Enter")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from review.services import transcript_import
-from tests.factories import UserFactory, released_record, write_released
+from tests.factories import UserFactory, released_record, started_study, write_released
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,6 +25,25 @@ def log_in(page: Any, live_server: Any, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
+
+
+def reviewer_on_queue(page: Any, live_server: Any, *, items: int = 3) -> tuple[Any, Any]:
+    """A started study with `items` items; its first reviewer, "ann", signed in on her queue."""
+    study, [ann, *_] = started_study(items=items)
+    ann.username = "ann"
+    ann.save()
+    log_in(page, live_server, "ann")
+    expect(page.get_by_role("heading", name="My queue")).to_be_visible()  # where signing in lands
+    return study, ann
+
+
+def start_reviewing(page: Any, live_server: Any, *, items: int = 3) -> Any:
+    """ann, on the content warning of her first conversation, with the page's script listening."""
+    _study, ann = reviewer_on_queue(page, live_server, items=items)
+    page.get_by_role("button", name="Start reviewing").click()
+    expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
+    page.wait_for_load_state("load")
+    return ann
 
 
 def test_a_lead_logs_in_and_sees_the_imported_strata_with_no_console_errors(

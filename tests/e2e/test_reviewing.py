@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from review.models import Review, Skip
 from review.turns import parse_turn_spans
-from tests.e2e.test_pages import HOSTILE, log_in
+from tests.e2e.test_pages import HOSTILE, log_in, start_reviewing
 from tests.factories import started_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,12 +86,7 @@ def test_back_after_a_submit_lands_on_a_page_that_says_what_happened_not_a_debug
     page: Any, live_server: Any, settings: Any, debug: bool
 ) -> None:
     settings.DEBUG = debug  # `make demo` runs with DEBUG on: its reviewers must not meet Django's debug page
-    study, [ann, *_] = started_study(items=3)
-    ann.username = "ann"
-    ann.save()
-    log_in(page, live_server, "ann")
-    page.goto(f"{live_server.url}/review/")
-    page.get_by_role("button", name="Start reviewing").click()
+    ann = start_reviewing(page, live_server)
     page.get_by_role("link", name="Continue to full transcript").click()
     page.locator('input[name="rating"][value="2"]').check()
     page.get_by_role("button", name="Submit", exact=True).click()
