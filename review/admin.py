@@ -45,8 +45,8 @@ from wellbeing.admin import WellbeingHiddenOnDelete
 User = get_user_model()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Imported data is the record of what came in: it is viewed here, changed only by commands."""
+class ViewOnly:
+    """For a ModelAdmin whose rows are shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -56,6 +56,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    """Imported data is the record of what came in: it is viewed here, changed only by commands."""
 
 
 @admin.register(ImportBatch)
@@ -353,15 +357,6 @@ class TriadUserAdmin(WellbeingHiddenOnDelete, UserAdmin):
 
 
 @admin.register(Group)
-class RoleGroupAdmin(GroupAdmin):
+class RoleGroupAdmin(ViewOnly, GroupAdmin):
     """The groups are Triad's roles, which the code knows by name: they are shown, not changed.
     Give someone a role on their user page."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
