@@ -341,11 +341,7 @@ def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, ma
             else:
                 container: Any = {} if event == "start_map" else []
                 if stack:
-                    parent = stack[-1]
-                    if type(parent) is dict:
-                        parent[key] = container
-                    else:
-                        parent.append(container)
+                    _attach(stack[-1], key, container)
                 else:
                     field = None
                 stack.append(container)
@@ -362,14 +358,18 @@ def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, ma
                     yield element
         elif not skipping:  # a scalar
             if stack:
-                parent = stack[-1]
-                if type(parent) is dict:
-                    parent[key] = value
-                else:
-                    parent.append(value)
+                _attach(stack[-1], key, value)
             else:
                 budget.record_ended()
                 yield value
+
+
+def _attach(parent: dict[str, Any] | list[Any], key: str | None, value: Any) -> None:
+    """Put a parsed value into the object (under its key) or array it belongs to."""
+    if type(parent) is dict:
+        parent[key] = value
+    else:
+        parent.append(value)
 
 
 def _iter_jsonl(stream: BinaryIO, limits: ImportLimits) -> Iterator[RawRecord]:

@@ -9,6 +9,8 @@ wellbeing/PRIVACY.md explains the design. Inputs are read from the replica when 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -163,21 +165,21 @@ def _n(cell: Cell) -> int | str:
 
 
 def _value(cell: Cell, digits: int, *, index: int = 0) -> float | int | str:
-    if cell.hidden:
-        return HIDDEN
-    value = cell.values[index] if index < len(cell.values) else None
-    if value is None:
-        return ""
-    return round(value) if digits == 0 else round(value, digits)
+    return _rounded(cell, cell.values, digits, index)
 
 
 def _margin(cell: Cell, digits: int, *, index: int = 0) -> float | int | str:
+    return _rounded(cell, cell.margins, digits, index)
+
+
+def _rounded(cell: Cell, numbers: Sequence[float | None], digits: int, index: int) -> float | int | str:
+    """numbers[index] of `cell` as a table shows it: hidden cells hidden, a missing figure blank."""
     if cell.hidden:
         return HIDDEN
-    margin = cell.margins[index] if index < len(cell.margins) else None
-    if margin is None:
+    number = numbers[index] if index < len(numbers) else None
+    if number is None:
         return ""
-    return round(margin) if digits == 0 else round(margin, digits)
+    return round(number) if digits == 0 else round(number, digits)
 
 
 # --- plots --------------------------------------------------------------------------------------------
