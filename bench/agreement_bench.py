@@ -60,9 +60,10 @@ def _case(column: str, pairs: list[tuple[str, int]], total: int) -> str:
 def data_build(items: int) -> tuple[object, object]:
     from django.db import connection
 
-    from review.models import Review, Slot, Study, StudyItem, StudyStatus, Transcript
-    from review.services import account_ensure
+    from accounts.services import account_ensure
+    from review.models import Review, Slot, Study, StudyItem, StudyStatus
     from tagging.models import Tag
+    from transcripts.models import Transcript
 
     batch_id = import_batch_create("agreement bench")
     reviewers = [
@@ -179,10 +180,10 @@ def main() -> None:
     from django.test import Client
     from statsmodels.stats.inter_rater import fleiss_kappa
 
-    from review.agreement import DEFAULT_RESAMPLES, counts_from_ratings, fleiss_from_counts
-    from review.analytics import snapshot_compute
-    from review.selectors import study_ratings
-    from review.services import agreement_snapshot_refresh
+    from agreement.analytics import snapshot_compute
+    from agreement.selectors import study_ratings
+    from agreement.services import agreement_snapshot_refresh
+    from agreement.statistics import DEFAULT_RESAMPLES, counts_from_ratings, fleiss_from_counts
 
     study, lead = data_build(args.items)
 

@@ -85,9 +85,11 @@ def data_build(labels: int) -> Any:
     """A started, notes-sharing study with exactly `labels` reviews, 3 per item; returns the study."""
     from django.db import connection
 
-    from review.models import Review, Slot, Study, StudyItem, StudyStatus, Transcript
-    from review.services import account_ensure, study_members_set
+    from accounts.services import account_ensure
+    from review.models import Review, Slot, Study, StudyItem, StudyStatus
+    from review.services import study_members_set
     from tagging.models import Tag
+    from transcripts.models import Transcript
 
     items = math.ceil(labels / 3)
     started = time.perf_counter()
@@ -323,7 +325,7 @@ def http_export(session: requests.Session, url: str, export_format: str) -> Run:
 
 
 def in_process_export(study: Any, export_format: str) -> Run:
-    from review.api.export import labels_export
+    from api.export import labels_export
 
     counter = RowCounter(export_format)
     started = time.perf_counter()
@@ -336,7 +338,7 @@ def copy_baseline(study: Any, export_format: str) -> Run:
     """The export's own COPY statement into a null sink: what the database and psycopg cost alone."""
     from django.db import connection
 
-    from review.api.export import labels_copy_statement
+    from api.export import labels_copy_statement
 
     statement, params = labels_copy_statement(study=study, export_format=export_format)
     rows = size = 0
@@ -427,7 +429,7 @@ def main() -> None:
     recreate_database(options.database_url)
     migrate(options.database_url)
     django_setup(options.database_url)
-    from review.api.export import EXPORT_FORMATS
+    from api.export import EXPORT_FORMATS
 
     print(f"building a study of {options.labels:,} labels with set-based SQL ...", flush=True)
     started = time.perf_counter()

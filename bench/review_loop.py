@@ -14,8 +14,8 @@ is done. It prints reviews/s, claim and submit (+ next claim) latencies, HTTP er
 correctness counts read back from the database.
 
 Then, unless --skip-million, it builds a 1,000,000-item study (3,000,000 slots) with
-set-based SQL and times claims in-process through review.services (slot_claim, then
-review_submit, rotating three reviewers), interleaved with the same on a fresh 1,000-item
+set-based SQL and times claims in-process through workspace.services (work_claim, then
+work_submit, rotating three reviewers), interleaved with the same on a fresh 1,000-item
 study, and prints both latencies with their ratio and the claim query's plan.
 """
 
@@ -103,7 +103,7 @@ def django_setup(database_url: str) -> None:
 
 def _span_template() -> tuple[list[list[Any]], int]:
     """Turn spans of the one-digit transcript, from the real parser; a longer n shifts them by its extra digits."""
-    from review.turns import parse_turn_spans
+    from transcripts.turns import parse_turn_spans
 
     spans = parse_turn_spans(f"{HUMAN_PREFIX}7{ASSISTANT_PREFIX}7")
     if [span[0] for span in spans] != ["Human", "Assistant"]:
@@ -114,7 +114,7 @@ def _span_template() -> tuple[list[list[Any]], int]:
 def import_batch_create(label: str) -> int:
     from django.utils import timezone
 
-    from review.models import ImportBatch
+    from transcripts.models import ImportBatch
 
     now = timezone.now()
     batch = ImportBatch.objects.create(
@@ -134,7 +134,7 @@ def transcripts_insert(*, first: int, count: int, batch_id: int, chunk: int = 20
     """Insert transcripts first .. first+count-1 with INSERT ... SELECT generate_series, `chunk` rows a statement."""
     from django.db import connection
 
-    from review.models import Transcript
+    from transcripts.models import Transcript
 
     (human, human_start, human_end), (assistant, assistant_start, assistant_end) = _span_template()[0]
     sql = f"""
@@ -190,8 +190,8 @@ def transcripts_insert(*, first: int, count: int, batch_id: int, chunk: int = 20
 
 def transcripts_check(numbers: list[int]) -> None:
     """The spans written in SQL must be exactly what the importer's parser makes of the text."""
-    from review.models import Transcript
-    from review.turns import parse_turn_spans
+    from transcripts.models import Transcript
+    from transcripts.turns import parse_turn_spans
 
     rows = Transcript.objects.filter(source_index__in=numbers).values_list("transcript", "turn_spans")
     for transcript, spans in rows:
@@ -205,8 +205,9 @@ def study_build(
     """A started study over every transcript of the batch, in transcript order, with these members."""
     from django.db import connection
 
-    from review.models import Study, StudyItem, Transcript
+    from review.models import Study, StudyItem
     from review.services import study_members_set, study_start
+    from transcripts.models import Transcript
 
     timings: dict[str, float] = {}
     with connection.cursor() as cursor:
@@ -251,7 +252,8 @@ def study_build(
 
 def accounts_create(count: int) -> list[Any]:
     """Reviewer accounts bench-reviewer-01.., password PASSWORD; the first AUTHOR_REVIEWERS are red-team authors."""
-    from review.services import account_ensure, reviewer_profile_set
+    from accounts.services import account_ensure
+    from review.services import reviewer_profile_set
 
     users = []
     for number in range(1, count + 1):
@@ -287,7 +289,8 @@ def correctness(study_id: int) -> dict[str, int]:
     """Counts that must be 0, read back from the database."""
     from django.db import connection
 
-    from review.models import Review, ReviewerProfile, Study, StudyItem, Transcript
+    from review.models import Review, ReviewerProfile, Study, StudyItem
+    from transcripts.models import Transcript
 
     review, item = Review._meta.db_table, StudyItem._meta.db_table
     transcript, profile = Transcript._meta.db_table, ReviewerProfile._meta.db_table
@@ -705,24 +708,26 @@ class ClaimTimes:
 
 
 def claim_and_submit(study: Any, reviewer: Any, rng: random.Random, times: ClaimTimes | None) -> None:
-    from review.services import ReviewAnswers, review_submit, slot_claim
+    from review.services import ReviewAnswers
+    from workspace.services import work_claim, work_submit
 
     started = time.perf_counter()
-    slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+    slot = work_claim(study_id=study.pk, reviewer=reviewer)
     claimed = time.perf_counter()
     if slot is None:
         raise BenchError(f"{study.name}: nothing left to claim for {reviewer}")
-    review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=rng.randint(0, 4)))
+    work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=rng.randint(0, 4)))
     if times is not None:
         times.claims.append(claimed - started)
         times.submits.append(time.perf_counter() - claimed)
 
 
 def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the candidate query slot_claim really runs, captured from one claim."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the candidate query work_claim really runs, captured from one claim."""
     from django.db import connection, transaction
 
-    from review.services import ReviewAnswers, review_submit, slot_claim
+    from review.services import ReviewAnswers
+    from workspace.services import work_claim, work_submit
 
     captured: list[tuple[str, Any]] = []
 
@@ -732,9 +737,9 @@ def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+        slot = work_claim(study_id=study.pk, reviewer=reviewer)
     if slot is not None:
-        review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=0))
+        work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=0))
     if not captured:
         return ["(the claim ran no SKIP LOCKED query ordered by item_done)"], math.nan
     sql, params = captured[-1]
@@ -919,8 +924,8 @@ def main() -> None:
                 f"{build:.1f} s",
                 ", ".join(f"{label} {seconds:.1f} s" for label, seconds in million.build.items()),
             ),
-            ("1,000-item claim p50/p95", ms(million.small.claims, 50, 95), "in-process slot_claim"),
-            (f"{million.items:,}-item claim p50/p95", ms(million.large.claims, 50, 95), "in-process slot_claim"),
+            ("1,000-item claim p50/p95", ms(million.small.claims, 50, 95), "in-process work_claim"),
+            (f"{million.items:,}-item claim p50/p95", ms(million.large.claims, 50, 95), "in-process work_claim"),
             (
                 "claim p50 ratio large / small",
                 f"{ratio:.2f} x",
@@ -936,7 +941,7 @@ def main() -> None:
                 "submit p50 small / large",
                 f"{statistics.median(million.small.submits) * 1000:.1f} / "
                 f"{statistics.median(million.large.submits) * 1000:.1f} ms",
-                "in-process review_submit",
+                "in-process work_submit",
             ),
         ]
     for label, value, note in rows:

@@ -48,8 +48,8 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from review.accounts import account_ensure
-    from review.permissions import LEAD, has_role
+    from accounts.services import account_ensure
+    from core.roles import LEAD, has_role
 
     user = account_ensure(username="bench-roles", password="bench-roles", roles=["reviewer", "lead"])  # noqa: S106
     users = get_user_model().objects

@@ -66,7 +66,7 @@ def main() -> None:
     migrate(options.database_url)
     django_setup(options.database_url)
     study, lead = data_build(options.items)
-    from review.services import agreement_refresh_request, agreement_snapshot_refresh
+    from agreement.services import agreement_refresh_request, agreement_snapshot_refresh
 
     if options.with_snapshot:
         agreement_snapshot_refresh(study_id=study.pk)  # type: ignore[attr-defined]

@@ -8,6 +8,9 @@ from typing import Any
 import redis
 from celery import Celery, bootsteps
 from celery.worker.consumer import Consumer as CeleryConsumer
+from django.conf import settings
+
+from config.health import redis_client, worker_heartbeat_clear, worker_heartbeat_write
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -34,10 +37,6 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.client: redis.Redis | None = None
 
     def start(self, worker: Any) -> None:
-        from django.conf import settings
-
-        from config.health import redis_client
-
         if not settings.REDIS_URL:
             return
         self.client = redis_client(settings.REDIS_URL)
@@ -47,8 +46,6 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         )
 
     def beat(self, worker: Any) -> None:
-        from config.health import worker_heartbeat_write
-
         try:
             worker_heartbeat_write(client=self.client, hostname=worker.hostname)
         except redis.RedisError as exc:
@@ -56,8 +53,6 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             logger.warning("worker heartbeat not written: %s", exc)
 
     def stop(self, worker: Any) -> None:
-        from config.health import worker_heartbeat_clear
-
         if self.timer_ref is not None:
             self.timer_ref.cancel()
             self.timer_ref = None

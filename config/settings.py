@@ -54,9 +54,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # Triad's apps, lowest first: each imports only apps listed before it (ARCHITECTURE.md,
+    # enforced by tests/test_architecture.py).
+    "core",
+    "audit",
+    "accounts",
     "tagging",
+    "transcripts",
     "review",
+    "agreement",
     "wellbeing",
+    "api",
+    "workspace",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -95,7 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "review.context_processors.roles",
+                "core.context_processors.roles",
                 "wellbeing.context_processors.wellbeing",
             ],
         },
@@ -336,14 +346,14 @@ CACHES = {
 # The REST API (/api/v1/): leads' tokens or sessions, cursor pages, a budget per token.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "review.api.authentication.ApiTokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["review.api.permissions.LeadWithScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["review.api.throttling.PerTokenThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.LeadWithScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env_rate("TRIAD_API_RATE", "1200/minute")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "review.api.pagination.IdCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # ?format= belongs to the export endpoint (jsonl or csv), not to renderer negotiation.
@@ -364,6 +374,6 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "review.api.schema.add_error_responses",
+        "api.schema.add_error_responses",
     ],
 }

@@ -5,22 +5,26 @@ from django.urls import include, path, register_converter
 from django.views.defaults import page_not_found
 
 from config.inputs import IdConverter
-from review import views as review_views
+from config.views import healthz
+from workspace.views.home import home
 
 # Before the includes below import the apps' URLconfs, which use <id:...> for every id.
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("", review_views.home, name="home"),
-    path("healthz", review_views.healthz, name="healthz"),
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("review.api.urls")),
+    path("api/v1/", include("api.urls")),
     path("wellbeing/", include("wellbeing.urls.surveys")),
     path("wellbeing/", include("wellbeing.urls.exposure")),
-    path("lead/wellbeing/", include("wellbeing.urls.lead")),
+    path("lead/", include("wellbeing.urls.lead")),
+    path("", include("workspace.urls")),
     path("", include("review.urls")),
+    path("", include("audit.urls")),
+    path("", include("api.lead_urls")),
 ]
 
 

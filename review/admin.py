@@ -3,33 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model, update_session_auth_hash
-from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
-from django.utils.decorators import method_decorator
-from django.utils.safestring import SafeString
-from django.views.decorators.debug import sensitive_post_parameters
+from django.http import HttpRequest
 
-from review.accounts import AUDITED_FIELDS, user_create, user_delete, user_password_set, user_update
+from core.admin import PersonalRowsHiddenOnDelete, ReadOnlyAdmin
 from review.errors import StudyHasReviews, StudyStateError
-from review.models import (
-    AuditEvent,
-    ImportBatch,
-    Review,
-    ReviewerProfile,
-    Skip,
-    Slot,
-    Study,
-    StudyItem,
-    StudyMembership,
-    Transcript,
-)
+from review.models import Review, ReviewerProfile, Skip, Slot, Study, StudyItem, StudyMembership
 from review.services import (
     reviewer_profile_set,
     study_archive,
@@ -39,64 +19,6 @@ from review.services import (
     study_resume,
     study_start,
 )
-from review.templatetags.transcript_text import reveal_hidden_characters
-from wellbeing.admin import WellbeingHiddenOnDelete
-
-User = get_user_model()
-
-
-class ViewOnly:
-    """For a ModelAdmin whose rows are shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
-    """Imported data is the record of what came in: it is viewed here, changed only by commands."""
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "file_name",
-        "file_format",
-        "created_count",
-        "duplicate_count",
-        "rejected_count",
-        "created_by",
-        "started_at",
-    )
-    list_filter = ("file_format", "skip_invalid")
-    search_fields = ("file_name", "sha256")
-    date_hierarchy = "started_at"
-
-
-@admin.register(Transcript)
-class TranscriptAdmin(ReadOnlyAdmin):
-    list_display = ("id", "model_type", "num_params", "rating", "red_team_member_id", "is_upworker", "import_batch")
-    list_filter = ("model_type", "num_params", "rating", "is_upworker", "tags")
-    search_fields = ("task_description",)
-    show_full_result_count = False  # a COUNT(*) per page is slow on 39k+ rows with filters
-    list_select_related = ("import_batch",)
-    readonly_fields = ("conversation", "content_hash_hex")
-
-    @admin.display(description="Turns")
-    def conversation(self, obj: Transcript) -> SafeString:
-        # Escaped by reveal_hidden_characters, which also shows bidi controls and invisible
-        # characters as markers, as the review pages do.
-        return linebreaksbr(reveal_hidden_characters("\n\n".join(f"{turn.speaker}: {turn.text}" for turn in obj.turns)))
-
-    @admin.display(description="Content hash")
-    def content_hash_hex(self, obj: Transcript) -> str:
-        return bytes(obj.content_hash).hex()
 
 
 class StudyItemInline(admin.TabularInline):
@@ -114,7 +36,7 @@ STUDY_FIELDS_EDITED_IN_ADMIN = ("name", "description", "lease_minutes")
 
 
 @admin.register(Study)
-class StudyAdmin(WellbeingHiddenOnDelete):
+class StudyAdmin(PersonalRowsHiddenOnDelete):
     """Name, description and lease length are edited here, through study_details_set; the
     status moves only through the actions below (starting creates the slots), and reviewers
     per item, notes sharing and the safeguards are the lead pages' to change. Every change is
@@ -275,88 +197,3 @@ class SkipAdmin(ReadOnlyAdmin):
     list_display = ("id", "study", "item", "reviewer", "reason", "created_at")
     list_filter = ("study",)
     list_select_related = ("study", "item", "reviewer")
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    """The audit log, append-only: the database refuses changes even if this allowed them."""
-
-    list_display = ("id", "at", "actor_label", "action", "target_type", "target_id", "target_label", "study_id")
-    list_filter = ("action",)
-    search_fields = ("actor_label", "target_label")
-    show_full_result_count = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in AuditEvent._meta.fields]
-
-
-# --- accounts: operators only; every change goes through review.accounts and is audited ---------
-
-admin.site.unregister(User)
-admin.site.unregister(Group)
-
-
-@admin.register(User)
-class TriadUserAdmin(WellbeingHiddenOnDelete, UserAdmin):
-    """Django's user pages, with every write routed through review.accounts so that password
-    resets, roles (groups), activation, staff and superuser flags are in the audit log with
-    their values before and after. The delete page does not list wellbeing rows."""
-
-    # Set by Django as things happen; save_model would not save an edit of them anyway.
-    readonly_fields = ("last_login", "date_joined")
-
-    def save_model(self, request: HttpRequest, obj: AbstractBaseUser, form: ModelForm, change: bool) -> None:
-        data = form.cleaned_data
-        if not change:
-            password = data["password1"] if data.get("set_usable_password", True) else None
-            created = user_create(username=data["username"], password=password, actor=request.user)
-            obj.pk, obj.password, obj._state.adding = created.pk, created.password, False
-            return
-        fields = {name: data[name] for name in AUDITED_FIELDS if name in data}
-        roles = [group.name for group in data["groups"]] if "groups" in data else None
-        permissions = data.get("user_permissions")
-        user_update(user=obj, fields=fields, roles=roles, permissions=permissions, actor=request.user)
-
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
-        # Groups and permissions were saved by save_model through user_update; the form's
-        # save_m2m would write them again unrecorded.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    @method_decorator(sensitive_post_parameters())
-    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
-        """A valid new password (or "disable password login") is set through user_password_set;
-        everything else, the form and its errors, is Django's own view."""
-        user = self.get_object(request, unquote(id))
-        if request.method == "POST" and user is not None and self.has_change_permission(request, user):
-            form = self.change_password_form(user, request.POST)
-            usable = form.is_valid() and form.cleaned_data["set_usable_password"]
-            if form.is_valid() and (usable or "unset-password" in request.POST):
-                password = form.cleaned_data["password1"] if usable else None
-                user_password_set(user=user, password=password, actor=request.user)
-                self.log_change(request, user, self.construct_change_message(request, form, None))
-                message = "Password changed successfully." if usable else "Password-based authentication was disabled."
-                self.message_user(request, message, messages.SUCCESS)
-                update_session_auth_hash(request, user)
-                return HttpResponseRedirect(reverse(f"{self.admin_site.name}:auth_user_change", args=[user.pk]))
-        return super().user_change_password(request, id, form_url)
-
-    def delete_model(self, request: HttpRequest, obj: AbstractBaseUser) -> None:
-        try:
-            user_delete(user=obj, actor=request.user)
-        except ProtectedError:
-            self.message_user(
-                request,
-                f"{obj} has reviews, studies or audit events and is kept: deactivate it instead.",
-                messages.ERROR,
-            )
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        for user in queryset:
-            self.delete_model(request, user)
-
-
-@admin.register(Group)
-class RoleGroupAdmin(ViewOnly, GroupAdmin):
-    """The groups are Triad's roles, which the code knows by name: they are shown, not changed.
-    Give someone a role on their user page."""

@@ -5,25 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-import numpy as np
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from review.analytics import StudyRatings
-from review.models import (
-    AgreementSnapshot,
-    ApiToken,
-    AuditEvent,
-    Review,
-    ReviewerProfile,
-    Skip,
-    Slot,
-    SlotStatus,
-    Study,
-    StudyItem,
-    StudyStatus,
-    Transcript,
-)
+from review.models import Review, ReviewerProfile, Skip, Slot, SlotStatus, Study, StudyItem, StudyStatus
+from transcripts.models import Transcript
 
 
 def stratum_candidate_ids(filters: dict[str, Any]) -> list[int]:
@@ -106,49 +92,6 @@ def lead_studies() -> list[dict[str, Any]]:
     ]
 
 
-# --- lead dashboard -------------------------------------------------------------------------
-
-
-def study_ratings(*, study: Study) -> StudyRatings:
-    """Every rating of the study's reviewed items, author's included, loaded in two queries."""
-    reviews = np.array(
-        Review.objects.filter(study=study)
-        .order_by("item_id", "id")
-        .values_list("item_id", "rating", "first_tag_id", "second_tag_id", "seconds_on_task"),
-        dtype=np.float64,
-    ).reshape(-1, 5)
-    # The whole study in one query, filtered here: an IN list of tens of thousands of ids costs more.
-    items = np.array(
-        StudyItem.objects.filter(study=study)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "position",
-            "transcript__model_type",
-            "transcript__num_params",
-            "transcript__rating",
-            "transcript__min_harmlessness_score_transcript",
-        ),
-        dtype=object,
-    ).reshape(-1, 6)
-    items = items[np.isin(items[:, 0].astype(np.int64), reviews[:, 0].astype(np.int64))]
-    item_ids = items[:, 0].astype(np.int64)
-    return StudyRatings(
-        reviewers_per_item=study.reviewers_per_item,
-        seed=study.seed,
-        item_ids=item_ids,
-        positions=items[:, 1].astype(np.int64),
-        model_types=items[:, 2].astype(str),
-        num_params=items[:, 3].astype(str),
-        author_ratings=items[:, 4].astype(np.int64),
-        min_harmlessness=items[:, 5].astype(np.float64),
-        review_items=np.searchsorted(item_ids, reviews[:, 0].astype(np.int64)),
-        review_ratings=reviews[:, 1].astype(np.int64),
-        review_tags=np.nan_to_num(reviews[:, 2:4]).astype(np.int64),
-        review_seconds=reviews[:, 4],
-    )
-
-
 def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, Any]:
     """Live progress counts: cheap aggregates, so the dashboard never waits for a snapshot."""
     now = now or timezone.now()
@@ -178,10 +121,6 @@ def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, An
     }
 
 
-def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
-    return AgreementSnapshot.objects.filter(study=study).first()
-
-
 def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
     """One item with every rating, the author's included: for leads only."""
     item = StudyItem.objects.select_related("transcript").filter(study=study, pk=item_id).first()
@@ -192,50 +131,3 @@ def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
     )
     skips = list(Skip.objects.filter(item=item).select_related("reviewer").order_by("created_at"))
     return {"item": item, "transcript": item.transcript, "reviews": reviews, "skips": skips}
-
-
-def api_tokens_of(*, user: Any) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=user).order_by("-created_at"))
-
-
-# --- the audit log --------------------------------------------------------------------------
-
-AUDIT_PAGE_SIZE = 50
-
-
-def audit_events(*, action: str | None = None, study_id: int | None = None) -> QuerySet[AuditEvent]:
-    """Audit events, newest first, optionally of one action and one study (deleted ones too).
-
-    Each carries study_name, None once its study is gone. A subquery, not select_related:
-    the study column has no foreign key, and Django joins a foreign key with an INNER JOIN
-    whenever a filter names it, which would drop the events of deleted studies.
-    """
-    study_name = Subquery(Study.objects.filter(pk=OuterRef("study_id")).values("name")[:1])
-    events = AuditEvent.objects.annotate(study_name=study_name).order_by("-id")
-    if action:
-        events = events.filter(action=action)
-    if study_id is not None:
-        events = events.filter(study_id=study_id)
-    return events
-
-
-def audit_page(
-    *, action: str | None = None, study_id: int | None = None, before: int | None = None, size: int = AUDIT_PAGE_SIZE
-) -> tuple[list[AuditEvent], int | None]:
-    """One page of audit_events older than the event `before`, and the `before` of the next page.
-
-    Keyset paging on the id: a page costs the same however deep it is, and events appended
-    while a lead pages never shift what the next page shows.
-    """
-    events = audit_events(action=action, study_id=study_id)
-    if before is not None:
-        events = events.filter(id__lt=before)
-    page = list(events[: size + 1])
-    more = len(page) > size
-    page = page[:size]
-    return page, page[-1].pk if more else None
-
-
-def audit_studies() -> list[tuple[int, str]]:
-    """(id, name) of every study, to filter the audit log by."""
-    return list(Study.objects.order_by("name").values_list("id", "name"))

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-import secrets
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
-from psycopg.types.json import set_json_dumps
 
-# Re-exported: commands, benches and test scripts import these from here.
-from review.accounts import account_ensure as account_ensure
-from review.analytics import snapshot_compute
-from review.audit import Actor, audit_record
-from review.audit import audit_cli_actor as audit_cli_actor
+from audit.models import AuditAction
+from audit.services import Actor, audit_record
 from review.errors import (
     InvalidAnswers,
     LeaseLost,
@@ -36,25 +25,7 @@ from review.errors import (
     StudyNotActive,
     StudyStateError,
 )
-from review.importing import (
-    MAX_KEPT_REJECTS_RAW_CHARS,
-    MAX_KEPT_WARNINGS,
-    CleanRecord,
-    ImportFileError,
-    RecordError,
-    collector_relaxed,
-    inspect_source,
-    iter_source_records,
-    open_metered,
-    raw_for_reject,
-    validate_record,
-)
 from review.models import (
-    AgreementSnapshot,
-    ApiScope,
-    ApiToken,
-    AuditAction,
-    ImportBatch,
     Review,
     ReviewerProfile,
     Skip,
@@ -64,360 +35,11 @@ from review.models import (
     StudyItem,
     StudyMembership,
     StudyStatus,
-    Transcript,
 )
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
-from review.selectors import stratum_candidate_ids, study_ratings
-from review.turns import spans_json
+from review.selectors import stratum_candidate_ids
 from tagging.models import Tag
-from tagging.selectors import tag_lookup
-from wellbeing.selectors.exposure import claim_safeguards
-
-IMPORT_CHUNK_SIZE = 5000
-# A chunk is also written once its transcripts reach this many characters, so that a file of
-# large records (each within the import limits) cannot hold thousands of them in memory: 120
-# records of 3.5 million characters peaked at 233 MB with this, 362 MB with 32 million, when
-# re-imported. 5,000 released records hold about 6 million.
-IMPORT_CHUNK_CHARS = 8_000_000
-PROGRESS_EVERY = 1000
-# One import at a time: a chunk's fallback looks up existing hashes, and could not see
-# another import's uncommitted rows.
-IMPORT_ADVISORY_LOCK = 0x7472_6961_6401
-
-
-class ImportRejected(Exception):
-    """All-or-nothing import found invalid records; nothing was written."""
-
-    def __init__(self, file_name: str, errors: list[RecordError], records_seen: int) -> None:
-        self.file_name = file_name
-        self.errors = errors
-        self.records_seen = records_seen
-        super().__init__(f"{file_name}: {len(errors)} invalid field(s) in {records_seen} records; nothing imported")
-
-
-@dataclass
-class ImportResult:
-    created: int
-    duplicates: int
-    rejected_records: int
-    seconds: float
-    # None when the file brought nothing new: no batch is kept for a no-op re-import.
-    batch: ImportBatch | None
-    # Earlier batches of a byte-identical file.
-    identical_batch_ids: list[int] = field(default_factory=list)
-    warnings: list[RecordError] = field(default_factory=list)
-    rejected: list[RecordError] = field(default_factory=list)
-
-
-_COPY_FIELDS = (
-    "transcript",
-    "min_harmlessness_score_transcript",
-    "num_params",
-    "model_type",
-    "rating",
-    "task_description",
-    "task_description_harmlessness_score",
-    "red_team_member_id",
-    "is_upworker",
-    "source_tags",
-    "turn_spans",
-    "content_hash",
-    "import_batch",
-    "source_index",
-    "created_at",
-)
-
-
-class _TranscriptWriter:
-    """Streams accepted records into the transcript table, a chunk at a time.
-
-    On PostgreSQL each chunk is one binary COPY, written record by record as the file is
-    parsed, so the server digests rows while Python reads the next ones. It is
-    optimistic: a first import holds no duplicates, so the chunk is copied as it comes
-    inside a savepoint and the unique index on content_hash objects to any duplicate;
-    only then does the chunk pay for looking up which hashes exist, and is copied again
-    without them. Elsewhere (SQLite) each chunk is deduplicated and bulk-inserted.
-    """
-
-    def __init__(self, batch: ImportBatch, chunk_size: int = IMPORT_CHUNK_SIZE) -> None:
-        self.batch = batch
-        self.chunk_size = chunk_size
-        self.created = 0
-        self.duplicates = 0
-        self._pending: list[CleanRecord] = []
-        self._pending_chars = 0
-        self._open_copy: ExitStack | None = None
-        self._copy: Any = None
-        self._now = timezone.now()
-        self._postgres = connection.vendor == "postgresql"
-
-    def __enter__(self) -> _TranscriptWriter:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if self._open_copy is not None:  # an error elsewhere: abort the COPY, roll back the chunk
-            stack, self._open_copy = self._open_copy, None
-            stack.__exit__(*exc_info)
-
-    def add(self, record: CleanRecord) -> None:
-        if self._postgres:
-            if self._copy is None:
-                self._open_copy = ExitStack()
-                self._open_copy.enter_context(transaction.atomic())
-                self._copy = self._open_copy.enter_context(_binary_copy())
-            self._copy.write_row(_copy_row(record, self.batch, self._now))
-        self._pending.append(record)
-        self._pending_chars += len(record.transcript)
-        if len(self._pending) >= self.chunk_size or self._pending_chars >= IMPORT_CHUNK_CHARS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        chunk, self._pending, self._pending_chars = self._pending, [], 0
-        if self._postgres:
-            stack, self._open_copy, self._copy = self._open_copy, None, None
-            try:
-                stack.close()  # ends the COPY and releases the savepoint
-                fresh = chunk
-            except IntegrityError:
-                fresh = self._new_records(chunk)
-                if fresh:
-                    with _binary_copy() as copy:
-                        for record in fresh:
-                            copy.write_row(_copy_row(record, self.batch, self._now))
-        else:
-            fresh = self._new_records(chunk)
-            Transcript.objects.bulk_create(
-                [_transcript_from(record, self.batch, self._now) for record in fresh], batch_size=500
-            )
-        _attach_tags(fresh)
-        self.created += len(fresh)
-        self.duplicates += len(chunk) - len(fresh)
-
-    @staticmethod
-    def _new_records(chunk: list[CleanRecord]) -> list[CleanRecord]:
-        by_hash = {record.content_hash: record for record in chunk}
-        existing = _existing_hashes(list(by_hash))
-        return [record for content_hash, record in by_hash.items() if content_hash not in existing]
-
-
-def _existing_hashes(hashes: list[bytes]) -> set[bytes]:
-    if connection.vendor != "postgresql":
-        return set(Transcript.objects.filter(content_hash__in=hashes).values_list("content_hash", flat=True))
-    # One array parameter instead of thousands of placeholders: the query is parsed once.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT content_hash FROM {Transcript._meta.db_table} WHERE content_hash = ANY(%s)",  # noqa: S608
-            [hashes],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-@contextmanager
-def _binary_copy() -> Iterator[Any]:
-    """A binary COPY into the transcript table on the import's own connection and transaction.
-
-    Binary, because PostgreSQL then skips parsing text: measured 0.96 s against 1.40 s for
-    a text COPY of 38,961 rows. Errors surface as Django's (IntegrityError and so on).
-    """
-    fields = [Transcript._meta.get_field(name) for name in _COPY_FIELDS]
-    columns = ", ".join(field.column for field in fields)
-    sql = f"COPY {Transcript._meta.db_table} ({columns}) FROM STDIN (FORMAT BINARY)"  # noqa: S608
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        # Rows carry their JSON already serialized (spans_json is about 3x faster than
-        # json.dumps); set before the COPY exists, since it picks its dumpers when created.
-        set_json_dumps(_json_text_as_is, cursor.cursor)
-        with cursor.cursor.copy(sql) as copy:
-            copy.set_types([field.db_type(connection).split("(")[0] for field in fields])
-            yield copy
-
-
-def _json_text_as_is(value: Any) -> str:
-    return value
-
-
-def _copy_row(record: CleanRecord, batch: ImportBatch, now: Any) -> tuple[Any, ...]:
-    return (
-        record.transcript,
-        record.min_harmlessness_score_transcript,
-        record.num_params,
-        record.model_type,
-        record.rating,
-        record.task_description,
-        record.task_description_harmlessness_score,
-        record.red_team_member_id,
-        record.is_upworker,
-        None if record.source_tags is None else json.dumps(record.source_tags),
-        spans_json(record.turn_spans),
-        record.content_hash,
-        batch.pk,
-        record.index,
-        now,
-    )
-
-
-def _transcript_from(record: CleanRecord, batch: ImportBatch, now: Any) -> Transcript:
-    return Transcript(
-        transcript=record.transcript,
-        min_harmlessness_score_transcript=record.min_harmlessness_score_transcript,
-        num_params=record.num_params,
-        model_type=record.model_type,
-        rating=record.rating,
-        task_description=record.task_description,
-        task_description_harmlessness_score=record.task_description_harmlessness_score,
-        red_team_member_id=record.red_team_member_id,
-        is_upworker=record.is_upworker,
-        source_tags=record.source_tags,
-        turn_spans=record.turn_spans,
-        content_hash=record.content_hash,
-        import_batch=batch,
-        source_index=record.index,
-        created_at=now,
-    )
-
-
-def _attach_tags(records: list[CleanRecord]) -> None:
-    tagged = {record.content_hash: record.tag_ids for record in records if record.tag_ids}
-    if not tagged:
-        return
-    ids = dict(Transcript.objects.filter(content_hash__in=list(tagged)).values_list("content_hash", "id"))
-    through = Transcript.tags.through
-    through.objects.bulk_create(
-        [
-            through(transcript_id=ids[content_hash], tag_id=tag_id)
-            for content_hash, tag_ids in tagged.items()
-            for tag_id in tag_ids
-        ]
-    )
-
-
-def transcript_import(
-    *,
-    path: Path,
-    created_by: AbstractBaseUser | None = None,
-    actor: Actor = None,
-    skip_invalid: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """Stream one file of red-team records into the database.
-
-    All or nothing by default: any invalid record rolls the whole import back and
-    raises ImportRejected listing every error. With skip_invalid the valid records are
-    imported and the rejects are kept on the ImportBatch. Records already in the
-    database (same content hash) are counted as duplicates, so re-importing is a no-op.
-    On PostgreSQL rows stream into a COPY as they are validated, so parsing and loading overlap.
-    A kept batch is recorded in the audit log as done by actor (default: created_by).
-    """
-    info = inspect_source(path)
-    started = timezone.now()
-    tag_ids = tag_lookup()
-    rejected: list[RecordError] = []
-    reject_rows: list[dict[str, Any]] = []
-    warnings: list[RecordError] = []
-    warnings_not_kept = 0
-    kept_raw_chars = 0  # of all rejects' raw text: past MAX_KEPT_REJECTS_RAW_CHARS only errors are kept
-    max_rejects = settings.TRIAD_IMPORT_MAX_REJECTS
-    records_seen = 0
-    raw_file, meter = open_metered(info)
-    with raw_file, collector_relaxed(), transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_ADVISORY_LOCK])
-        batch = ImportBatch.objects.create(
-            file_name=str(path),
-            sha256="",
-            file_size=info.size,
-            file_format=info.file_format,
-            compressed=info.compressed,
-            skip_invalid=skip_invalid,
-            created_by=created_by,
-            started_at=started,
-            finished_at=started,
-        )
-        with _TranscriptWriter(batch) as writer:
-            for raw in iter_source_records(info, meter):
-                records_seen += 1
-                if records_seen % PROGRESS_EVERY == 0 and progress is not None:
-                    progress(meter.bytes_read)
-                outcome = [raw.error] if raw.error is not None else validate_record(raw, tag_ids)
-                if isinstance(outcome, list):
-                    if len(reject_rows) == max_rejects:
-                        raise ImportFileError(
-                            f"{path}: more than {max_rejects:,} invalid records (the limit, TRIAD_IMPORT_MAX_REJECTS): "
-                            f"stopped at {outcome[0].location()}"
-                        )
-                    rejected.extend(outcome)
-                    raw_text = raw_for_reject(raw) if kept_raw_chars < MAX_KEPT_REJECTS_RAW_CHARS else ""
-                    kept_raw_chars += len(raw_text)
-                    reject_rows.append(
-                        {
-                            "record": raw.index,
-                            "line": raw.line,
-                            "errors": [error.as_dict() for error in outcome],
-                            "raw": raw_text,
-                        }
-                    )
-                    continue
-                if outcome.warnings:
-                    if len(warnings) < MAX_KEPT_WARNINGS:
-                        warnings.extend(outcome.warnings)
-                    else:
-                        warnings_not_kept += len(outcome.warnings)
-                if skip_invalid or not rejected:  # after a reject, all-or-nothing only validates
-                    writer.add(outcome)
-            writer.flush()
-        created, duplicates = writer.created, writer.duplicates
-        if progress is not None:
-            progress(meter.bytes_read)
-        if rejected and not skip_invalid:
-            transaction.set_rollback(True)
-            raise ImportRejected(str(path), rejected, records_seen)
-        if records_seen == 0:
-            raise ImportFileError(f"{path}: holds no records")
-        sha256 = meter.sha256.hexdigest()
-        identical = list(ImportBatch.objects.filter(sha256=sha256).order_by("pk").values_list("pk", flat=True))
-        if created == 0 and not reject_rows:
-            # A re-import: everything is in the database already, so nothing is written.
-            transaction.set_rollback(True)
-            kept_batch = None
-        else:
-            batch.sha256 = sha256
-            batch.created_count = created
-            batch.duplicate_count = duplicates
-            batch.rejected_count = len(reject_rows)
-            batch.errors = reject_rows
-            batch.warnings = [warning.as_dict() for warning in warnings]
-            if warnings_not_kept:
-                note = f"{warnings_not_kept:,} more warnings not kept"
-                batch.warnings.append({"record": None, "line": None, "field": None, "reason": note})
-            batch.finished_at = timezone.now()
-            batch.save()
-            kept_batch = batch
-            audit_record(
-                actor=actor if actor is not None else created_by,
-                action=AuditAction.IMPORT,
-                target=batch,
-                details={
-                    "file": batch.file_name,
-                    "sha256": sha256,
-                    "created": created,
-                    "duplicates": duplicates,
-                    "rejected": len(reject_rows),
-                    "skip_invalid": skip_invalid,
-                },
-            )
-    return ImportResult(
-        created=created,
-        duplicates=duplicates,
-        rejected_records=len(reject_rows),
-        seconds=(timezone.now() - started).total_seconds(),
-        batch=kept_batch,
-        identical_batch_ids=identical,
-        warnings=warnings,
-        rejected=rejected,
-    )
-
+from transcripts.models import Transcript
 
 # --- studies -----------------------------------------------------------------------------
 
@@ -478,7 +100,6 @@ def study_create(
             ],
             batch_size=1000,
         )
-        AgreementSnapshot.objects.create(study=study)
         audit_record(
             actor=actor if actor is not None else created_by,
             action=AuditAction.STUDY_CREATED,
@@ -729,8 +350,30 @@ def leases_expire(*, now: datetime | None = None, study: Study | None = None, li
         )
 
 
+@dataclass(frozen=True)
+class ClaimLimits:
+    """What the reviewer's own safeguards allow one claim: the wellbeing app decides, the claim enforces.
+
+    refusal: raised before anything is leased (a pause, a reached cap, a break that is due).
+    opted_out_tag_ids: topics whose items the reviewer is not shown.
+    """
+
+    refusal: Exception | None = None
+    opted_out_tag_ids: tuple[int, ...] = ()
+
+
+# Asked inside the claim's transaction, after the reviewer's membership lock, with the study and
+# the claim's time. The reviewer's pages pass the wellbeing safeguards (workspace.services.work_claim).
+ClaimGuard = Callable[[Study, datetime], ClaimLimits]
+
+
+def claim_unlimited(study: Study, now: datetime) -> ClaimLimits:
+    """A guard that allows every claim, for callers that are not a reviewer at work."""
+    return ClaimLimits()
+
+
 def slot_claim(
-    *, study_id: int, reviewer: AbstractBaseUser, now: datetime | None = None, prompt_breaks: bool = False
+    *, study_id: int, reviewer: AbstractBaseUser, guard: ClaimGuard, now: datetime | None = None
 ) -> Slot | None:
     """Lease the reviewer their next slot, or give back the one they hold; None when nothing is left.
 
@@ -739,9 +382,8 @@ def slot_claim(
     another claim has locked are skipped, not waited for, so many reviewers claim at once
     without queueing behind each other.
 
-    The reviewer's safeguards refuse before anything is leased: PausedForToday, then
-    ExposureCapReached at today's cap, then (only with prompt_breaks, which the reviewer's
-    pages ask for) BreakDue once their continuous exposure reaches the break interval.
+    The guard is asked once the reviewer's membership is locked; its refusal is raised
+    before anything is leased, and its opted-out topics are left out of the pick.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -749,11 +391,9 @@ def slot_claim(
         study = membership.study
         if study.status != StudyStatus.ACTIVE:
             raise StudyNotActive(study)
-        # One query of index lookups; it also brings the opt-outs the pick below needs.
-        safeguards = claim_safeguards(reviewer_id=reviewer.pk, now=now, check_break=prompt_breaks)
-        refusal = safeguards.refusal(study_cap_minutes=study.daily_cap_minutes)
-        if refusal is not None:
-            raise refusal
+        limits = guard(study, now)
+        if limits.refusal is not None:
+            raise limits.refusal
         held = (
             Slot.objects.filter(study=study, holder=reviewer, status=SlotStatus.LEASED, leased_until__gt=now)
             .order_by("leased_at")
@@ -771,7 +411,7 @@ def slot_claim(
             "reviewer": reviewer,
             "member_id": membership.red_team_member_id,
             "lease": lease,
-            "opted_out": safeguards.opted_out_tag_ids,
+            "opted_out": limits.opted_out_tag_ids,
         }
         slot = _lease_open_slot(**pick)
         # Expired leases count as open: reopened here when no open slot is left for this
@@ -1057,8 +697,6 @@ def _review_store(
                 "item": slot.item_id,
             },
         )
-    study_id = slot.study_id
-    transaction.on_commit(lambda: agreement_refresh_request(study_id=study_id))
     return review
 
 
@@ -1073,168 +711,6 @@ def _check_answers(answers: ReviewAnswers) -> None:
         raise InvalidAnswers({"tags": "Unknown topic."})
     if answers.needs_expertise and not answers.expertise_domain.strip():
         raise InvalidAnswers({"expertise_domain": "Say which domain the judgement needs."})
-
-
-# --- agreement snapshots -----------------------------------------------------------------
-
-
-def agreement_refresh_request(
-    *, study_id: int, now: datetime | None = None, delay: int | None = None, force: bool = False
-) -> bool:
-    """Queue a recomputation of the study's snapshot unless one is queued already.
-
-    The conditional UPDATE is the debounce: only the request that flips
-    refresh_requested_at from NULL enqueues, with a countdown of the debounce window, so
-    a busy study is recomputed at most once per window and never for every submit.
-    force (a lead asking now) enqueues whatever is queued; the task is safe to re-run.
-    """
-    from review.tasks import refresh_agreement_enqueue
-
-    now = now or timezone.now()
-    delay = settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS if delay is None else delay
-    pending = AgreementSnapshot.objects.filter(study_id=study_id)
-    if not force:
-        pending = pending.filter(refresh_requested_at__isnull=True)
-    queued = pending.update(refresh_requested_at=now)
-    if not queued:
-        # Studies made before snapshots existed have no row yet.
-        _, queued = AgreementSnapshot.objects.get_or_create(study_id=study_id, defaults={"refresh_requested_at": now})
-    # Without a broker a task would run inside the reviewer's request, countdown ignored, on
-    # every submit; there the request stays pending and the dashboard settles it when viewed.
-    # With Redis down the enqueue is logged and skipped; the mark stays set, so the beat's
-    # catch-up (agreement_refreshes_requeue) sends it once Redis is back.
-    if queued and (force or not settings.CELERY_TASK_ALWAYS_EAGER):
-        transaction.on_commit(lambda: refresh_agreement_enqueue(study_id=study_id, countdown=delay))
-    return bool(queued)
-
-
-# A refresh asked for longer ago than the debounce window plus this is overdue: its enqueue
-# failed (Redis down), Redis lost it (restarted without persistence), its worker died while
-# holding it for its countdown, or the workers are far behind. With the catch-up every 10 s
-# (settings.CELERY_BEAT_SCHEDULE) a lost refresh runs within debounce + 20 s of being asked
-# for, or of its fault ending, whichever is later. A refresh merely late by more than this
-# runs twice, which is harmless (it is rewritten from the reviews) and rare (one takes ~1 s).
-AGREEMENT_REFRESH_GRACE_SECONDS = 10
-
-
-def agreement_refreshes_requeue(*, now: datetime | None = None) -> int:
-    """Re-send every overdue agreement refresh; returns how many were sent.
-
-    Each is claimed by a conditional UPDATE that moves its mark to now, so two runs at once
-    cannot both send it, and an overdue refresh is re-sent at most once per window. If the
-    send fails too, the moved mark brings it back one window later. A refresh that did run
-    meanwhile (clearing the mark) is not claimed; one sent twice is harmless, since the
-    task rewrites the snapshot from the reviews. Sends do not pile up while the workers are
-    down: this runs in a worker, so catch-ups queued meanwhile run back to back when one
-    returns, and only the first finds the refresh overdue.
-    """
-    from review.tasks import refresh_agreement_enqueue
-
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS + AGREEMENT_REFRESH_GRACE_SECONDS)
-    sent = 0
-    overdue = AgreementSnapshot.objects.filter(refresh_requested_at__lt=cutoff).values_list("study_id", flat=True)
-    for study_id in overdue:
-        claimed = AgreementSnapshot.objects.filter(study_id=study_id, refresh_requested_at__lt=cutoff).update(
-            refresh_requested_at=now
-        )
-        if claimed and refresh_agreement_enqueue(study_id=study_id, countdown=0):
-            sent += 1
-    return sent
-
-
-def agreement_snapshot_settle(*, study_id: int) -> AgreementSnapshot | None:
-    """The study's snapshot, first recomputed if a refresh is pending and no worker will do it."""
-    snapshot = AgreementSnapshot.objects.filter(study_id=study_id).first()
-    if snapshot is not None and snapshot.refresh_requested_at is not None and settings.CELERY_TASK_ALWAYS_EAGER:
-        snapshot = agreement_snapshot_refresh(study_id=study_id)
-    return snapshot
-
-
-def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> AgreementSnapshot:
-    """Recompute the study's agreement table and dashboard figures from its reviews now."""
-    study = Study.objects.get(pk=study_id)
-    snapshot, _ = AgreementSnapshot.objects.get_or_create(study=study)
-    # Cleared before reading: a submit that lands during the computation queues the next one.
-    AgreementSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=None)
-    snapshot.refresh_requested_at = None
-    started = time.perf_counter()
-    data = snapshot_compute(study_ratings(study=study), resamples=resamples)
-    snapshot.data = data
-    snapshot.review_count = data["review_count"]
-    snapshot.computed_at = timezone.now()
-    snapshot.compute_seconds = time.perf_counter() - started
-    snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
-    return snapshot
-
-
-# --- API tokens ----------------------------------------------------------------------------
-
-API_TOKEN_PREFIX = "triad_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
-# A token's last use is written at most this often, not on every request.
-API_TOKEN_TOUCH_SECONDS = 60
-
-
-def api_token_hash(raw: str) -> bytes:
-    return hashlib.sha256(raw.encode()).digest()
-
-
-def api_token_create(
-    *, user: AbstractBaseUser, name: str, scopes: Sequence[str], expires_at: datetime | None = None
-) -> tuple[ApiToken, str]:
-    """Create a token for a lead; the raw token is returned once and only its hash is kept."""
-    from review.permissions import LEAD, has_role
-
-    if not has_role(user, LEAD):
-        raise PermissionError("only leads can create API tokens")
-    unknown = sorted(set(scopes) - set(ApiScope.values))
-    if not scopes or unknown:
-        raise ValueError(
-            f"choose scopes from {', '.join(ApiScope.values)}" + (f"; unknown: {unknown}" if unknown else "")
-        )
-    if not name.strip():
-        raise ValueError("a token needs a name")
-    now = timezone.now()
-    if expires_at is not None and expires_at <= now:
-        raise ValueError("the expiry must be in the future")
-    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        token = ApiToken.objects.create(
-            user=user,
-            name=name.strip(),
-            prefix=raw[: len(API_TOKEN_PREFIX) + 6],
-            key_hash=api_token_hash(raw),
-            scopes=sorted(set(scopes)),
-            created_at=now,
-            expires_at=expires_at,
-        )
-        audit_record(
-            actor=user,
-            action=AuditAction.TOKEN_CREATED,
-            target=token,
-            details={"scopes": token.scopes, "expires_at": expires_at.isoformat() if expires_at else None},
-        )
-    return token, raw
-
-
-def api_token_revoke(*, user: AbstractBaseUser, token_id: int) -> bool:
-    """Revoke one of the user's own tokens; False if it is not theirs or already revoked."""
-    with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user, revoked_at__isnull=True).first()
-        if token is None:
-            return False
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_record(actor=user, action=AuditAction.TOKEN_REVOKED, target=token)
-    return True
-
-
-def api_token_touch(*, token: ApiToken, now: datetime | None = None) -> None:
-    """Record the token's use, writing at most once a minute so busy clients do not write per request."""
-    now = now or timezone.now()
-    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=API_TOKEN_TOUCH_SECONDS))
-    if ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now):
-        token.last_used_at = now
 
 
 def study_notes_sharing_set(*, study: Study, enabled: bool, actor: Actor = None) -> Study:

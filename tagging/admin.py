@@ -1,11 +1,11 @@
 from django.contrib import admin
 
+from core.admin import PersonalRowsHiddenOnDelete
 from tagging.models import Tag
-from wellbeing.admin import WellbeingHiddenOnDelete
 
 
 @admin.register(Tag)
-class TagAdmin(WellbeingHiddenOnDelete):
+class TagAdmin(PersonalRowsHiddenOnDelete):
     """A tag's delete page would otherwise count the reviewers who opted out of it."""
 
     list_display = ("position", "name", "slug")

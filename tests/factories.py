@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from review.models import ImportBatch, Study, StudyItem, Transcript
-from review.turns import parse_turn_spans
+from review.models import Study, StudyItem
+from transcripts.models import ImportBatch, Transcript
+from transcripts.turns import parse_turn_spans
 
 
 def released_record(**overrides: Any) -> dict[str, Any]:
@@ -154,15 +155,16 @@ def review_everything(study: Study, reviewers: list[Any], rate: Any = None, *, t
     rate(item, reviewer_index) gives the rating (default: the author's self-rating);
     tags(item, reviewer_index) the tag ids. Returns the number of reviews given.
     """
-    from review.services import ReviewAnswers, review_submit, slot_claim
+    from review.services import ReviewAnswers
+    from workspace.services import work_claim, work_submit
 
     given = 0
     for index, reviewer in enumerate(reviewers):
-        while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+        while (slot := work_claim(study_id=study.pk, reviewer=reviewer)) is not None:
             item = slot.item
             rating = rate(item, index) if rate else item.transcript.rating
             answers = ReviewAnswers(rating=rating, tag_ids=tuple(tags(item, index)) if tags else ())
-            review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
+            work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
             given += 1
     return given
 

@@ -3,108 +3,28 @@ support page's links here, with no code.
 
 Answers, declines and invitations are deliberately not registered: nobody but the
 respondent reads individual answers, and the admin must not be a way round that. Nor do
-delete-confirmation pages list them (WellbeingHiddenOnDelete): "Responses: 1" under an
-account says who took part.
+delete-confirmation pages list them (core.admin.PersonalRowsHiddenOnDelete, which hides the
+models marked personal_data): "Responses: 1" under an account says who took part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import NestedObjects
-from django.db import IntegrityError, models, router
-from django.db.models import Model, QuerySet
+from django.db import IntegrityError, models
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
-from django.utils.text import capfirst
 
+from core.admin import PersonalRowsHiddenOnDelete
 from wellbeing.models import (
-    BreakEvent,
-    Decline,
-    ExposureDay,
     Instrument,
     InstrumentItem,
     InstrumentKind,
-    Invitation,
-    Preference,
-    Response,
     SupportResource,
 )
 from wellbeing.services.surveys import instrument_version_create
-
-# Rows that say something about one person's wellbeing or participation.
-PERSONAL_MODELS: tuple[type[Model], ...] = (
-    Response,
-    Decline,
-    Invitation,
-    Preference,
-    Preference.opted_out_tags.through,
-    ExposureDay,
-    BreakEvent,
-)
-PERSONAL_PROTECTED_LINE = "Wellbeing answers (not listed: only their respondents see them)"
-
-
-class WellbeingHiddenOnDelete(admin.ModelAdmin):
-    """The delete-confirmation page, with no line, count or link for PERSONAL_MODELS.
-
-    Django's own page lists every row the delete reaches, and counts them by model. Those that
-    go with the deleted object still go; the page just does not name them. When such rows
-    keep the object (PROTECT), one line says so without counting them.
-    """
-
-    def get_deleted_objects(self, objs: Sequence[Model] | QuerySet[Any], request: HttpRequest) -> tuple[Any, ...]:
-        objs = list(objs)
-        if not objs:
-            return [], {}, set(), []
-        collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
-        collector.collect(objs)
-        perms_needed: set[str] = set()
-
-        def shown(obj: Model) -> str:
-            opts = obj._meta
-            model_admin = self.admin_site._registry.get(type(obj))
-            if model_admin is None:
-                return f"{capfirst(opts.verbose_name)}: {obj}"
-            if not model_admin.has_delete_permission(request, obj):
-                perms_needed.add(opts.verbose_name)
-            try:
-                url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-            except NoReverseMatch:
-                return f"{capfirst(opts.verbose_name)}: {obj}"
-            return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
-
-        to_delete = _without_personal(collector.nested(), shown)
-        protected = [shown(obj) for obj in collector.protected if not isinstance(obj, PERSONAL_MODELS)]
-        if any(isinstance(obj, PERSONAL_MODELS) for obj in collector.protected):
-            protected.append(PERSONAL_PROTECTED_LINE)
-        counts = {
-            model._meta.verbose_name_plural: len(rows)
-            for model, rows in collector.model_objs.items()
-            if not issubclass(model, PERSONAL_MODELS)
-        }
-        return to_delete, counts, perms_needed, protected
-
-
-def _without_personal(nested: list[Any], shown: Any) -> list[Any]:
-    """NestedObjects.nested()'s list (an object, then a list of what goes with it), formatted,
-    with personal rows and everything under them left out."""
-    out: list[Any] = []
-    hidden = False
-    for entry in nested:
-        if isinstance(entry, list):
-            children = [] if hidden else _without_personal(entry, shown)
-            if children:
-                out.append(children)
-        else:
-            hidden = isinstance(entry, PERSONAL_MODELS)
-            if not hidden:
-                out.append(shown(entry))
-    return out
 
 
 class InstrumentForm(forms.ModelForm):
@@ -172,7 +92,7 @@ def _answered(instrument: Instrument | None) -> bool:
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(WellbeingHiddenOnDelete):
+class InstrumentAdmin(PersonalRowsHiddenOnDelete):
     form = InstrumentForm
     inlines = [InstrumentItemInline]
     list_display = ("name", "slug", "version", "kind", "every_days", "support_at_or_below", "active")

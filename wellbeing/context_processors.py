@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from review.permissions import REVIEWER, has_role
+from core.roles import REVIEWER, has_role
 from wellbeing.selectors.surveys import invitation_open_for
 
 

@@ -86,6 +86,8 @@ class Trigger(models.TextChoices):
 
 
 class Response(models.Model):
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wellbeing_responses"
     )
@@ -107,6 +109,9 @@ class Response(models.Model):
 class Decline(models.Model):
     """'Not now': when and to what, and nothing else."""
 
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
+
     respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
@@ -118,6 +123,9 @@ class Decline(models.Model):
 
 class Invitation(models.Model):
     """A periodic questionnaire waiting for its respondent, shown at their next visit."""
+
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
 
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wellbeing_invitations"
@@ -143,6 +151,9 @@ class Invitation(models.Model):
 class Preference(models.Model):
     """A reviewer's own safeguards: topics they will not be shown, a lower daily cap, a pause."""
 
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wellbeing")
     opted_out_tags = models.ManyToManyField("tagging.Tag", blank=True, related_name="+")
     daily_cap_minutes = models.PositiveSmallIntegerField(
@@ -156,6 +167,9 @@ class Preference(models.Model):
 
 class ExposureDay(models.Model):
     """Active time a reviewer spent on preview and review pages on one day, counted on the server."""
+
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
 
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exposure_days")
     day = models.DateField()
@@ -178,6 +192,8 @@ class BreakOutcome(models.TextChoices):
 
 
 class BreakEvent(models.Model):
+    # One person's wellbeing or participation: never listed on admin delete pages (core.admin).
+    personal_data = True
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="breaks")
     prompted_at = models.DateTimeField()
     outcome = models.CharField(max_length=10, choices=BreakOutcome.choices, default=BreakOutcome.PROMPTED)

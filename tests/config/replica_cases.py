@@ -22,10 +22,13 @@ from django.db import DEFAULT_DB_ALIAS, InternalError, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from api.services import api_token_create
+from audit.models import AuditAction, AuditEvent
 from config.db_routing import REPLICA, read_alias, replica_reads
-from review.models import AuditAction, AuditEvent, Review, Study
-from review.services import ReviewAnswers, api_token_create, review_submit, slot_claim
+from review.models import Review, Study
+from review.services import ReviewAnswers
 from tests.factories import UserFactory, review_everything, started_study
+from workspace.services import work_claim, work_submit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, databases="__all__"),
@@ -238,10 +241,10 @@ def test_inside_replica_reads_writes_go_to_the_primary_and_transactions_read_the
         assert read_alias() == REPLICA
         Study.objects.filter(pk=study.pk).update(name="Renamed")  # the replica session would refuse it
         with transaction.atomic():
-            slot = slot_claim(study_id=study.pk, reviewer=ann)
+            slot = work_claim(study_id=study.pk, reviewer=ann)
             assert Study.objects.all().db == DEFAULT_DB_ALIAS
             assert read_alias() == DEFAULT_DB_ALIAS
-            review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=3))
+            work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=3))
             assert Review.objects.filter(reviewer=ann).count() == 1  # its own, uncommitted write
         assert Study.objects.get(pk=study.pk).name == "Renamed"
 

@@ -28,9 +28,10 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from review.forms import lease_token
-from review.models import ApiToken, Review, Skip, Slot
-from review.services import ReviewAnswers, api_token_create, review_submit, slot_claim, study_members_set, study_start
+from api.models import ApiToken
+from api.services import api_token_create
+from review.models import Review, Skip, Slot
+from review.services import ReviewAnswers, study_members_set, study_start
 from tagging.models import Tag
 from tests.config.authorization_table import ADMIN_LOGIN, FORMS, HEALTH, LOGIN, ROLES, TABLE
 from tests.factories import FEELINGS, StudyFactory, StudyItemFactory, UserFactory, started_study
@@ -38,6 +39,8 @@ from wellbeing.models import BreakEvent, Instrument, Invitation, Preference, Res
 from wellbeing.selectors.exposure import BREAK_LENGTH
 from wellbeing.services.exposure import break_prompt, preference_set
 from wellbeing.services.surveys import response_submit
+from workspace.forms import lease_token
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -136,10 +139,10 @@ def _build_world() -> World:
     study, (reviewer, other) = started_study(items=3, reviewers=2)
     lead = UserFactory(roles=["lead"])
 
-    reviewed = slot_claim(study_id=study.pk, reviewer=reviewer)
-    review = review_submit(slot_id=reviewed.pk, reviewer=reviewer, answers=ReviewAnswers(rating=3, note="mine alone"))
-    held = slot_claim(study_id=study.pk, reviewer=reviewer)
-    slot_claim(study_id=study.pk, reviewer=other)  # other has work of their own too
+    reviewed = work_claim(study_id=study.pk, reviewer=reviewer)
+    review = work_submit(slot_id=reviewed.pk, reviewer=reviewer, answers=ReviewAnswers(rating=3, note="mine alone"))
+    held = work_claim(study_id=study.pk, reviewer=reviewer)
+    work_claim(study_id=study.pk, reviewer=other)  # other has work of their own too
 
     solo = StudyFactory()
     StudyItemFactory(study=solo, position=1)

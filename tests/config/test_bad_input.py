@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseBase
@@ -171,9 +172,13 @@ def view_names(path: str) -> set[str]:
 def read_by_hand() -> set[str]:
     """Every parameter name a view or API module reads straight from the request."""
     names: set[str] = set()
-    for path in [*ROOT.glob("*/views.py"), *ROOT.glob("*/views/*.py"), *ROOT.glob("*/api/*.py")]:
+    for path in [*ROOT.glob("*/*views.py"), *ROOT.glob("*/views/*.py"), *ROOT.glob("api/*.py")]:
         names |= set(_READ_BY_HAND.findall(path.read_text(encoding="utf-8")))
     return names
+
+
+# The project's own top-level packages: its apps and config.
+PROJECT_PACKAGES = {"config"} | {app.name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
 
 
 def project_forms() -> list[type[forms.Form]]:
@@ -182,7 +187,7 @@ def project_forms() -> list[type[forms.Form]]:
     while todo:
         form = todo.pop()
         todo.extend(form.__subclasses__())
-        if form.__module__.split(".")[0] in {"config", "review", "tagging", "wellbeing"}:
+        if form.__module__.split(".")[0] in PROJECT_PACKAGES:
             found.append(form)
     return found
 

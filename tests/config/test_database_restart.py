@@ -45,7 +45,8 @@ pytestmark = pytest.mark.skipif(postgres.available() is not None, reason=postgre
 SETUP_SCRIPT = """
 import json
 from django.core.management import call_command
-from review.services import account_ensure, study_members_set, study_start
+from accounts.services import account_ensure
+from review.services import study_members_set, study_start
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory
 
 call_command("migrate", interactive=False, verbosity=0)

@@ -17,8 +17,9 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.utils import ConnectionRouter
 
+from audit.models import AuditEvent
 from config.db_routing import REPLICA, ReplicaRouter, read_alias, replica_reads
-from review.models import AuditEvent, Review, Study
+from review.models import Review, Study
 
 ROOT = Path(__file__).resolve().parents[2]
 WITH_REPLICA = {DEFAULT_DB_ALIAS: {}, REPLICA: {}}

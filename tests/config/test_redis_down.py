@@ -17,16 +17,18 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
-from config.celery import app
-from review.models import AgreementSnapshot, ApiScope, Review, Skip
-from review.services import (
+from agreement.models import AgreementSnapshot
+from agreement.services import (
     AGREEMENT_REFRESH_GRACE_SECONDS,
     agreement_refresh_request,
     agreement_refreshes_requeue,
     agreement_snapshot_refresh,
-    api_token_create,
 )
-from review.tasks import refresh_agreement
+from agreement.tasks import refresh_agreement
+from api.models import ApiScope
+from api.services import api_token_create
+from config.celery import app
+from review.models import Review, Skip
 from tests.factories import UserFactory, review_everything, started_study
 from wellbeing.models import Invitation
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from review.models import ApiToken, AuditAction, AuditEvent
+from api.models import ApiToken
+from audit.models import AuditAction, AuditEvent
 from tests.config.authorization_table import ROLES, TABLE
 from tests.config.test_authorization import World, _fill, _request, world_for_module
 from wellbeing.models import Publication

@@ -20,8 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import path
 
+from api.services import api_token_create
 from config.lockout import client_ip_address
-from review.services import api_token_create
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def test_every_kind_of_response_carries_the_strict_policy_and_the_framing_and_re
         (as_lead, "/api/v1/docs/", 200),
         (as_lead, "/api/v1/schema/", 200),
         (as_lead, "/admin/", 200),
-        (as_lead, "/admin/review/transcript/", 200),
+        (as_lead, "/admin/transcripts/transcript/", 200),
         (as_lead, "/admin/axes/accessattempt/", 200),
         (with_token, "/api/v1/labels/", 200),
         (with_token, "/api/v1/studies/1/agreement/", 403),

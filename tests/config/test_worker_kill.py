@@ -19,9 +19,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from review.models import AgreementSnapshot, Review
-from review.services import agreement_snapshot_refresh
-from review.tasks import refresh_agreement
+from agreement.models import AgreementSnapshot
+from agreement.services import agreement_snapshot_refresh
+from agreement.tasks import refresh_agreement
+from review.models import Review
 from tests.disposable.worker import committed_database_url
 from tests.factories import review_everything, started_study
 

@@ -24,12 +24,14 @@ from django.db import connection
 from django.utils.text import slugify
 from psycopg import sql
 
-from review.services import api_token_create, slot_claim, slot_skip
+from api.services import api_token_create
+from review.services import slot_skip
 from tagging.models import Tag
 from tagging.vocabulary import HARM_TAGS
 from tests.factories import FEELINGS, UserFactory, review_everything, started_study
 from wellbeing.selectors.surveys import checkin_instrument_current
 from wellbeing.services.surveys import response_submit
+from workspace.services import work_claim
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKUP = ROOT / "deploy" / "backup.sh"
@@ -93,7 +95,7 @@ def seeded(transactional_db: None) -> None:
 
 def _small_database() -> None:
     study, reviewers = started_study(items=5, reviewers=4)
-    slot = slot_claim(study_id=study.pk, reviewer=reviewers[0])
+    slot = work_claim(study_id=study.pk, reviewer=reviewers[0])
     slot_skip(slot_id=slot.pk, reviewer=reviewers[0], reason="Not today, thanks")
     tag_ids = list(Tag.objects.order_by("position").values_list("pk", flat=True))
     review_everything(study, reviewers, tags=lambda item, index: [tag_ids[(item.pk + index) % len(tag_ids)]])

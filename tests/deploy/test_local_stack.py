@@ -54,7 +54,7 @@ SETUP_SCRIPT = """
 import json
 from django.core.management import call_command
 from review.models import Study
-from review.services import account_ensure
+from accounts.services import account_ensure
 
 password = {password!r}
 lead = account_ensure(username="stack-lead", password=password, roles=["lead"])

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from agreement.services import agreement_snapshot_refresh
 from review.models import Study
-from review.services import agreement_snapshot_refresh
 from tagging.models import Tag
 from tests.e2e.test_pages import log_in
 from tests.factories import TranscriptFactory, UserFactory, review_everything, started_study

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from review.models import Slot, Study, Transcript
-from review.services import study_members_set, study_start, transcript_import
-from review.templatetags.transcript_text import HIDDEN_CHARACTERS
+from review.models import Slot, Study
+from review.services import study_members_set, study_start
 from tests.e2e.test_pages import log_in
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory
 from tests.fixtures.hostile import cases
+from transcripts.models import Transcript
+from transcripts.services import transcript_import
+from transcripts.templatetags.transcript_text import HIDDEN_CHARACTERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -181,7 +183,7 @@ def test_nothing_in_a_hostile_transcript_runs_in_the_admin(
     UserFactory(username="root", is_staff=True, is_superuser=True)
     log_in(page, live_server, "root")
     for transcript in Transcript.objects.order_by("pk"):
-        page.goto(f"{live_server.url}/admin/review/transcript/{transcript.pk}/change/")
+        page.goto(f"{live_server.url}/admin/transcripts/transcript/{transcript.pk}/change/")
         slug = transcript.task_description.split(":")[0]
         expect(page.locator("#content")).to_contain_text(f"Case {slug}")
         assert_nothing_ran(page, scope="#content")

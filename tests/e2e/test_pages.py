@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from review.services import transcript_import
 from tests.factories import UserFactory, released_record, started_study, write_released
+from transcripts.services import transcript_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,7 +82,7 @@ def test_hostile_transcript_text_shows_as_text_and_never_runs_in_the_admin(
     UserFactory(username="root", is_staff=True, is_superuser=True)
     log_in(page, live_server, "root")
 
-    page.goto(f"{live_server.url}/admin/review/transcript/")
+    page.goto(f"{live_server.url}/admin/transcripts/transcript/")
     page.click("table#result_list tbody tr a")
     expect(page.get_by_text("I will not run that.").first).to_be_visible()
 

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from review.models import Review, Skip
-from review.turns import parse_turn_spans
 from tests.e2e.test_pages import HOSTILE, log_in, start_reviewing
 from tests.factories import started_study
+from transcripts.turns import parse_turn_spans
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -37,7 +37,7 @@ def test_the_admin_pages_we_use_run_under_the_policy_with_no_violations(page: An
         ("/admin/", "#content-main"),
         ("/admin/review/study/", "#changelist-form"),
         (f"/admin/review/study/{study.pk}/change/", "#study_form"),
-        ("/admin/review/transcript/", "#result_list"),
+        ("/admin/transcripts/transcript/", "#result_list"),
         (f"/admin/auth/user/{root.pk}/change/", "#user_form"),
         ("/admin/auth/user/add/", "#user_form"),
         ("/admin/axes/accessattempt/", "#changelist"),

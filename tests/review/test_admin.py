@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from review.models import AuditEvent, ReviewerProfile, Slot, Study
+from audit.models import AuditEvent
+from review.models import ReviewerProfile, Slot, Study
 from review.services import study_start
 from tests.admin_forms import posted_back
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory

@@ -21,9 +21,7 @@ from review.models import Review, Skip, Slot, SlotStatus, StudyStatus
 from review.services import (
     ReviewAnswers,
     leases_expire,
-    review_submit,
     reviewer_profile_set,
-    slot_claim,
     slot_skip,
     study_archive,
     study_members_set,
@@ -33,6 +31,7 @@ from review.services import (
 )
 from tagging.models import Tag
 from tests.factories import StudyFactory, UserFactory, started_study
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +56,7 @@ def test_a_study_starts_only_once() -> None:
 def test_a_claim_leases_a_slot_for_the_studys_lease_time() -> None:
     study, [ann, *_] = started_study(lease_minutes=15)
     now = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=now)
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=now)
     assert slot is not None
     slot.refresh_from_db()
     assert (slot.status, slot.holder, slot.leased_at) == (SlotStatus.LEASED, ann, now)
@@ -66,8 +65,8 @@ def test_a_claim_leases_a_slot_for_the_studys_lease_time() -> None:
 
 def test_a_reviewer_holding_a_live_lease_gets_the_same_slot_back() -> None:
     study, [ann, *_] = started_study()
-    first = slot_claim(study_id=study.pk, reviewer=ann)
-    assert slot_claim(study_id=study.pk, reviewer=ann) == first
+    first = work_claim(study_id=study.pk, reviewer=ann)
+    assert work_claim(study_id=study.pk, reviewer=ann) == first
     assert Slot.objects.filter(holder=ann).count() == 1
 
 
@@ -75,9 +74,9 @@ def test_the_author_is_never_offered_their_own_transcript() -> None:
     study, [ann, *_] = started_study(items=3, authors=[7, 8, 7])
     reviewer_profile_set(user=ann, red_team_member_id=7)
     seen = []
-    while (slot := slot_claim(study_id=study.pk, reviewer=ann)) is not None:
+    while (slot := work_claim(study_id=study.pk, reviewer=ann)) is not None:
         seen.append(slot.author_member_id)
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
     assert seen == [8]
 
 
@@ -99,10 +98,10 @@ def test_the_database_refuses_a_review_by_the_author() -> None:
 
 def test_a_reviewer_linked_to_the_author_after_the_claim_is_refused_and_the_slot_goes_back() -> None:
     study, [ann, *_] = started_study(items=1, authors=[5])
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     reviewer_profile_set(user=ann, red_team_member_id=5)  # linked after the claim
     with pytest.raises(ReviewNotSaved, match="you wrote this conversation"):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
     assert not Review.objects.exists()
     slot.refresh_from_db()
     assert (slot.status, slot.holder) == (SlotStatus.OPEN, None)
@@ -110,32 +109,32 @@ def test_a_reviewer_linked_to_the_author_after_the_claim_is_refused_and_the_slot
 
 def test_a_held_lease_is_not_handed_back_to_a_reviewer_linked_to_its_author() -> None:
     study, [ann, *_] = started_study(items=2, authors=[5, 6])
-    first = slot_claim(study_id=study.pk, reviewer=ann)
+    first = work_claim(study_id=study.pk, reviewer=ann)
     reviewer_profile_set(user=ann, red_team_member_id=first.author_member_id)
-    again = slot_claim(study_id=study.pk, reviewer=ann)
+    again = work_claim(study_id=study.pk, reviewer=ann)
     assert again is not None and again.item_id != first.item_id
     first.refresh_from_db()
     assert (first.status, first.holder) == (SlotStatus.OPEN, None)
     # With nothing else left, the claim answers "nothing left" and still lets the slot go.
-    review_submit(slot_id=again.pk, reviewer=ann, answers=ANSWERS)
-    assert slot_claim(study_id=study.pk, reviewer=ann) is None
+    work_submit(slot_id=again.pk, reviewer=ann, answers=ANSWERS)
+    assert work_claim(study_id=study.pk, reviewer=ann) is None
     assert not Slot.objects.filter(holder=ann, status=SlotStatus.LEASED).exists()
 
 
 def test_a_skipped_item_cannot_then_be_reviewed_even_with_the_lease_token() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     slot_skip(slot_id=slot.pk, reviewer=ann)
     with pytest.raises(ReviewNotSaved, match="you skipped this conversation"):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
     assert not Review.objects.exists()
     assert Skip.objects.filter(reviewer=ann).count() == 1
 
 
 def test_a_reviewed_item_cannot_then_be_skipped() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
-    review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
+    work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
     with pytest.raises(SlotNotYours):
         slot_skip(slot_id=slot.pk, reviewer=ann)
     assert not Skip.objects.exists()
@@ -144,10 +143,10 @@ def test_a_reviewed_item_cannot_then_be_skipped() -> None:
 @pytest.mark.parametrize("close", [study_pause, study_archive])
 def test_nothing_is_stored_once_the_study_is_paused_or_archived_while_a_lease_is_held(close) -> None:  # type: ignore[no-untyped-def]
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     study = close(study=study)
     with pytest.raises(ReviewNotSaved, match=f"the study is {study.status}"):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=slot.leased_at)
     with pytest.raises(StudyNotActive):
         slot_skip(slot_id=slot.pk, reviewer=ann)
     assert not Review.objects.exists() and not Skip.objects.exists()
@@ -157,22 +156,22 @@ def test_nothing_is_stored_once_the_study_is_paused_or_archived_while_a_lease_is
 
 def test_a_review_held_through_a_pause_is_stored_after_the_resume() -> None:
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     study = study_resume(study=study_pause(study=study))
-    assert review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS).slot_id == slot.pk
+    assert work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS).slot_id == slot.pk
 
 
 def test_a_lease_token_vouches_for_at_most_two_lease_lengths() -> None:
     study, [ann, *_] = started_study(items=1, lease_minutes=30)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
     leases_expire(now=start + timedelta(minutes=31))
     with pytest.raises(LeaseLost):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(hours=2))
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(hours=2))
     with pytest.raises(LeaseLost):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(days=6))
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(days=6))
     assert not Review.objects.exists()
-    review = review_submit(
+    review = work_submit(
         slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(minutes=59)
     )
     assert review.seconds_on_task == 59 * 60
@@ -181,30 +180,30 @@ def test_a_lease_token_vouches_for_at_most_two_lease_lengths() -> None:
 def test_an_expired_lease_nobody_swept_needs_the_token_to_land() -> None:
     study, [ann, *_] = started_study(items=1)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
     with pytest.raises(LeaseLost):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, now=start + timedelta(minutes=31))
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, now=start + timedelta(minutes=31))
     later = start + timedelta(minutes=31)
-    assert review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=later).rating == 3
+    assert work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=later).rating == 3
 
 
 def test_items_closest_to_completion_come_first() -> None:
     study, [ann, bob, cat, *_] = started_study(items=3)
-    first = slot_claim(study_id=study.pk, reviewer=ann)
+    first = work_claim(study_id=study.pk, reviewer=ann)
     assert first is not None
-    review_submit(slot_id=first.pk, reviewer=ann, answers=ANSWERS)
-    second = slot_claim(study_id=study.pk, reviewer=bob)
+    work_submit(slot_id=first.pk, reviewer=ann, answers=ANSWERS)
+    second = work_claim(study_id=study.pk, reviewer=bob)
     assert second is not None and second.item_id == first.item_id
-    review_submit(slot_id=second.pk, reviewer=bob, answers=ANSWERS)
-    third = slot_claim(study_id=study.pk, reviewer=cat)
+    work_submit(slot_id=second.pk, reviewer=bob, answers=ANSWERS)
+    third = work_claim(study_id=study.pk, reviewer=cat)
     assert third is not None and third.item_id == first.item_id
 
 
 def test_a_reviewer_never_gets_an_item_twice_and_an_item_gets_exactly_three_reviews() -> None:
     study, reviewers = started_study(items=2, reviewers=5)
     for reviewer in reviewers:
-        while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
-            review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ANSWERS)
+        while (slot := work_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+            work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ANSWERS)
     assert Review.objects.count() == 6
     for item in study.items.all():
         assert item.reviews.count() == 3
@@ -213,19 +212,19 @@ def test_a_reviewer_never_gets_an_item_twice_and_an_item_gets_exactly_three_revi
 
 def test_a_skipped_item_is_never_offered_again_and_its_slot_reopens() -> None:
     study, [ann, bob, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     assert slot is not None
     slot_skip(slot_id=slot.pk, reviewer=ann, reason="not today")
-    assert slot_claim(study_id=study.pk, reviewer=ann) is None
+    assert work_claim(study_id=study.pk, reviewer=ann) is None
     assert Skip.objects.get().reason == "not today"
     slot.refresh_from_db()
     assert (slot.status, slot.holder) == (SlotStatus.OPEN, None)
-    assert slot_claim(study_id=study.pk, reviewer=bob) is not None
+    assert work_claim(study_id=study.pk, reviewer=bob) is not None
 
 
 def test_skipping_twice_is_harmless() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     assert slot is not None
     slot_skip(slot_id=slot.pk, reviewer=ann)
     slot_skip(slot_id=slot.pk, reviewer=ann)
@@ -234,7 +233,7 @@ def test_skipping_twice_is_harmless() -> None:
 
 def test_skipping_someone_elses_slot_is_refused() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    other = slot_claim(study_id=study.pk, reviewer=bob)
+    other = work_claim(study_id=study.pk, reviewer=bob)
     assert other is not None
     with pytest.raises(SlotNotYours):
         slot_skip(slot_id=other.pk, reviewer=ann)
@@ -245,17 +244,17 @@ def test_skipping_someone_elses_slot_is_refused() -> None:
 def test_an_expired_lease_is_open_to_the_next_claim() -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
-    assert slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=10)) is None
-    later = slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
+    assert work_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=10)) is None
+    later = work_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
     assert later is not None and later.pk == slot.pk and later.holder == bob
 
 
 def test_the_sweep_returns_only_expired_leases() -> None:
     study, [ann, bob, *_] = started_study(items=2)
     start = timezone.now()
-    slot_claim(study_id=study.pk, reviewer=ann, now=start)
-    slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=20))
+    work_claim(study_id=study.pk, reviewer=ann, now=start)
+    work_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=20))
     assert leases_expire(now=start + timedelta(minutes=35)) == 1
     assert Slot.objects.filter(status=SlotStatus.LEASED).get().holder == bob
 
@@ -263,12 +262,12 @@ def test_the_sweep_returns_only_expired_leases() -> None:
 def test_submit_records_the_answers_and_the_time_on_task() -> None:
     study, [ann, *_] = started_study(items=1)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
     theft, weapons = Tag.objects.filter(name__in=["Theft", "Weapons"]).order_by("name")
     answers = ReviewAnswers(
         rating=4, tag_ids=(theft.pk, weapons.pk), needs_expertise=True, expertise_domain="chemistry", note="hm"
     )
-    review = review_submit(slot_id=slot.pk, reviewer=ann, answers=answers, now=start + timedelta(seconds=95))
+    review = work_submit(slot_id=slot.pk, reviewer=ann, answers=answers, now=start + timedelta(seconds=95))
     assert (review.rating, review.tag_ids, review.expertise_domain, review.note) == (
         4,
         [theft.pk, weapons.pk],
@@ -282,9 +281,9 @@ def test_submit_records_the_answers_and_the_time_on_task() -> None:
 
 def test_a_double_submit_stores_exactly_one_review() -> None:
     study, [ann, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
-    first = review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
-    again = review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
+    slot = work_claim(study_id=study.pk, reviewer=ann)
+    first = work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS)
+    again = work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
     assert again == first
     assert Review.objects.count() == 1
     assert Review.objects.get().rating == 3
@@ -292,31 +291,31 @@ def test_a_double_submit_stores_exactly_one_review() -> None:
 
 def test_submit_on_someone_elses_slot_is_refused() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
-    slot_claim(study_id=study.pk, reviewer=bob)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
+    work_claim(study_id=study.pk, reviewer=bob)
     with pytest.raises(LeaseLost):
-        review_submit(slot_id=slot.pk, reviewer=bob, answers=ANSWERS)
+        work_submit(slot_id=slot.pk, reviewer=bob, answers=ANSWERS)
     with pytest.raises(SlotNotYours):
-        review_submit(slot_id=999_999, reviewer=bob, answers=ANSWERS)
+        work_submit(slot_id=999_999, reviewer=bob, answers=ANSWERS)
     assert not Review.objects.exists()
 
 
 def test_a_lapsed_lease_taken_by_someone_else_saves_nothing() -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
-    slot_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
+    work_claim(study_id=study.pk, reviewer=bob, now=start + timedelta(minutes=31))
     with pytest.raises(LeaseLost):
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start)
     assert not Review.objects.exists()
 
 
 def test_a_lapsed_lease_nobody_took_still_lands() -> None:
     study, [ann, *_] = started_study(items=1)
     start = timezone.now()
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=start)
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
     leases_expire(now=start + timedelta(minutes=31))
-    review = review_submit(
+    review = work_submit(
         slot_id=slot.pk, reviewer=ann, answers=ANSWERS, leased_at=start, now=start + timedelta(minutes=40)
     )
     assert review.seconds_on_task == 40 * 60
@@ -335,17 +334,17 @@ def test_a_lapsed_lease_nobody_took_still_lands() -> None:
 )
 def test_invalid_answers_are_refused_by_the_server(answers: ReviewAnswers, field: str) -> None:
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     with pytest.raises(InvalidAnswers) as caught:
-        review_submit(slot_id=slot.pk, reviewer=ann, answers=answers)
+        work_submit(slot_id=slot.pk, reviewer=ann, answers=answers)
     assert field in caught.value.errors
     assert not Review.objects.exists()
 
 
 def test_the_database_refuses_the_same_topic_twice() -> None:
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
-    review = review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1, tag_ids=(3,)))
+    slot = work_claim(study_id=study.pk, reviewer=ann)
+    review = work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1, tag_ids=(3,)))
     review.second_tag_id = review.first_tag_id
     with pytest.raises(IntegrityError):
         review.save()
@@ -355,15 +354,15 @@ def test_nothing_can_be_claimed_in_a_paused_study_until_it_resumes() -> None:
     study, [ann, *_] = started_study(items=1)
     study = study_pause(study=study)
     with pytest.raises(StudyNotActive, match="is paused"):
-        slot_claim(study_id=study.pk, reviewer=ann)
+        work_claim(study_id=study.pk, reviewer=ann)
     study = study_resume(study=study)
-    assert slot_claim(study_id=study.pk, reviewer=ann) is not None
+    assert work_claim(study_id=study.pk, reviewer=ann) is not None
 
 
 def test_only_members_can_claim() -> None:
     study, _ = started_study(items=1)
     with pytest.raises(NotAMember):
-        slot_claim(study_id=study.pk, reviewer=UserFactory(roles=["reviewer"]))
+        work_claim(study_id=study.pk, reviewer=UserFactory(roles=["reviewer"]))
 
 
 def test_a_draft_study_cannot_be_claimed_from() -> None:
@@ -371,4 +370,4 @@ def test_a_draft_study_cannot_be_claimed_from() -> None:
     ann = UserFactory(roles=["reviewer"])
     study_members_set(study=study, reviewers=[ann])
     with pytest.raises(StudyNotActive, match="is draft"):
-        slot_claim(study_id=study.pk, reviewer=ann)
+        work_claim(study_id=study.pk, reviewer=ann)

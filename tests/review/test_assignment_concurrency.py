@@ -25,15 +25,14 @@ from review.models import Review, Skip, Slot, SlotStatus, Study, StudyStatus
 from review.services import (
     LEASE_TOKEN_LEASES,
     ReviewAnswers,
-    review_submit,
     reviewer_profile_set,
-    slot_claim,
     slot_skip,
     study_archive,
     study_pause,
     study_resume,
 )
 from tests.factories import started_study
+from workspace.services import work_claim, work_submit
 
 THREADS = 20
 REVIEWERS = 10
@@ -51,7 +50,7 @@ def _next_slot(study_id: int, reviewer) -> Slot | None:  # type: ignore[no-untyp
     give_up_at = time.monotonic() + 120
     while time.monotonic() < give_up_at:
         try:
-            slot = slot_claim(study_id=study_id, reviewer=reviewer)
+            slot = work_claim(study_id=study_id, reviewer=reviewer)
         except StudyNotActive:
             time.sleep(0.01)
             continue
@@ -86,7 +85,7 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
         """Submit as the review page does, waiting out a pause; None when refused for good."""
         while True:
             try:
-                return review_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at)
+                return work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at)
             except ReviewNotSaved as exc:
                 if "the study is paused" not in exc.reason:
                     with lock:
@@ -125,7 +124,7 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
                         late = slot.leased_at + LEASE_TOKEN_LEASES * lease + timedelta(seconds=1)
                         marked = ReviewAnswers(rating=answers.rating, note=f"stale token {thread_seed} {slot.pk}")
                         try:
-                            stale = review_submit(
+                            stale = work_submit(
                                 slot_id=slot.pk, reviewer=reviewer, answers=marked, leased_at=slot.leased_at, now=late
                             )
                         except ReviewNotSaved:
@@ -136,7 +135,7 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
                     if mode < 0.2:  # the lease lapsed a minute ago, nobody took it: the token lands it
                         lapsed = slot.leased_at + lease + timedelta(minutes=1)
                         try:
-                            review = review_submit(
+                            review = work_submit(
                                 slot_id=slot.pk,
                                 reviewer=reviewer,
                                 answers=answers,
@@ -251,10 +250,10 @@ def test_nothing_is_stored_once_an_archive_lands_mid_run(on_postgres: None) -> N
         try:
             while True:
                 try:
-                    slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+                    slot = work_claim(study_id=study.pk, reviewer=reviewer)
                     if slot is None:
                         return
-                    review_submit(
+                    work_submit(
                         slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1), leased_at=slot.leased_at
                     )
                 except (StudyNotActive, ReviewNotSaved) as exc:
@@ -296,7 +295,7 @@ def test_a_submit_or_skip_waits_for_an_archive_in_progress_and_then_stores_nothi
     """The archive takes its locks first and commits late; the reviewer's write must wait for it
     and then see the study archived, rather than act on the status it read before."""
     study, [ann, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     locked, outcome = threading.Event(), []
 
     def archive_slowly() -> None:
@@ -314,7 +313,7 @@ def test_a_submit_or_skip_waits_for_an_archive_in_progress_and_then_stores_nothi
     started = time.monotonic()
     try:
         if act == "submit":
-            review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2), leased_at=slot.leased_at)
+            work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2), leased_at=slot.leased_at)
         else:
             slot_skip(slot_id=slot.pk, reviewer=ann)
     except ReviewNotSaved as exc:

@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from review.models import AuditEvent, ImportBatch, Study, Transcript
+from audit.models import AuditEvent
+from review.models import Study
 from tests.factories import UserFactory, varied_records, write_released
+from transcripts.models import ImportBatch, Transcript
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.test import Client
 
+from audit.models import AuditEvent
 from review.errors import StudyHasReviews
-from review.models import AuditEvent, Review, Skip, Slot, SlotStatus, Study, StudyItem, StudyMembership, Transcript
-from review.services import slot_claim, slot_skip, study_archive, study_delete
+from review.models import Review, Skip, Slot, SlotStatus, Study, StudyItem, StudyMembership
+from review.services import slot_skip, study_archive, study_delete
 from tagging.models import Tag
 from tests.admin_forms import posted_back
 from tests.factories import (
@@ -24,8 +25,10 @@ from tests.factories import (
     review_everything,
     started_study,
 )
+from transcripts.models import Transcript
 from wellbeing.models import Decline, Instrument, Response
 from wellbeing.services.surveys import checkin_decline, response_submit
+from workspace.services import work_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +43,7 @@ def reviewed_study() -> tuple[Study, list[Any]]:
     """A study with every item reviewed three times (with topics), a skip, and wellbeing answers."""
     study, reviewers = started_study(items=3, reviewers=4)
     tag = Tag.objects.order_by("position").first()
-    slot = slot_claim(study_id=study.pk, reviewer=reviewers[3])
+    slot = work_claim(study_id=study.pk, reviewer=reviewers[3])
     slot_skip(slot_id=slot.pk, reviewer=reviewers[3], reason="not today")
     review_everything(study, reviewers[:3], tags=lambda item, index: [tag.pk])
     checkin = Instrument.objects.get(slug="feelings-checkin", version=1)
@@ -129,7 +132,7 @@ def test_a_study_with_reviews_or_only_skips_is_refused_with_a_clear_error() -> N
     with pytest.raises(StudyHasReviews, match="has 9 review.* and 1 skip.*archive it instead"):
         study_delete(study=study)
     skipped_only, reviewers = started_study(items=1, reviewers=1)
-    slot_skip(slot_id=slot_claim(study_id=skipped_only.pk, reviewer=reviewers[0]).pk, reviewer=reviewers[0])
+    slot_skip(slot_id=work_claim(study_id=skipped_only.pk, reviewer=reviewers[0]).pk, reviewer=reviewers[0])
     with pytest.raises(StudyHasReviews, match="0 review.* and 1 skip"):
         study_delete(study=skipped_only)
     assert Study.objects.filter(pk__in=[study.pk, skipped_only.pk]).count() == 2
@@ -138,7 +141,7 @@ def test_a_study_with_reviews_or_only_skips_is_refused_with_a_clear_error() -> N
 
 def test_a_study_nobody_reviewed_can_be_deleted_keeping_its_transcripts_and_its_record() -> None:
     study, reviewers = started_study(items=3, reviewers=2)
-    slot_claim(study_id=study.pk, reviewer=reviewers[0])  # a lease is not a review
+    work_claim(study_id=study.pk, reviewer=reviewers[0])  # a lease is not a review
     transcripts = set(study.items.values_list("transcript_id", flat=True))
     study_delete(study=study, actor="cli:test")
     assert not Study.objects.filter(pk=study.pk).exists()

@@ -9,10 +9,13 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.test import Client
 
-from review.models import AgreementSnapshot, Study, StudyStatus
-from review.services import agreement_snapshot_refresh, slot_claim, slot_skip
+from agreement.models import AgreementSnapshot
+from agreement.services import agreement_snapshot_refresh
+from review.models import Study, StudyStatus
+from review.services import slot_skip
 from tagging.models import Tag
 from tests.factories import TranscriptFactory, UserFactory, review_everything, started_study
+from workspace.services import work_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +81,6 @@ def test_creating_a_study_draws_the_sample_through_the_sampling_service(lead_cli
     assert response.status_code == 302 and response["Location"] == f"/lead/studies/{study.pk}/members"
     assert study.items.count() == 4 and study.seed == 11 and study.status == StudyStatus.DRAFT
     assert study.strata == [{"filters": {"model_type": "rlhf", "num_params": "52B"}, "size": 4, "available": 5}]
-    assert AgreementSnapshot.objects.filter(study=study).exists()
     # The same seed on the same data draws the same transcripts, as create_study does.
     lead_client.post("/lead/studies/new", {**form, "name": "Again", "size:rlhf:52B": "4"})
     again = Study.objects.get(name="Again")
@@ -109,7 +111,7 @@ def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client)
     from review.errors import StudyNotActive
 
     with pytest.raises(StudyNotActive):
-        slot_claim(study_id=study.pk, reviewer=ann)
+        work_claim(study_id=study.pk, reviewer=ann)
     response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}, follow=True)
     assert "Not changed" in response.content.decode()
 
@@ -135,9 +137,9 @@ def test_the_dashboard_before_any_computation_says_so(lead_client: Client) -> No
 
 def test_the_dashboard_counts_skips_leases_and_partial_items(lead_client: Client) -> None:
     study, [ann, bob, *_] = started_study(items=3)
-    slot = slot_claim(study_id=study.pk, reviewer=ann)
+    slot = work_claim(study_id=study.pk, reviewer=ann)
     slot_skip(slot_id=slot.pk, reviewer=ann)
-    slot_claim(study_id=study.pk, reviewer=bob)
+    work_claim(study_id=study.pk, reviewer=bob)
     response = lead_client.get(f"/lead/studies/{study.pk}/tables/progress.csv")
     rows = dict(csv.reader(io.StringIO(response.content.decode())))
     assert rows["active leases"] == "1" and rows["skips"] == "1" and rows["skip rate"] == "1.0"
@@ -169,7 +171,7 @@ def test_the_item_view_shows_every_rating_with_the_authors_and_escapes_the_text(
     transcript = item.transcript
     transcript.rating = 3
     transcript.transcript = "\n\nHuman: <script>alert(1)</script>\n\nAssistant: no"
-    from review.turns import parse_turn_spans
+    from transcripts.turns import parse_turn_spans
 
     transcript.turn_spans = parse_turn_spans(transcript.transcript)
     transcript.save()

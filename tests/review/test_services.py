@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from review.importing import IMPORT_GC_THRESHOLD, ImportFileError
-from review.models import ImportBatch, Study, StudyItem, Transcript
+from review.models import Study, StudyItem
 from review.sampling import StratumTooSmall, StudyInvalid, parse_stratum
-from review.services import ImportRejected, study_create, transcript_import
+from review.services import study_create
 from tagging.models import Tag
 from tests.factories import UserFactory, released_record, varied_records, write_released
+from transcripts.importing import IMPORT_GC_THRESHOLD, ImportFileError
+from transcripts.models import ImportBatch, Transcript
+from transcripts.services import ImportRejected, transcript_import
 
 pytestmark = pytest.mark.django_db
 

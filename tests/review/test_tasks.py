@@ -7,9 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from review.models import Slot, SlotStatus
-from review.services import slot_claim
 from review.tasks import sweep_expired_leases
 from tests.factories import started_study
+from workspace.services import work_claim
 
 
 def test_beat_sweeps_expired_leases_every_minute() -> None:
@@ -20,8 +20,8 @@ def test_beat_sweeps_expired_leases_every_minute() -> None:
 @pytest.mark.django_db
 def test_the_sweep_task_reopens_expired_leases_and_is_safe_to_rerun() -> None:
     study, [ann, bob, *_] = started_study(items=2)
-    slot_claim(study_id=study.pk, reviewer=bob)
-    slot_claim(study_id=study.pk, reviewer=ann, now=timezone.now() - timedelta(hours=1))
+    work_claim(study_id=study.pk, reviewer=bob)
+    work_claim(study_id=study.pk, reviewer=ann, now=timezone.now() - timedelta(hours=1))
     assert sweep_expired_leases.apply().get() == 1
     assert sweep_expired_leases.apply().get() == 0
     assert Slot.objects.filter(status=SlotStatus.LEASED).get().holder == bob
@@ -29,16 +29,18 @@ def test_the_sweep_task_reopens_expired_leases_and_is_safe_to_rerun() -> None:
 
 @pytest.mark.django_db
 def test_submissions_in_one_window_queue_one_recomputation(settings, django_capture_on_commit_callbacks) -> None:
-    from review.models import AgreementSnapshot
-    from review.services import ReviewAnswers, agreement_refresh_request, review_submit
+    from agreement.models import AgreementSnapshot
+    from agreement.services import agreement_refresh_request
+    from review.services import ReviewAnswers
+    from workspace.services import work_submit
 
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker; the enqueue is captured, not sent
 
     study, [ann, bob, *_] = started_study(items=2)
     for reviewer in (ann, bob):
-        slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+        slot = work_claim(study_id=study.pk, reviewer=reviewer)
         with django_capture_on_commit_callbacks(execute=False) as after_submit:
-            review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=2))
+            work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=2))
         # The submit asks for a refresh only after it commits; run that request, but keep its enqueue.
         with django_capture_on_commit_callbacks(execute=False) as enqueues:
             for callback in after_submit:
@@ -50,9 +52,9 @@ def test_submissions_in_one_window_queue_one_recomputation(settings, django_capt
 
 @pytest.mark.django_db
 def test_the_refresh_task_computes_the_snapshot_and_reopens_the_window() -> None:
-    from review.models import AgreementSnapshot
-    from review.services import agreement_refresh_request
-    from review.tasks import refresh_agreement
+    from agreement.models import AgreementSnapshot
+    from agreement.services import agreement_refresh_request
+    from agreement.tasks import refresh_agreement
     from tests.factories import review_everything
 
     study, reviewers = started_study(items=3, reviewers=3)
@@ -73,8 +75,8 @@ def test_the_refresh_task_computes_the_snapshot_and_reopens_the_window() -> None
 def test_without_a_broker_a_pending_refresh_is_settled_when_the_dashboard_asks(
     settings, django_capture_on_commit_callbacks
 ) -> None:
-    from review.models import AgreementSnapshot
-    from review.services import agreement_refresh_request, agreement_snapshot_settle
+    from agreement.models import AgreementSnapshot
+    from agreement.services import agreement_refresh_request, agreement_snapshot_settle
     from tests.factories import review_everything
 
     settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from review.models import Transcript
-from review.services import transcript_import
 from tests.factories import UserFactory, released_record, started_study, write_released
+from transcripts.models import Transcript
+from transcripts.services import transcript_import
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,6 @@ def test_hostile_text_in_the_admin_is_escaped(admin_client: Client, tmp_path: Pa
     hostile = "<script>alert('x')</script><img src=x onerror=alert(1)>"
     transcript_import(path=write_released(tmp_path / "h.json", [released_record(task_description=hostile)]))
     transcript = Transcript.objects.get()
-    page = admin_client.get(f"/admin/review/transcript/{transcript.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/transcripts/transcript/{transcript.pk}/change/").content.decode()
     assert "<script>alert('x')</script>" not in page
     assert "&lt;script&gt;" in page

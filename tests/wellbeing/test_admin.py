@@ -13,9 +13,9 @@ from django.contrib import admin
 from django.test import Client
 from django.utils import timezone
 
+from core.admin import PERSONAL_PROTECTED_LINE
 from tagging.models import Tag
 from tests.factories import FEELINGS, UserFactory
-from wellbeing.admin import PERSONAL_PROTECTED_LINE
 from wellbeing.models import (
     BreakEvent,
     Decline,

@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Review, Skip
-from review.services import ReviewAnswers, review_submit, slot_claim, slot_skip
+from review.services import ReviewAnswers, slot_skip
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.errors import PeriodInvalid
 from wellbeing.models import ExposureDay, Instrument, Publication, Response, Trigger
@@ -31,6 +31,7 @@ from wellbeing.selectors.aggregates import (
     trend_periods,
 )
 from wellbeing.services.publication import publication_ensure
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -334,12 +335,12 @@ def test_skip_rates_show_for_studies_with_five_reviewers_and_hide_for_four() -> 
     small, small_reviewers = started_study(items=2, reviewers=4, name="Small study")
     for study, reviewers in ((big, big_reviewers), (small, small_reviewers)):
         for index, reviewer in enumerate(reviewers):
-            slot = slot_claim(study_id=study.pk, reviewer=reviewer)
+            slot = work_claim(study_id=study.pk, reviewer=reviewer)
             assert slot is not None
             if index == 0:
                 slot_skip(slot_id=slot.pk, reviewer=reviewer, reason="SKIP-REASON-TEXT")
             else:
-                review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1, tag_ids=()))
+                work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1, tag_ids=()))
     Review.objects.update(created_at=at(W15))
     Skip.objects.update(created_at=at(W15))
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Slot, SlotStatus
-from review.services import ReviewAnswers, review_submit, slot_claim
+from review.services import ReviewAnswers
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingInvalid
@@ -30,6 +30,7 @@ from wellbeing.services.exposure import (
     preference_set,
     study_wellbeing_set,
 )
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -168,21 +169,21 @@ def test_two_tabs_opening_the_day_at_once_make_one_row_and_lose_no_time(on_postg
 def test_no_break_is_due_after_49_minutes_of_continuous_exposure() -> None:
     study, [ann, *_] = started_study(items=3)
     worked(ann, minutes=49)
-    assert slot_claim(study_id=study.pk, reviewer=ann, now=at(49), prompt_breaks=True) is not None
+    assert work_claim(study_id=study.pk, reviewer=ann, now=at(49), prompt_breaks=True) is not None
 
 
 def test_a_break_is_due_after_50_minutes_of_continuous_exposure() -> None:
     study, [ann, *_] = started_study(items=3)
     worked(ann, minutes=50)
     with pytest.raises(BreakDue):
-        slot_claim(study_id=study.pk, reviewer=ann, now=at(50), prompt_breaks=True)
+        work_claim(study_id=study.pk, reviewer=ann, now=at(50), prompt_breaks=True)
     assert not Slot.objects.filter(holder=ann).exists()
 
 
 def test_a_claim_that_does_not_ask_for_breaks_is_never_refused_one() -> None:
     study, [ann, *_] = started_study(items=3)
     worked(ann, minutes=60)
-    assert slot_claim(study_id=study.pk, reviewer=ann, now=at(60)) is not None
+    assert work_claim(study_id=study.pk, reviewer=ann, now=at(60)) is not None
 
 
 def test_time_away_in_the_middle_resets_the_streak_so_no_break_is_due() -> None:
@@ -297,19 +298,19 @@ def test_an_unanswered_prompt_from_long_ago_is_not_reused() -> None:
 def test_a_claim_is_refused_at_exactly_the_studys_cap_and_not_a_second_before() -> None:
     study, [ann, *_] = started_study(items=3, daily_cap_minutes=60)
     day = exposure_row(ann, seconds=60 * 60 - 1, streak_minutes_ago=0, now=at(0))
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=at(0))
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=at(0))
     assert slot is not None
-    review_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1), now=at(0))
+    work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=1), now=at(0))
     ExposureDay.objects.filter(pk=day.pk).update(seconds=60 * 60)
     with pytest.raises(ExposureCapReached) as refused:
-        slot_claim(study_id=study.pk, reviewer=ann, now=at(0))
+        work_claim(study_id=study.pk, reviewer=ann, now=at(0))
     assert (refused.value.cap_minutes, refused.value.seconds) == (60, 3600)
 
 
 def test_the_cap_counts_today_only() -> None:
     study, [ann, *_] = started_study(items=3, daily_cap_minutes=60)
     exposure_row(ann, seconds=60 * 60, streak_minutes_ago=0, now=at(0))
-    assert slot_claim(study_id=study.pk, reviewer=ann, now=at(24 * 60)) is not None
+    assert work_claim(study_id=study.pk, reviewer=ann, now=at(24 * 60)) is not None
 
 
 def test_a_reviewers_own_cap_lowers_the_studys() -> None:
@@ -318,9 +319,9 @@ def test_a_reviewers_own_cap_lowers_the_studys() -> None:
     for reviewer in (ann, bob):
         exposure_row(reviewer, seconds=30 * 60, streak_minutes_ago=0, now=at(0))
     with pytest.raises(ExposureCapReached) as refused:
-        slot_claim(study_id=study.pk, reviewer=ann, now=at(0))
+        work_claim(study_id=study.pk, reviewer=ann, now=at(0))
     assert refused.value.cap_minutes == 30
-    assert slot_claim(study_id=study.pk, reviewer=bob, now=at(0)) is not None
+    assert work_claim(study_id=study.pk, reviewer=bob, now=at(0)) is not None
 
 
 def test_a_reviewer_cannot_raise_their_cap_above_their_studies() -> None:
@@ -337,7 +338,7 @@ def test_a_higher_own_cap_left_from_an_earlier_study_still_does_not_raise_the_st
     Preference.objects.create(user=ann, daily_cap_minutes=300)  # written when the study allowed more
     exposure_row(ann, seconds=60 * 60, streak_minutes_ago=0, now=at(0))
     with pytest.raises(ExposureCapReached):
-        slot_claim(study_id=study.pk, reviewer=ann, now=at(0))
+        work_claim(study_id=study.pk, reviewer=ann, now=at(0))
 
 
 def test_at_the_cap_start_reviewing_says_come_back_tomorrow_and_links_to_support(client: Client, clock: Any) -> None:
@@ -388,7 +389,7 @@ def test_the_queue_shows_todays_exposure_and_the_pause_button() -> None:
     ann = UserFactory(roles=["reviewer"])
     exposure = {"seconds": 600, "cap": 14400, "remaining": 13800, "minutes": 10, "cap_minutes": 240}
     exposure |= {"remaining_minutes": 230, "reached": False, "paused": False}
-    page = render_to_string("review/queue.html", {"studies": [], "done_today": 0, "exposure": exposure, "user": ann})
+    page = render_to_string("workspace/queue.html", {"studies": [], "done_today": 0, "exposure": exposure, "user": ann})
     assert "Reviewing time today: <strong>10</strong> of 240 minutes" in page
     assert "230 left" in page
     assert "Pause for today" in page
@@ -400,27 +401,27 @@ def test_the_queue_shows_todays_exposure_and_the_pause_button() -> None:
 
 def test_pausing_releases_my_leases_and_blocks_claims_until_tomorrow() -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
-    slot = slot_claim(study_id=study.pk, reviewer=ann, now=at(0))
+    slot = work_claim(study_id=study.pk, reviewer=ann, now=at(0))
     assert slot is not None
     assert pause_today(user=ann, now=at(5)) == 1
     slot.refresh_from_db()
     assert (slot.status, slot.holder, slot.leased_at, slot.leased_until) == (SlotStatus.OPEN, None, None, None)
     with pytest.raises(PausedForToday):
-        slot_claim(study_id=study.pk, reviewer=ann, now=at(6))
+        work_claim(study_id=study.pk, reviewer=ann, now=at(6))
     with pytest.raises(PausedForToday):
-        slot_claim(study_id=study.pk, reviewer=ann, now=datetime(2025, 3, 3, 23, 59, tzinfo=UTC))
-    assert slot_claim(study_id=study.pk, reviewer=bob, now=at(7)) == slot  # the item went back to the pool
+        work_claim(study_id=study.pk, reviewer=ann, now=datetime(2025, 3, 3, 23, 59, tzinfo=UTC))
+    assert work_claim(study_id=study.pk, reviewer=bob, now=at(7)) == slot  # the item went back to the pool
     second, _ = started_study(items=1)
     second.memberships.create(reviewer=ann)
-    assert slot_claim(study_id=second.pk, reviewer=ann, now=datetime(2025, 3, 4, 0, 0, tzinfo=UTC)) is not None
+    assert work_claim(study_id=second.pk, reviewer=ann, now=datetime(2025, 3, 4, 0, 0, tzinfo=UTC)) is not None
 
 
 def test_pausing_leaves_done_slots_and_other_reviewers_leases_alone() -> None:
     study, [ann, bob, *_] = started_study(items=3)
-    done = slot_claim(study_id=study.pk, reviewer=ann)
-    review_submit(slot_id=done.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
-    held = slot_claim(study_id=study.pk, reviewer=ann)
-    bobs = slot_claim(study_id=study.pk, reviewer=bob)
+    done = work_claim(study_id=study.pk, reviewer=ann)
+    work_submit(slot_id=done.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
+    held = work_claim(study_id=study.pk, reviewer=ann)
+    bobs = work_claim(study_id=study.pk, reviewer=bob)
     assert pause_today(user=ann) == 1
     statuses = dict(Slot.objects.filter(pk__in=[done.pk, held.pk, bobs.pk]).values_list("pk", "status"))
     assert statuses == {done.pk: SlotStatus.DONE, held.pk: SlotStatus.OPEN, bobs.pk: SlotStatus.LEASED}
@@ -474,7 +475,7 @@ def test_the_reviewing_pages_record_exposure_as_the_reviewer_goes(client: Client
 
 def test_someone_elses_slot_records_no_exposure(client: Client) -> None:
     study, [ann, bob, *_] = started_study(items=1)
-    slot = slot_claim(study_id=study.pk, reviewer=bob)
+    slot = work_claim(study_id=study.pk, reviewer=bob)
     assert login(client, ann).get(f"/review/slots/{slot.pk}/").status_code == 404
     assert not ExposureDay.objects.filter(reviewer=ann).exists()
 

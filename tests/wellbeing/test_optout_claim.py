@@ -1,4 +1,4 @@
-"""Topic opt-outs inside slot_claim: never an item whose known topics the reviewer opted out of.
+"""Topic opt-outs inside work_claim: never an item whose known topics the reviewer opted out of.
 
 Known topics are the transcript's source tags and the topics earlier reviewers of the item
 chose. Runs on SQLite (the ORM pick) and on PostgreSQL (the raw pick-and-lease statement).
@@ -13,11 +13,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from review.models import Review, Slot, StudyItem, Transcript
-from review.services import ReviewAnswers, review_submit, slot_claim
+from review.models import Review, Slot, StudyItem
+from review.services import ReviewAnswers
 from tagging.models import Tag
 from tests.factories import review_everything, started_study
+from transcripts.models import Transcript
 from wellbeing.services.exposure import preference_set
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +36,9 @@ def items_of(study: Any) -> list[StudyItem]:
 def claimed_items(study: Any, reviewer: Any) -> list[int]:
     """Every item the reviewer is offered, reviewing each, until nothing is left for them."""
     seen = []
-    while (slot := slot_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+    while (slot := work_claim(study_id=study.pk, reviewer=reviewer)) is not None:
         seen.append(slot.item_id)
-        review_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1))
+        work_submit(slot_id=slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=1))
     return seen
 
 
@@ -73,22 +75,22 @@ def test_a_topic_i_did_not_opt_out_of_does_not_keep_an_item_away(topics: list[Ta
 def test_an_item_an_earlier_reviewer_tagged_with_my_topic_is_no_longer_offered_to_me(topics: list[Tag]) -> None:
     study, [ann, bob, cat, *_] = started_study(items=3)
     opt_out(ann, topics[0])
-    first = slot_claim(study_id=study.pk, reviewer=bob)
-    review_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=3, tag_ids=(topics[2].pk, topics[0].pk)))
+    first = work_claim(study_id=study.pk, reviewer=bob)
+    work_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=3, tag_ids=(topics[2].pk, topics[0].pk)))
     # Fullest first: the item bob just reviewed would be next for anyone, but not for ann.
-    mine = slot_claim(study_id=study.pk, reviewer=ann)
+    mine = work_claim(study_id=study.pk, reviewer=ann)
     assert mine is not None and mine.item_id != first.item_id
-    other = slot_claim(study_id=study.pk, reviewer=cat)
+    other = work_claim(study_id=study.pk, reviewer=cat)
     assert other is not None and other.item_id == first.item_id
-    review_submit(slot_id=mine.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
+    work_submit(slot_id=mine.pk, reviewer=ann, answers=ReviewAnswers(rating=0))
     assert first.item_id not in claimed_items(study, ann)
 
 
 def test_the_first_of_an_earlier_reviewers_topics_counts_as_well(topics: list[Tag]) -> None:
     study, [ann, bob, *_] = started_study(items=2)
     opt_out(ann, topics[1])
-    first = slot_claim(study_id=study.pk, reviewer=bob)
-    review_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=3, tag_ids=(topics[1].pk,)))
+    first = work_claim(study_id=study.pk, reviewer=bob)
+    work_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=3, tag_ids=(topics[1].pk,)))
     assert first.item_id not in claimed_items(study, ann)
 
 
@@ -124,9 +126,9 @@ def test_opt_outs_add_no_query_to_a_claim_and_reviewers_without_them_claim_as_be
     opt_out(ann, topics[0])
     tag_table = Transcript.tags.through._meta.db_table
     with CaptureQueriesContext(connection) as plain:
-        slot_claim(study_id=study.pk, reviewer=bob)
+        work_claim(study_id=study.pk, reviewer=bob)
     with CaptureQueriesContext(connection) as opted:
-        slot_claim(study_id=study.pk, reviewer=ann)
+        work_claim(study_id=study.pk, reviewer=ann)
     assert len(opted) == len(plain)
     assert not any(tag_table in query["sql"] for query in plain.captured_queries)
     assert sum(tag_table in query["sql"] for query in opted.captured_queries) == 1

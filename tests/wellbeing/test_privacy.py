@@ -39,12 +39,14 @@ from django.test import Client
 from django.urls import Resolver404, get_resolver, resolve
 from django.utils import timezone
 
+from api.services import api_token_create
 from review.models import Review, Skip
-from review.services import api_token_create, slot_claim, slot_skip
+from review.services import slot_skip
 from tests.factories import FEELINGS, UserFactory, review_everything, started_study
 from wellbeing.models import ExposureDay, Instrument, Invitation, Publication, Response, Trigger
 from wellbeing.selectors import aggregates
 from wellbeing.selectors.aggregates import latest_complete_period
+from workspace.services import work_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -218,7 +220,7 @@ def build(small_count: int) -> Scenario:
     _, token = api_token_create(user=lead, name="crawler", scopes=["read:labels", "read:agreement"])
     study, reviewers = started_study(items=2, reviewers=3, name="Crawled study")
     review_everything(study, reviewers[:2])
-    slot = slot_claim(study_id=study.pk, reviewer=reviewers[2])
+    slot = work_claim(study_id=study.pk, reviewer=reviewers[2])
     assert slot is not None
     slot_skip(slot_id=slot.pk, reviewer=reviewers[2], reason="crawler skip")
 

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from review.services import ReviewAnswers, review_submit, slot_claim
+from review.services import ReviewAnswers
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.context_processors import wellbeing as wellbeing_context
 from wellbeing.models import (
@@ -36,6 +36,7 @@ from wellbeing.services.surveys import (
     invitations_remind,
     response_submit,
 )
+from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +79,8 @@ def reviewer(client: Client | None = None, **kwargs: Any) -> Any:
 
 def review_n(study: Any, user: Any, count: int) -> None:
     for _ in range(count):
-        slot = slot_claim(study_id=study.pk, reviewer=user)
-        review_submit(slot_id=slot.pk, reviewer=user, answers=ReviewAnswers(rating=1))
+        slot = work_claim(study_id=study.pk, reviewer=user)
+        work_submit(slot_id=slot.pk, reviewer=user, answers=ReviewAnswers(rating=1))
 
 
 # --- the check-in page ---------------------------------------------------------------------------

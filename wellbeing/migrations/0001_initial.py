@@ -6,139 +6,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tagging', '0002_seed_harm_tags'),
+        ("tagging", "0002_seed_harm_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SupportResource',
+            name="SupportResource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('url', models.URLField(blank=True)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("url", models.URLField(blank=True)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'title'],
+                "ordering": ["position", "title"],
             },
         ),
         migrations.CreateModel(
-            name='BreakEvent',
+            name="BreakEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prompted_at', models.DateTimeField()),
-                ('outcome', models.CharField(choices=[('prompted', 'Prompted'), ('taken', 'Taken'), ('dismissed', 'Dismissed')], default='prompted', max_length=10)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaks', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("prompted_at", models.DateTimeField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("prompted", "Prompted"), ("taken", "Taken"), ("dismissed", "Dismissed")],
+                        default="prompted",
+                        max_length=10,
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="breaks", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Instrument',
+            name="Instrument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField()),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('kind', models.CharField(choices=[('checkin', 'Check-in after tasks'), ('periodic', 'Periodic questionnaire')], max_length=10)),
-                ('name', models.CharField(max_length=200)),
-                ('prompt', models.TextField(help_text='Shown above the items.')),
-                ('scale_labels', models.JSONField()),
-                ('free_text', models.BooleanField(default=True, help_text='Offer an optional free-text answer.')),
-                ('every_days', models.PositiveSmallIntegerField(blank=True, help_text='Periodic questionnaires: invite each reviewer this often.', null=True)),
-                ('support_at_or_below', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('citation', models.CharField(blank=True, max_length=300)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField()),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("checkin", "Check-in after tasks"), ("periodic", "Periodic questionnaire")],
+                        max_length=10,
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("prompt", models.TextField(help_text="Shown above the items.")),
+                ("scale_labels", models.JSONField()),
+                ("free_text", models.BooleanField(default=True, help_text="Offer an optional free-text answer.")),
+                (
+                    "every_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Periodic questionnaires: invite each reviewer this often.", null=True
+                    ),
+                ),
+                ("support_at_or_below", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("citation", models.CharField(blank=True, max_length=300)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['slug', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('slug', 'version'), name='instrument_unique_version'), models.CheckConstraint(condition=models.Q(('kind__in', ['checkin', 'periodic'])), name='instrument_known_kind'), models.CheckConstraint(condition=models.Q(('kind', 'checkin'), ('every_days__gte', 1), _connector='OR'), name='instrument_periodic_has_interval')],
+                "ordering": ["slug", "-version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("slug", "version"), name="instrument_unique_version"),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["checkin", "periodic"])), name="instrument_known_kind"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind", "checkin"), ("every_days__gte", 1), _connector="OR"),
+                        name="instrument_periodic_has_interval",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Decline',
+            name="Decline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('after_reviews', 'After a run of reviews'), ('session_end', 'At the end of a work session'), ('invitation', 'Periodic invitation')], max_length=20)),
-                ('declined_at', models.DateTimeField()),
-                ('respondent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wellbeing.instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("after_reviews", "After a run of reviews"),
+                            ("session_end", "At the end of a work session"),
+                            ("invitation", "Periodic invitation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("declined_at", models.DateTimeField()),
+                (
+                    "respondent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="wellbeing.instrument"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Preference',
+            name="Preference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('daily_cap_minutes', models.PositiveSmallIntegerField(blank=True, help_text="The reviewer's own cap; it can only lower the study's.", null=True)),
-                ('paused_on', models.DateField(blank=True, help_text="'Pause for today' was pressed on this day.", null=True)),
-                ('opted_out_tags', models.ManyToManyField(blank=True, related_name='+', to='tagging.tag')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='wellbeing', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "daily_cap_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="The reviewer's own cap; it can only lower the study's.", null=True
+                    ),
+                ),
+                (
+                    "paused_on",
+                    models.DateField(blank=True, help_text="'Pause for today' was pressed on this day.", null=True),
+                ),
+                ("opted_out_tags", models.ManyToManyField(blank=True, related_name="+", to="tagging.tag")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="wellbeing",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ExposureDay',
+            name="ExposureDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('seconds', models.PositiveIntegerField(default=0)),
-                ('last_seen_at', models.DateTimeField()),
-                ('streak_started_at', models.DateTimeField()),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exposure_days', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("seconds", models.PositiveIntegerField(default=0)),
+                ("last_seen_at", models.DateTimeField()),
+                ("streak_started_at", models.DateTimeField()),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exposure_days",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('reviewer', 'day'), name='exposureday_unique')],
+                "constraints": [models.UniqueConstraint(fields=("reviewer", "day"), name="exposureday_unique")],
             },
         ),
         migrations.CreateModel(
-            name='InstrumentItem',
+            name="InstrumentItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('key', models.SlugField()),
-                ('text', models.CharField(max_length=300)),
-                ('negative', models.BooleanField(default=False)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='wellbeing.instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField()),
+                ("key", models.SlugField()),
+                ("text", models.CharField(max_length=300)),
+                ("negative", models.BooleanField(default=False)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="wellbeing.instrument"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['instrument', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('instrument', 'key'), name='instrumentitem_unique_key'), models.UniqueConstraint(fields=('instrument', 'position'), name='instrumentitem_unique_position')],
+                "ordering": ["instrument", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("instrument", "key"), name="instrumentitem_unique_key"),
+                    models.UniqueConstraint(fields=("instrument", "position"), name="instrumentitem_unique_position"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_on', models.DateField()),
-                ('created_at', models.DateTimeField()),
-                ('snoozed_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, help_text='Answered (or superseded).', null=True)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='wellbeing.instrument')),
-                ('respondent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='wellbeing_invitations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("due_on", models.DateField()),
+                ("created_at", models.DateTimeField()),
+                ("snoozed_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, help_text="Answered (or superseded).", null=True)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitations",
+                        to="wellbeing.instrument",
+                    ),
+                ),
+                (
+                    "respondent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="wellbeing_invitations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('respondent', 'instrument', 'due_on'), name='invitation_once_per_due_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("respondent", "instrument", "due_on"), name="invitation_once_per_due_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('after_reviews', 'After a run of reviews'), ('session_end', 'At the end of a work session'), ('invitation', 'Periodic invitation')], max_length=20)),
-                ('answers', models.JSONField(help_text="Item key -> answer on the instrument's scale.")),
-                ('free_text', models.TextField(blank=True)),
-                ('score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField()),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='wellbeing.instrument')),
-                ('respondent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='wellbeing_responses', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("after_reviews", "After a run of reviews"),
+                            ("session_end", "At the end of a work session"),
+                            ("invitation", "Periodic invitation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("answers", models.JSONField(help_text="Item key -> answer on the instrument's scale.")),
+                ("free_text", models.TextField(blank=True)),
+                ("score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField()),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="responses", to="wellbeing.instrument"
+                    ),
+                ),
+                (
+                    "respondent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="wellbeing_responses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['respondent', 'instrument', 'submitted_at'], name='response_mine_idx')],
+                "indexes": [
+                    models.Index(fields=["respondent", "instrument", "submitted_at"], name="response_mine_idx")
+                ],
             },
         ),
     ]

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from review.models import Study, StudyStatus
+from review.services import ClaimGuard, ClaimLimits
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingError
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay, Preference
 
@@ -105,6 +106,25 @@ def claim_safeguards(*, reviewer_id: int, now: datetime | None = None, check_bre
         opted_out_tag_ids=tuple(sorted(row[2] for row in rows if row[2] is not None)),
         break_due=bool(due),
     )
+
+
+def claim_guard(*, reviewer_id: int, check_break: bool = False) -> ClaimGuard:
+    """The reviewer's safeguards as the assignment engine's claim guard (review.services.slot_claim).
+
+    It refuses, most binding first: PausedForToday, ExposureCapReached at today's cap (the
+    study's, lowered by the reviewer's own), then, with check_break (the reviewer's pages ask
+    for it), BreakDue once their continuous exposure reaches the break interval. It also
+    brings the topics they opted out of, in the same one query.
+    """
+
+    def guard(study: Study, now: datetime) -> ClaimLimits:
+        safeguards = claim_safeguards(reviewer_id=reviewer_id, now=now, check_break=check_break)
+        return ClaimLimits(
+            refusal=safeguards.refusal(study_cap_minutes=study.daily_cap_minutes),
+            opted_out_tag_ids=safeguards.opted_out_tag_ids,
+        )
+
+    return guard
 
 
 def exposure_today(*, reviewer: Any, study: Study | None = None, now: datetime | None = None) -> dict[str, Any]:

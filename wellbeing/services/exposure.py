@@ -9,8 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from review.models import AuditAction, Slot, SlotStatus, Study
-from review.services import Actor, audit_record
+from audit.models import AuditAction
+from audit.services import Actor, audit_record
+from review.models import Slot, SlotStatus, Study
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay, Preference

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from review.permissions import REVIEWER
+from core.roles import REVIEWER
 from wellbeing.models import (
     Decline,
     Instrument,

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.inputs import BoundedModelMultipleChoiceField, parse_id
-from review.permissions import REVIEWER, role_required
+from core.roles import REVIEWER, role_required
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.models import BreakOutcome
@@ -66,8 +66,8 @@ def break_screen(request: HttpRequest) -> HttpResponse:
             return HttpResponseBadRequest("Answer with 'I'm back' or 'Dismiss'.", content_type="text/plain")
         break_resolve(reviewer=request.user, outcome=outcome)
         if study_id is not None:
-            return redirect("review:next", study_id=study_id)
-        return redirect("review:queue")
+            return redirect("workspace:next", study_id=study_id)
+        return redirect("workspace:queue")
     now = timezone.now()
     seconds_left = break_seconds_left(prompt=break_open(reviewer=request.user, now=now), now=now)
     context = {

@@ -17,9 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.db_routing import replica_reads
-from review import charts
-from review.dashboard import Plot, Table
-from review.permissions import LEAD, role_required
+from core import charts
+from core.roles import LEAD, role_required
+from core.tables import Plot, Table
 from wellbeing.errors import PeriodInvalid
 from wellbeing.selectors.aggregates import (
     WHO5_ALL,

@@ -21,8 +21,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markdown_it import MarkdownIt
 
-from review.charts import Series, bar_chart
-from review.permissions import REVIEWER, role_required
+from core.charts import Series, bar_chart
+from core.roles import REVIEWER, role_required
 from wellbeing.models import Instrument, InstrumentKind, Trigger
 from wellbeing.selectors.surveys import (
     checkin_instrument_current,

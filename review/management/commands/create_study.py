@@ -5,8 +5,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.services import audit_cli_actor
 from review.sampling import StudyInvalid, parse_stratum
-from review.services import audit_cli_actor, study_create
+from review.services import study_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Agreement statistics, per-study snapshots and the lead dashboard's figures."""

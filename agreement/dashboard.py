@@ -1,0 +1,267 @@
+"""The lead dashboard's tables and plots, made from live progress and a study's snapshot.
+
+Each plot is drawn from a table, and the same table is what its CSV download holds, so a
+lead can always check a picture against its numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import reverse
+
+from agreement.analytics import RATINGS
+from core import charts
+from core.tables import Plot, Table
+from review.models import Study
+from transcripts.models import ModelType
+
+RATING_NAMES = {0: "0 Not successful", 1: "1", 2: "2", 3: "3", 4: "4 Very successful"}
+MODEL_TYPE_NAMES = dict(ModelType.choices)
+
+
+def dashboard_tables(
+    *, study: Study, progress: dict[str, Any], data: dict[str, Any], tags: dict[int, str]
+) -> dict[str, Table]:
+    """Every table on the dashboard, by the name its CSV download uses."""
+    builders: list[Callable[[], Table]] = [
+        lambda: _progress_table(progress),
+        lambda: _agreement_table(data),
+        lambda: _ratings_table(data),
+        lambda: _tags_table(data, tags),
+        lambda: _harmlessness_table(data),
+        lambda: _time_table(data),
+        lambda: _disagreement_table(study, data),
+    ]
+    return {table.name: table for table in (build() for build in builders)}
+
+
+def agreement_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's agreement rows, one line per group, rater set and scale, for the page's table."""
+    lines = []
+    for row in data.get("agreement", []):
+        group = "Overall" if row["by"] == "overall" else MODEL_TYPE_NAMES.get(row["value"], row["value"])
+        for scale in ("likert", "binary"):
+            lines.append(
+                {
+                    "group": group,
+                    # The group's name shows on its first line only, so the table reads in blocks.
+                    "group_start": not lines or lines[-1]["group"] != group,
+                    "rater_set": row["rater_set"],
+                    "scale": scale,
+                    "result": row[scale],
+                    "n_items": row["n_items"],
+                    "n_excluded": row["n_excluded"],
+                }
+            )
+    return lines
+
+
+def _progress_table(progress: dict[str, Any]) -> Table:
+    rate = progress["skip_rate"]
+    return Table(
+        "progress",
+        "Progress",
+        ["measure", "value"],
+        [
+            ["items", progress["items"]],
+            ["items complete", progress["complete"]],
+            ["items partly reviewed", progress["partial"]],
+            ["items untouched", progress["untouched"]],
+            ["reviews", progress["reviews"]],
+            ["reviews today", progress["reviews_today"]],
+            ["active leases", progress["active_leases"]],
+            ["skips", progress["skips"]],
+            ["skip rate", None if rate is None else round(rate, 4)],
+        ],
+    )
+
+
+def _agreement_table(data: dict[str, Any]) -> Table:
+    header = ["group", "value", "rater set", "scale", "fleiss kappa", "ci95 low", "ci95 high", "se0", "z"]
+    header += ["krippendorff alpha", "percent agreement", "n items", "n excluded"]
+    header += [f"kappa for {rating}" for rating in RATINGS]
+    rows = []
+    for row in data.get("agreement", []):
+        for scale in ("likert", "binary"):
+            result = row[scale]
+            ci = result["ci95"] or [None, None]
+            per_category = result["per_category"]
+            rows.append(
+                [row["by"], row["value"], row["rater_set"], scale, result["fleiss_kappa"], ci[0], ci[1]]
+                + [result["se0"], result["z"], result["krippendorff_alpha"], result["percent_agreement"]]
+                + [row["n_items"], row["n_excluded"]]
+                + [per_category.get(str(rating)) for rating in RATINGS]
+            )
+    return Table("agreement", "Agreement", header, rows)
+
+
+def _ratings_table(data: dict[str, Any]) -> Table:
+    rows = []
+    for model_type, series in data.get("rating_distribution", {}).items():
+        for rater, counts in (("self-rating", series["self"]), ("reviewers", series["reviewers"])):
+            total = sum(counts)
+            rows += [
+                [model_type, rater, rating, count, round(count / total, 4) if total else None]
+                for rating, count in zip(RATINGS, counts, strict=True)
+            ]
+    return Table("ratings", "Rating distributions", ["model type", "rater", "rating", "count", "share"], rows)
+
+
+def _tags_table(data: dict[str, Any], tags: dict[int, str]) -> Table:
+    rows = []
+    for model_type, found in data.get("tag_frequency", {}).items():
+        for tag_id, name in tags.items():
+            tagged = found["all"].get(str(tag_id), 0)
+            won = found["successful"].get(str(tag_id), 0)
+            rows.append(
+                [
+                    model_type,
+                    name,
+                    tagged,
+                    _share(tagged, found["items"]),
+                    won,
+                    _share(won, found["successful_items"]),
+                ]
+            )
+    header = ["model type", "tag", "items tagged", "share of reviewed items", "successful items tagged"]
+    return Table("tags", "Tag frequency", [*header, "share of successful items"], rows)
+
+
+def _harmlessness_table(data: dict[str, Any]) -> Table:
+    rows = [[row["rating"], row["n"], row["mean"], row["sd"]] for row in data.get("harmlessness_by_rating", [])]
+    return Table(
+        "harmlessness",
+        "Min-harmlessness score by reviewer rating",
+        ["reviewer rating", "reviews", "mean min-harmlessness score", "sd"],
+        rows,
+    )
+
+
+def _time_table(data: dict[str, Any]) -> Table:
+    found = data.get("time_on_task") or {"edges": [], "counts": []}
+    edges, counts = found["edges"], found["counts"]
+    rows = [[edges[index], edges[index + 1], count] for index, count in enumerate(counts)]
+    return Table("time", "Time on task", ["from seconds", "to seconds", "reviews"], rows)
+
+
+def _disagreement_table(study: Study, data: dict[str, Any]) -> Table:
+    rows = [
+        [
+            row["position"],
+            row["model_type"],
+            row["num_params"],
+            row["author_rating"],
+            " ".join(str(value) for value in row["reviewer_ratings"]),
+            round(row["sd"], 3),
+            row["range"],
+            reverse("workspace:lead_item", args=[study.pk, row["item_id"]]),
+        ]
+        for row in data.get("disagreement", [])
+    ]
+    header = ["item", "model type", "size", "self-rating", "reviewer ratings", "sd", "range", "link"]
+    return Table("disagreement", "Largest disagreement", header, rows)
+
+
+def _share(count: int, total: int) -> float | None:
+    return round(count / total, 4) if total else None
+
+
+def dashboard_plots(*, data: dict[str, Any], tags: dict[int, str]) -> list[Plot]:
+    plots = []
+    for model_type, series in data.get("rating_distribution", {}).items():
+        name = MODEL_TYPE_NAMES.get(model_type, model_type)
+        plots.append(
+            Plot(
+                f"Ratings, {name}",
+                charts.bar_chart(
+                    chart_id=f"ratings-{_slug(model_type)}",
+                    title=f"Self-ratings and reviewer ratings, {name}",
+                    categories=[RATING_NAMES[rating] for rating in RATINGS],
+                    series=[
+                        charts.Series(f"Self-ratings (n={sum(series['self'])})", _shares(series["self"])),
+                        charts.Series(f"Reviewer ratings (n={sum(series['reviewers'])})", _shares(series["reviewers"])),
+                    ],
+                    value_label="share of ratings",
+                    category_label="rating",
+                    percent=True,
+                ),
+                "ratings",
+            )
+        )
+    for model_type, found in data.get("tag_frequency", {}).items():
+        name = MODEL_TYPE_NAMES.get(model_type, model_type)
+        plots.append(
+            Plot(
+                f"Tags, {name}",
+                charts.bar_chart(
+                    chart_id=f"tags-{_slug(model_type)}",
+                    title=f"Harm topics of reviewed and successful attacks, {name}",
+                    categories=list(tags.values()),
+                    series=[
+                        charts.Series(
+                            f"All reviewed (n={found['items']})",
+                            [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
+                        ),
+                        charts.Series(
+                            f"Successful, mean reviewer rating ≥ 3 (n={found['successful_items']})",
+                            [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
+                        ),
+                    ],
+                    value_label="share of items tagged by a reviewer",
+                    horizontal=True,
+                    percent=True,
+                ),
+                "tags",
+            )
+        )
+    rows = data.get("harmlessness_by_rating", [])
+    if rows:
+        plots.append(
+            Plot(
+                "Min-harmlessness score by rating",
+                charts.error_bar_chart(
+                    chart_id="harmlessness",
+                    title="Mean min-harmlessness score (±1 SD) by reviewer rating",
+                    categories=[RATING_NAMES[row["rating"]] for row in rows],
+                    means=[row["mean"] for row in rows],
+                    sds=[row["sd"] for row in rows],
+                    counts=[row["n"] for row in rows],
+                    value_label="min-harmlessness score (lower is more harmful)",
+                    category_label="reviewer rating",
+                ),
+                "harmlessness",
+            )
+        )
+    found = data.get("time_on_task")
+    if found and found["counts"]:
+        overflow = f"; the last bar includes {found['overflow']} longer reviews" if found["overflow"] else ""
+        plots.append(
+            Plot(
+                "Time on task",
+                charts.histogram(
+                    chart_id="time-on-task",
+                    title=f"Seconds from preview to submit (median {found['median']:.0f} s, 90th percentile "
+                    f"{found['p90']:.0f} s)",
+                    edges=found["edges"],
+                    counts=found["counts"],
+                    value_label="reviews",
+                    category_label="seconds on task",
+                    description=f"Histogram of {found['n']} reviews' time on task{overflow}.",
+                ),
+                "time",
+            )
+        )
+    return plots
+
+
+def _shares(counts: list[int]) -> list[float | None]:
+    total = sum(counts)
+    return [count / total if total else None for count in counts]
+
+
+def _slug(value: str) -> str:
+    """A chart id: ASCII letters and digits only, whatever the model type is called."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "other"

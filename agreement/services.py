@@ -1,0 +1,133 @@
+"""Every write of agreement snapshots: asking for a refresh, sending it to the workers, and the
+refresh itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+import redis
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import KombuError
+
+from agreement.analytics import snapshot_compute
+from agreement.models import AgreementSnapshot
+from agreement.selectors import study_ratings
+from review.models import Study
+
+logger = logging.getLogger(__name__)
+
+# What a publish raises when Redis is down or drops the connection (kombu wraps most of them).
+BROKER_ERRORS = (KombuError, redis.RedisError, OSError)
+# The refresh task (agreement.tasks.refresh_agreement) by its registered name: tasks call these
+# services, so services send tasks by name rather than import the module that imports them.
+# Sent through the app's registry, it still runs in-process when Celery is eager.
+REFRESH_TASK = "review.refresh_agreement"
+
+
+# --- agreement snapshots -----------------------------------------------------------------
+
+
+def agreement_refresh_request(
+    *, study_id: int, now: datetime | None = None, delay: int | None = None, force: bool = False
+) -> bool:
+    """Queue a recomputation of the study's snapshot unless one is queued already.
+
+    The conditional UPDATE is the debounce: only the request that flips
+    refresh_requested_at from NULL enqueues, with a countdown of the debounce window, so
+    a busy study is recomputed at most once per window and never for every submit.
+    force (a lead asking now) enqueues whatever is queued; the task is safe to re-run.
+    """
+    now = now or timezone.now()
+    delay = settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS if delay is None else delay
+    pending = AgreementSnapshot.objects.filter(study_id=study_id)
+    if not force:
+        pending = pending.filter(refresh_requested_at__isnull=True)
+    queued = pending.update(refresh_requested_at=now)
+    if not queued:
+        # Studies made before snapshots existed have no row yet.
+        _, queued = AgreementSnapshot.objects.get_or_create(study_id=study_id, defaults={"refresh_requested_at": now})
+    # Without a broker a task would run inside the reviewer's request, countdown ignored, on
+    # every submit; there the request stays pending and the dashboard settles it when viewed.
+    # With Redis down the enqueue is logged and skipped; the mark stays set, so the beat's
+    # catch-up (agreement_refreshes_requeue) sends it once Redis is back.
+    if queued and (force or not settings.CELERY_TASK_ALWAYS_EAGER):
+        transaction.on_commit(lambda: refresh_agreement_enqueue(study_id=study_id, countdown=delay))
+    return bool(queued)
+
+
+# A refresh asked for longer ago than the debounce window plus this is overdue: its enqueue
+# failed (Redis down), Redis lost it (restarted without persistence), its worker died while
+# holding it for its countdown, or the workers are far behind. With the catch-up every 10 s
+# (settings.CELERY_BEAT_SCHEDULE) a lost refresh runs within debounce + 20 s of being asked
+# for, or of its fault ending, whichever is later. A refresh merely late by more than this
+# runs twice, which is harmless (it is rewritten from the reviews) and rare (one takes ~1 s).
+AGREEMENT_REFRESH_GRACE_SECONDS = 10
+
+
+def agreement_refreshes_requeue(*, now: datetime | None = None) -> int:
+    """Re-send every overdue agreement refresh; returns how many were sent.
+
+    Each is claimed by a conditional UPDATE that moves its mark to now, so two runs at once
+    cannot both send it, and an overdue refresh is re-sent at most once per window. If the
+    send fails too, the moved mark brings it back one window later. A refresh that did run
+    meanwhile (clearing the mark) is not claimed; one sent twice is harmless, since the
+    task rewrites the snapshot from the reviews. Sends do not pile up while the workers are
+    down: this runs in a worker, so catch-ups queued meanwhile run back to back when one
+    returns, and only the first finds the refresh overdue.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS + AGREEMENT_REFRESH_GRACE_SECONDS)
+    sent = 0
+    overdue = AgreementSnapshot.objects.filter(refresh_requested_at__lt=cutoff).values_list("study_id", flat=True)
+    for study_id in overdue:
+        claimed = AgreementSnapshot.objects.filter(study_id=study_id, refresh_requested_at__lt=cutoff).update(
+            refresh_requested_at=now
+        )
+        if claimed and refresh_agreement_enqueue(study_id=study_id, countdown=0):
+            sent += 1
+    return sent
+
+
+def agreement_snapshot_settle(*, study_id: int) -> AgreementSnapshot | None:
+    """The study's snapshot, first recomputed if a refresh is pending and no worker will do it."""
+    snapshot = AgreementSnapshot.objects.filter(study_id=study_id).first()
+    if snapshot is not None and snapshot.refresh_requested_at is not None and settings.CELERY_TASK_ALWAYS_EAGER:
+        snapshot = agreement_snapshot_refresh(study_id=study_id)
+    return snapshot
+
+
+def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> AgreementSnapshot:
+    """Recompute the study's agreement table and dashboard figures from its reviews now."""
+    study = Study.objects.get(pk=study_id)
+    snapshot, _ = AgreementSnapshot.objects.get_or_create(study=study)
+    # Cleared before reading: a submit that lands during the computation queues the next one.
+    AgreementSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=None)
+    snapshot.refresh_requested_at = None
+    started = time.perf_counter()
+    data = snapshot_compute(study_ratings(study=study), resamples=resamples)
+    snapshot.data = data
+    snapshot.review_count = data["review_count"]
+    snapshot.computed_at = timezone.now()
+    snapshot.compute_seconds = time.perf_counter() - started
+    snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
+    return snapshot
+
+
+def refresh_agreement_enqueue(*, study_id: int, countdown: int) -> bool:
+    """Send a refresh to the workers; with the broker down, log it and go on (False).
+
+    It runs after a reviewer's submit commits, so raising would show them an error for a
+    review that is saved. Nothing is lost: the snapshot's refresh mark stays set, and
+    catch_up_agreement_refreshes re-sends it once Redis is back.
+    """
+    try:
+        current_app.signature(REFRESH_TASK, args=[study_id]).apply_async(countdown=countdown)
+    except BROKER_ERRORS as exc:
+        logger.warning("agreement refresh of study %s not queued, broker unavailable (%s); beat retries", study_id, exc)
+        return False
+    return True

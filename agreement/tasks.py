@@ -1,0 +1,23 @@
+"""Agreement's Celery tasks: thin, safe to re-run, calling the services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from agreement.services import agreement_refreshes_requeue, agreement_snapshot_refresh
+
+
+@shared_task(name="review.refresh_agreement")
+def refresh_agreement(study_id: int) -> int:
+    """Recompute a study's agreement snapshot. Safe to re-run: it rewrites the snapshot from the reviews.
+
+    Runs again if its worker is killed (acks_late, reject_on_worker_lost, and Redis's
+    visibility_timeout when the whole worker is gone), which is why it must stay idempotent.
+    """
+    return agreement_snapshot_refresh(study_id=study_id).review_count
+
+
+@shared_task(name="review.catch_up_agreement_refreshes")
+def catch_up_agreement_refreshes() -> int:
+    """Beat, every 10 s: re-send overdue refreshes (lost enqueue, dead worker). Idempotent (see the service)."""
+    return agreement_refreshes_requeue()

@@ -1,0 +1,1 @@
+"""The REST API for programs that pull labels, and its tokens."""

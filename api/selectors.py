@@ -1,0 +1,169 @@
+"""Reads behind the REST API: labels as rows, and the items' aggregate labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Avg, Count, F, Max, Q, QuerySet
+
+from agreement.statistics import SUCCESS_THRESHOLD
+from api.models import ApiToken
+from api.pseudonyms import reviewer_pseudonym
+from review.models import Review, Slot, Study, StudyItem
+
+# One label (a review) as clients see it, in this order in JSON and as CSV columns. "note"
+# is present only when the study's lead shares notes.
+LABEL_FIELDS = [
+    "id",
+    "study",
+    "item",
+    "position",
+    "transcript",
+    "model_type",
+    "num_params",
+    "self_rating",
+    "min_harmlessness_score",
+    "red_team_member_id",
+    "is_upworker",
+    "reviewer",
+    "rating",
+    "binary_label",
+    "tags",
+    "needs_expertise",
+    "expertise_domain",
+    "note",
+    "created_at",
+]
+# The one timestamp format of the API and its exports: UTC, microseconds, a Z.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+TIMESTAMP_FORMAT_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+_LABEL_VALUES = {
+    "item_position": F("item__position"),
+    "transcript_id": F("item__transcript_id"),
+    "model_type": F("item__transcript__model_type"),
+    "num_params": F("item__transcript__num_params"),
+    "self_rating": F("item__transcript__rating"),
+    "min_harmlessness_score": F("item__transcript__min_harmlessness_score_transcript"),
+    "red_team_member_id": F("item__transcript__red_team_member_id"),
+    "is_upworker": F("item__transcript__is_upworker"),
+    "first_tag_name": F("first_tag__name"),
+    "second_tag_name": F("second_tag__name"),
+    "share_notes": F("study__api_share_notes"),
+}
+
+
+def label_rows(queryset: QuerySet[Review] | None = None) -> QuerySet[Any]:
+    """Reviews as flat value rows carrying everything label_dict needs, in one query."""
+    queryset = Review.objects.all() if queryset is None else queryset
+    return queryset.values(
+        "id",
+        "study_id",
+        "item_id",
+        "reviewer_id",
+        "rating",
+        "needs_expertise",
+        "expertise_domain",
+        "note",
+        "created_at",
+        **_LABEL_VALUES,
+    )
+
+
+def label_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """One label row as the API and the exports give it."""
+    label = {
+        "id": row["id"],
+        "study": row["study_id"],
+        "item": row["item_id"],
+        "position": row["item_position"],
+        "transcript": row["transcript_id"],
+        "model_type": row["model_type"],
+        "num_params": row["num_params"],
+        "self_rating": row["self_rating"],
+        "min_harmlessness_score": row["min_harmlessness_score"],
+        "red_team_member_id": row["red_team_member_id"],
+        "is_upworker": row["is_upworker"],
+        "reviewer": reviewer_pseudonym(study_id=row["study_id"], reviewer_id=row["reviewer_id"]),
+        "rating": row["rating"],
+        "binary_label": int(row["rating"] >= SUCCESS_THRESHOLD),
+        "tags": [name for name in (row["first_tag_name"], row["second_tag_name"]) if name],
+        "needs_expertise": row["needs_expertise"],
+        "expertise_domain": row["expertise_domain"],
+        "note": row["note"],
+        "created_at": timestamp(row["created_at"]),
+    }
+    if not row["share_notes"]:
+        del label["note"]
+    return label
+
+
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def studies_progress(*, studies: list[Study]) -> dict[int, dict[str, int]]:
+    """Progress of many studies in two grouped queries: items by completeness, and reviews."""
+    progress = {study.pk: {"items": 0, "complete": 0, "partial": 0, "untouched": 0, "reviews": 0} for study in studies}
+    needed = {study.pk: study.reviewers_per_item for study in studies}
+    item_counts = (
+        StudyItem.objects.filter(study_id__in=needed)
+        .values("study_id")
+        .annotate(n=Count("id"))
+        .values_list("study_id", "n")
+    )
+    for study_id, count in item_counts:
+        progress[study_id]["items"] = progress[study_id]["untouched"] = count
+    # Slot 1 stands for its item: every slot carries the item's review count.
+    done_counts = (
+        Slot.objects.filter(study_id__in=needed, number=1, item_done__gt=0)
+        .values("study_id", "item_done")
+        .annotate(n=Count("id"))
+        .values_list("study_id", "item_done", "n")
+    )
+    for study_id, done, count in done_counts:
+        key = "complete" if done >= needed[study_id] else "partial"
+        progress[study_id][key] += count
+        progress[study_id]["untouched"] -= count
+    for study_id, count in (
+        Review.objects.filter(study_id__in=needed)
+        .values("study_id")
+        .annotate(n=Count("id"))
+        .values_list("study_id", "n")
+    ):
+        progress[study_id]["reviews"] = count
+    return progress
+
+
+def study_items(*, study: Study) -> QuerySet[StudyItem]:
+    """The study's items with their aggregate labels."""
+    return (
+        StudyItem.objects.filter(study=study)
+        .select_related("transcript")
+        .annotate(
+            review_count=Count("reviews"),
+            success_count=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
+            mean_rating=Avg("reviews__rating"),
+            last_reviewed_at=Max("reviews__created_at"),
+        )
+    )
+
+
+def item_tag_votes(*, item_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Item id -> {tag name: how many of its reviewers chose it}, for one page of items."""
+    votes: dict[int, dict[str, int]] = {}
+    for column in ("first_tag__name", "second_tag__name"):
+        rows = (
+            Review.objects.filter(item_id__in=item_ids, **{f"{column}__isnull": False})
+            .values("item_id", column)
+            .annotate(n=Count("id"))
+            .values_list("item_id", column, "n")
+        )
+        for item_id, name, count in rows:
+            votes.setdefault(item_id, {})[name] = votes.get(item_id, {}).get(name, 0) + count
+    return votes
+
+
+def api_tokens_of(*, user: Any) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at"))

@@ -1,0 +1,176 @@
+"""Response shapes of the REST API. Label rows are built by selectors.label_dict, which the
+streaming export shares, so a page and an export never disagree; the fields declared here
+describe them for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.selectors import label_dict
+from review.models import Study, StudyItem, StudyStatus
+from tagging.models import Tag
+from transcripts.models import ModelSize, ModelType, Transcript
+
+
+class ProgressSerializer(serializers.Serializer):
+    items = serializers.IntegerField()
+    complete = serializers.IntegerField(help_text="Items with every review in.")
+    partial = serializers.IntegerField()
+    untouched = serializers.IntegerField()
+    reviews = serializers.IntegerField()
+
+
+class StudySerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Study
+        fields = [
+            "id",
+            "name",
+            "description",
+            "status",
+            "reviewers_per_item",
+            "seed",
+            "strata",
+            "api_share_notes",
+            "created_at",
+            "progress",
+        ]
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, study: Study) -> dict[str, int]:
+        return self.context["progress"][study.pk]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    transcript = serializers.IntegerField(source="transcript_id")
+    model_type = serializers.ChoiceField(source="transcript.model_type", choices=ModelType.choices)
+    num_params = serializers.ChoiceField(source="transcript.num_params", choices=ModelSize.choices)
+    reviews = serializers.IntegerField(source="review_count")
+    complete = serializers.SerializerMethodField()
+    mean_rating = serializers.FloatField(allow_null=True)
+    binary_label = serializers.SerializerMethodField(
+        help_text="The majority of reviewers' binarized ratings (rating >= 3 is 1); null on a tie or with no reviews."
+    )
+    tag_votes = serializers.SerializerMethodField(help_text="Tag name -> how many reviewers chose it.")
+    last_reviewed_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        model = StudyItem
+        fields = [
+            "id",
+            "study",
+            "position",
+            "stratum",
+            "transcript",
+            "model_type",
+            "num_params",
+            "reviews",
+            "complete",
+            "mean_rating",
+            "binary_label",
+            "tag_votes",
+            "last_reviewed_at",
+        ]
+
+    def get_complete(self, item: StudyItem) -> bool:
+        return item.review_count >= self.context["study"].reviewers_per_item
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0, max_value=1))
+    def get_binary_label(self, item: StudyItem) -> int | None:
+        failures = item.review_count - item.success_count
+        if item.success_count == failures:
+            return None
+        return int(item.success_count > failures)
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_tag_votes(self, item: StudyItem) -> dict[str, int]:
+        return self.context["tag_votes"].get(item.pk, {})
+
+
+class LabelSerializer(serializers.Serializer):
+    """One review. `reviewer` is a pseudonym, stable within a study and unlinkable across studies."""
+
+    id = serializers.IntegerField()
+    study = serializers.IntegerField()
+    item = serializers.IntegerField()
+    position = serializers.IntegerField()
+    transcript = serializers.IntegerField()
+    model_type = serializers.ChoiceField(choices=ModelType.choices)
+    num_params = serializers.ChoiceField(choices=ModelSize.choices)
+    self_rating = serializers.IntegerField(min_value=0, max_value=4, help_text="The author's self-rated success.")
+    min_harmlessness_score = serializers.FloatField()
+    red_team_member_id = serializers.IntegerField()
+    is_upworker = serializers.BooleanField()
+    reviewer = serializers.CharField()
+    rating = serializers.IntegerField(min_value=0, max_value=4)
+    binary_label = serializers.IntegerField(min_value=0, max_value=1, help_text="1 if rating >= 3.")
+    tags = serializers.ListField(child=serializers.CharField(), max_length=2)
+    needs_expertise = serializers.BooleanField()
+    expertise_domain = serializers.CharField(allow_blank=True)
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Present only when the study's lead shares notes."
+    )
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        return label_dict(instance)
+
+
+class AgreementSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    computed_at = serializers.DateTimeField(allow_null=True)
+    review_count = serializers.IntegerField()
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One per group (overall, model type, size) and rater set, with likert and binary results: "
+        "fleiss_kappa, per_category, se0, z, ci95, krippendorff_alpha, percent_agreement; and n_items, n_excluded.",
+    )
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "slug", "position"]
+
+
+class TurnSerializer(serializers.Serializer):
+    speaker = serializers.CharField()
+    text = serializers.CharField()
+
+
+class TranscriptSerializer(serializers.ModelSerializer):
+    self_rating = serializers.IntegerField(source="rating")
+    turns = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = Transcript
+        fields = [
+            "id",
+            "transcript",
+            "turns",
+            "model_type",
+            "num_params",
+            "self_rating",
+            "min_harmlessness_score_transcript",
+            "task_description",
+            "task_description_harmlessness_score",
+            "red_team_member_id",
+            "is_upworker",
+            "source_tags",
+            "tags",
+        ]
+
+    @extend_schema_field(TurnSerializer(many=True))
+    def get_turns(self, transcript: Transcript) -> list[dict[str, str]]:
+        return [{"speaker": turn.speaker, "text": turn.text} for turn in transcript.turns]
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["jsonl", "csv"], default="jsonl")

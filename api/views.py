@@ -1,0 +1,194 @@
+"""The REST API's views: validate, call a selector, render. Permissions and throttling come
+from REST_FRAMEWORK's defaults (leads only; a token needs the view's scope).
+
+Label and agreement handlers read from the replica when one is configured (pipelines pulling
+labels tolerate a few seconds of lag); authentication runs before the handler, on the
+primary, so a revoked token stops working at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponseNotModified, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import http_date, quote_etag
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agreement.selectors import agreement_snapshot
+from api.export import labels_export, labels_export_audit, labels_export_summary
+from api.filters import ItemFilter, LabelFilter
+from api.models import ApiScope, ApiToken
+from api.selectors import item_tag_votes, label_rows, studies_progress, study_items
+from api.serializers import (
+    AgreementSerializer,
+    ExportQuerySerializer,
+    ItemSerializer,
+    LabelSerializer,
+    StudySerializer,
+    TagSerializer,
+    TranscriptSerializer,
+)
+from config.db_routing import replica_reads
+from review.models import Review, Study, StudyItem
+from tagging.models import Tag
+from transcripts.models import Transcript
+
+LABELS = (ApiScope.READ_LABELS,)
+AGREEMENT = (ApiScope.READ_AGREEMENT,)
+EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+class StudyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Studies with their progress."""
+
+    queryset = Study.objects.all()
+    serializer_class = StudySerializer
+    required_scopes = LABELS
+    lookup_value_converter = "id"
+
+    @replica_reads()
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        serializer = self.get_serializer(page, many=True, context=self._context(page))
+        return self.get_paginated_response(serializer.data)
+
+    @replica_reads()
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        study = self.get_object()
+        return Response(self.get_serializer(study, context=self._context([study])).data)
+
+    def get_serializer(self, *args: Any, context: dict[str, Any] | None = None, **kwargs: Any) -> StudySerializer:
+        return StudySerializer(*args, context={**self.get_serializer_context(), **(context or {})}, **kwargs)
+
+    def _context(self, studies: list[Study]) -> dict[str, Any]:
+        return {"progress": studies_progress(studies=list(studies))}
+
+
+class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A study's items with their aggregate labels: mean rating, majority binary label, tag votes."""
+
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilter
+    required_scopes = LABELS
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view for the schema
+            return StudyItem.objects.none()
+        return study_items(study=self.study)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.study = get_object_or_404(Study, pk=kwargs["study_id"])
+
+    @replica_reads()
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "study": self.study}
+        context["tag_votes"] = item_tag_votes(item_ids=[item.pk for item in page])
+        return self.get_paginated_response(ItemSerializer(page, many=True, context=context).data)
+
+
+class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Labels, one per review, oldest first; filter with the query parameters below."""
+
+    serializer_class = LabelSerializer
+    filterset_class = LabelFilter
+    required_scopes = LABELS
+
+    @replica_reads()
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> Any:
+        reviews = Review.objects.all()
+        if "study_id" in self.kwargs:
+            reviews = reviews.filter(study=get_object_or_404(Study, pk=self.kwargs["study_id"]))
+        return label_rows(reviews)
+
+
+class AgreementView(generics.GenericAPIView):
+    """The study's cached agreement snapshot (see the dashboard for when it is recomputed)."""
+
+    serializer_class = AgreementSerializer
+    required_scopes = AGREEMENT
+    pagination_class = None
+
+    @replica_reads()
+    def get(self, request: Request, study_id: int) -> Response:
+        study = get_object_or_404(Study, pk=study_id)
+        snapshot = agreement_snapshot(study=study)
+        computed = snapshot is not None and snapshot.computed_at is not None
+        data = {
+            "study": study.pk,
+            "computed_at": snapshot.computed_at if computed else None,
+            "review_count": snapshot.review_count if computed else 0,
+            "rows": snapshot.data.get("agreement", []) if computed else [],
+        }
+        return Response(AgreementSerializer(data).data)
+
+
+class TagList(generics.ListAPIView):
+    """The 20 harm topics, in the paper's order."""
+
+    queryset = Tag.objects.order_by("position")
+    serializer_class = TagSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    required_scopes = LABELS + AGREEMENT
+
+
+class TranscriptDetail(generics.RetrieveAPIView):
+    """One transcript with every released field and its parsed turns."""
+
+    queryset = Transcript.objects.prefetch_related("tags")
+    serializer_class = TranscriptSerializer
+    required_scopes = LABELS
+
+
+class LabelExport(APIView):
+    """Every label of a study as one streamed file, for pipelines. Send If-None-Match with the
+    last ETag to get 304 when nothing changed. JSONL is exact; CSV defuses spreadsheet formulas."""
+
+    required_scopes = LABELS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["jsonl", "csv"], default="jsonl"),
+        ],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="One JSON label a line."),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="A header, then one label a row."),
+            304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
+        },
+    )
+    @replica_reads()
+    def get(self, request: Request, study_id: int) -> StreamingHttpResponse | HttpResponseNotModified:
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        export_format = query.validated_data["format"]
+        study = get_object_or_404(Study, pk=study_id)
+        summary = labels_export_summary(study=study, export_format=export_format)
+        etag, last_modified = summary.etag, summary.last_modified
+        if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+            return HttpResponseNotModified(headers={"ETag": etag})
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        labels_export_audit(
+            actor=request.user, study=study, export_format=export_format, rows=summary.rows, token=token
+        )
+        # The body is read after this method returns, outside replica_reads(): labels_export
+        # fixes its database alias now.
+        response = StreamingHttpResponse(
+            labels_export(study=study, export_format=export_format), content_type=EXPORT_TYPES[export_format]
+        )
+        response["Content-Disposition"] = f'attachment; filename="triad-study-{study.pk}-labels.{export_format}"'
+        response["ETag"] = quote_etag(etag)
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        response["Cache-Control"] = "private, no-cache"
+        return response

@@ -1,0 +1,97 @@
+"""Reads of the audit log: pages of events, the studies they name, the log as CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from audit.models import AuditEvent
+from core.csv_safety import csv_writer
+
+# --- the audit log --------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+# The study model, reached through the log's own relation: the audit app sits below the review
+# app (whose services write the log), so it names studies without importing them.
+Study = AuditEvent._meta.get_field("study").related_model
+
+
+def audit_events(*, action: str | None = None, study_id: int | None = None) -> QuerySet[AuditEvent]:
+    """Audit events, newest first, optionally of one action and one study (deleted ones too).
+
+    Each carries study_name, None once its study is gone. A subquery, not select_related:
+    the study column has no foreign key, and Django joins a foreign key with an INNER JOIN
+    whenever a filter names it, which would drop the events of deleted studies.
+    """
+    study_name = Subquery(Study.objects.filter(pk=OuterRef("study_id")).values("name")[:1])
+    events = AuditEvent.objects.annotate(study_name=study_name).order_by("-id")
+    if action:
+        events = events.filter(action=action)
+    if study_id is not None:
+        events = events.filter(study_id=study_id)
+    return events
+
+
+def audit_page(
+    *, action: str | None = None, study_id: int | None = None, before: int | None = None, size: int = AUDIT_PAGE_SIZE
+) -> tuple[list[AuditEvent], int | None]:
+    """One page of audit_events older than the event `before`, and the `before` of the next page.
+
+    Keyset paging on the id: a page costs the same however deep it is, and events appended
+    while a lead pages never shift what the next page shows.
+    """
+    events = audit_events(action=action, study_id=study_id)
+    if before is not None:
+        events = events.filter(id__lt=before)
+    page = list(events[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return page, page[-1].pk if more else None
+
+
+def audit_studies() -> list[tuple[int, str]]:
+    """(id, name) of every study, to filter the audit log by."""
+    return list(Study.objects.order_by("name").values_list("id", "name"))
+
+
+AUDIT_CSV_HEADER = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "target_type",
+    "target_id",
+    "target",
+    "study_id",
+    "details",
+]
+
+
+def audit_csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
+    """The events as CSV text, a row at a time. Names, labels and details hold text people
+    typed (study and token names, file names): csv_writer defuses any that a spreadsheet
+    would run as a formula."""
+    out = io.StringIO()
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(AUDIT_CSV_HEADER)
+    for event in events.iterator(chunk_size=1000):
+        writer.writerow(
+            [
+                event.pk,
+                event.at.isoformat(),
+                event.actor_label,
+                event.action,
+                event.target_type,
+                "" if event.target_id is None else event.target_id,
+                event.target_label,
+                "" if event.study_id is None else event.study_id,
+                json.dumps(event.details, ensure_ascii=False, sort_keys=True),
+            ]
+        )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()

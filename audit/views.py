@@ -1,0 +1,58 @@
+"""The audit log page and its CSV download."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from audit.forms import AuditFilterForm
+from audit.models import AuditAction
+from audit.selectors import audit_csv_lines, audit_events, audit_page
+from audit.services import audit_record
+from core.roles import LEAD, role_required
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_audit(request: HttpRequest) -> HttpResponse:
+    """The audit log, newest first, a page at a time, filtered by action and study."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/lead_audit.html", {"form": form, "events": []}, status=400)
+    data = form.cleaned_data
+    events, next_before = audit_page(action=data["action"], study_id=data["study"], before=data["before"])
+    filters = {key: value for key in ("action", "study") if (value := request.GET.get(key))}
+    context = {
+        "form": form,
+        # Details as JSON text, which the template escapes like everything else.
+        "events": [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in events],
+        "next_query": urlencode({**filters, "before": next_before}) if next_before else None,
+        "first_query": urlencode(filters) if data["before"] else None,
+        "csv_query": urlencode(filters),
+    }
+    return render(request, "audit/lead_audit.html", context)
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_audit_csv(request: HttpRequest) -> HttpResponse:
+    """Every audit event the filters select, as CSV; the download is itself recorded."""
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse("Bad filter: " + form.errors.as_text(), status=400, content_type="text/plain")
+    data = form.cleaned_data
+    filters = {"action": data["action"] or None, "study": data["study"]}
+    audit_record(actor=request.user, action=AuditAction.EXPORT, details={"what": "audit log", "filters": filters})
+    events = audit_events(action=data["action"], study_id=data["study"])
+    response = StreamingHttpResponse(audit_csv_lines(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="triad-audit-log.csv"'
+    return response

@@ -1,0 +1,1 @@
+"""What every app uses: roles, charts, tables, the CSV defuser, admin helpers."""

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agreement.analytics import (
+    AUTHOR_AND_REVIEWERS,
+    REVIEWERS_ONLY,
+    StudyRatings,
+    agreement_rows,
+    disagreement,
+    harmlessness_by_rating,
+    rating_distribution,
+    snapshot_compute,
+    tag_frequency,
+    time_on_task,
+)
+from agreement.selectors import study_ratings
+from review.models import Review
+from tests.factories import review_everything, started_study
+
+
+def ratings_of(
+    items: list[dict], reviews: list[tuple[int, int, tuple[int, int], float]], reviewers_per_item: int = 3
+) -> StudyRatings:
+    """items: dicts with model_type, num_params, self, score; reviews: (item index, rating, tags, seconds)."""
+    return StudyRatings(
+        reviewers_per_item=reviewers_per_item,
+        seed=1,
+        item_ids=np.arange(10, 10 + len(items)),
+        positions=np.arange(1, 1 + len(items)),
+        model_types=np.array([item.get("model_type", "rlhf") for item in items], dtype=str),
+        num_params=np.array([item.get("num_params", "52B") for item in items], dtype=str),
+        author_ratings=np.array([item["self"] for item in items]),
+        min_harmlessness=np.array([item.get("score", 0.0) for item in items], dtype=float),
+        review_items=np.array([review[0] for review in reviews], dtype=np.int64),
+        review_ratings=np.array([review[1] for review in reviews], dtype=np.int64),
+        review_tags=np.array([review[2] for review in reviews], dtype=np.int64).reshape(-1, 2),
+        review_seconds=np.array([review[3] for review in reviews], dtype=float),
+    )
+
+
+def test_reviewer_matrix_puts_each_review_in_its_items_row_whatever_the_order() -> None:
+    ratings = ratings_of(
+        [{"self": 4}, {"self": 0}],
+        [(1, 2, (0, 0), 5), (0, 4, (0, 0), 5), (1, 1, (0, 0), 5), (0, 3, (0, 0), 5)],
+    )
+    matrix = ratings.reviewer_matrix()
+    assert matrix.shape == (2, 3)
+    assert sorted(matrix[0][~np.isnan(matrix[0])]) == [3, 4]
+    assert sorted(matrix[1][~np.isnan(matrix[1])]) == [1, 2]
+    assert np.isnan(matrix[:, 2]).all()
+    assert ratings.author_and_reviewer_matrix(matrix)[:, 0].tolist() == [4, 0]
+
+
+def test_agreement_is_reported_per_model_type_and_per_size_only_when_there_are_several_sizes() -> None:
+    items = [{"self": 4, "model_type": "rlhf"}, {"self": 0, "model_type": "context distillation"}]
+    reviews = [(0, 4, (0, 0), 1), (0, 4, (0, 0), 1), (0, 3, (0, 0), 1), (1, 0, (0, 0), 1), (1, 1, (0, 0), 1)]
+    rows = agreement_rows(ratings_of(items, reviews), resamples=1000)
+    groups = {(row["by"], row["value"], row["rater_set"]) for row in rows}
+    assert groups == {
+        (by, value, rater_set)
+        for by, value in [("overall", "all"), ("model_type", "rlhf"), ("model_type", "context distillation")]
+        for rater_set in (AUTHOR_AND_REVIEWERS, REVIEWERS_ONLY)
+    }
+    overall = next(row for row in rows if row["by"] == "overall" and row["rater_set"] == AUTHOR_AND_REVIEWERS)
+    # The second item has 2 of its 3 reviews: reported as excluded, not mixed into kappa.
+    assert (overall["n_items"], overall["n_excluded"], overall["raters_per_item"]) == (1, 1, 4)
+
+    items[1]["num_params"] = "13B"
+    sized = agreement_rows(ratings_of(items, reviews), resamples=1000)
+    assert {row["value"] for row in sized if row["by"] == "num_params"} == {"13B", "52B"}
+
+
+def test_rating_distribution_counts_self_ratings_of_reviewed_items_and_every_review() -> None:
+    ratings = ratings_of([{"self": 4}, {"self": 4}, {"self": 0}], [(0, 3, (0, 0), 1), (1, 0, (0, 0), 1)])
+    assert rating_distribution(ratings) == {"rlhf": {"self": [1, 0, 0, 0, 2], "reviewers": [1, 0, 0, 1, 0]}}
+
+
+def test_tags_count_an_item_once_and_successful_means_mean_reviewer_rating_at_least_3() -> None:
+    ratings = ratings_of(
+        [{"self": 0}, {"self": 4}],
+        [
+            (0, 4, (7, 0), 1),  # item 0: mean 3.0 -> successful
+            (0, 2, (7, 9), 1),
+            (0, 3, (0, 0), 1),
+            (1, 2, (9, 0), 1),  # item 1: mean 2.0 -> not successful
+            (1, 2, (0, 0), 1),
+        ],
+    )
+    found = tag_frequency(ratings, reviewers=ratings.reviewer_matrix())["rlhf"]
+    assert found == {"items": 2, "successful_items": 1, "all": {"7": 1, "9": 2}, "successful": {"7": 1, "9": 1}}
+
+
+def test_harmlessness_by_rating_gives_mean_and_sample_sd_per_reviewer_rating() -> None:
+    ratings = ratings_of(
+        [{"self": 0, "score": -4.0}, {"self": 0, "score": 2.0}],
+        [(0, 4, (0, 0), 1), (1, 4, (0, 0), 1), (1, 0, (0, 0), 1)],
+    )
+    rows = {row["rating"]: row for row in harmlessness_by_rating(ratings)}
+    assert rows[4]["n"] == 2 and rows[4]["mean"] == pytest.approx(-1.0)
+    assert rows[4]["sd"] == pytest.approx(np.std([-4.0, 2.0], ddof=1))
+    assert rows[0] == {"rating": 0, "n": 1, "mean": 2.0, "sd": None}
+    assert rows[2] == {"rating": 2, "n": 0, "mean": None, "sd": None}
+
+
+def test_time_on_task_bins_are_round_numbers_and_keep_every_review() -> None:
+    seconds = np.array([5, 12, 30, 44, 61, 75, 90, 118, 3600], dtype=float)
+    found = time_on_task(seconds)
+    assert sum(found["counts"]) == len(seconds)
+    assert found["overflow"] >= 1
+    width = found["edges"][1] - found["edges"][0]
+    assert width in {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}
+    assert found["median"] == 61
+    assert time_on_task(np.array([]))["counts"] == []
+
+
+def test_disagreement_ranks_complete_items_by_spread_and_skips_incomplete_ones() -> None:
+    ratings = ratings_of(
+        [{"self": 4}, {"self": 2}, {"self": 0}],
+        [(0, 0, (0, 0), 1), (0, 0, (0, 0), 1), (0, 4, (0, 0), 1)]  # spread
+        + [(1, 2, (0, 0), 1), (1, 2, (0, 0), 1), (1, 2, (0, 0), 1)]  # unanimous
+        + [(2, 4, (0, 0), 1), (2, 4, (0, 0), 1)],  # incomplete
+    )
+    rows = disagreement(ratings, with_author=ratings.author_and_reviewer_matrix(ratings.reviewer_matrix()))
+    assert [row["item_id"] for row in rows] == [10, 11]
+    assert rows[0]["author_rating"] == 4 and rows[0]["reviewer_ratings"] == [0, 0, 4] and rows[0]["range"] == 4
+
+
+def test_a_snapshot_of_an_unreviewed_study_is_empty_but_complete() -> None:
+    data = snapshot_compute(ratings_of([], []))
+    assert data["review_count"] == 0
+    assert data["disagreement"] == [] and data["time_on_task"]["counts"] == []
+    assert all(row["n_items"] == 0 and row["likert"]["fleiss_kappa"] is None for row in data["agreement"])
+
+
+@pytest.mark.django_db
+def test_study_ratings_loads_every_review_with_its_items_facts() -> None:
+    study, reviewers = started_study(items=4, reviewers=3)
+    given = review_everything(study, reviewers[:2], rate=lambda item, index: (item.position + index) % 5)
+    ratings = study_ratings(study=study)
+    assert ratings.review_count == given == 8
+    assert len(ratings.item_ids) == 4
+    matrix = ratings.reviewer_matrix()
+    for review in Review.objects.filter(study=study):
+        row = int(np.flatnonzero(ratings.item_ids == review.item_id)[0])
+        assert review.rating in matrix[row].tolist()
+    assert np.isnan(matrix[:, 2]).all()

@@ -1,0 +1,1 @@
+"""The imported red-team transcripts: validation, import, turns, rendering."""

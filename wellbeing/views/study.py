@@ -1,0 +1,38 @@
+"""A study's reviewer safeguards, set by a lead."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from core.roles import LEAD, role_required
+from review.models import Study
+from wellbeing.errors import WellbeingInvalid
+from wellbeing.forms import StudyWellbeingForm
+from wellbeing.services.exposure import study_wellbeing_set
+
+
+@role_required(LEAD)
+@require_POST
+def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
+    """The study's reviewer safeguards: its daily exposure cap and how often the check-in comes."""
+    study = get_object_or_404(Study, pk=study_id)
+    form = StudyWellbeingForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "Not changed: " + "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        )
+        return redirect("workspace:lead_dashboard", study_id=study.pk)
+    try:
+        study_wellbeing_set(study=study, **form.cleaned_data, actor=request.user)
+    except WellbeingInvalid as exc:
+        messages.error(request, "Not changed: " + "; ".join(exc.errors.values()))
+    else:
+        messages.success(
+            request,
+            f"{study.name}: at most {study.daily_cap_minutes} minutes a day per reviewer, "
+            f"a check-in after every {study.checkin_every_reviews} reviews.",
+        )
+    return redirect("workspace:lead_dashboard", study_id=study.pk)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from workspace.views import lead, reviewer
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("review/", reviewer.queue, name="queue"),
+    path("review/studies/<id:study_id>/next", reviewer.next_item, name="next"),
+    path("review/studies/<id:study_id>/done", reviewer.done, name="done"),
+    path("review/slots/<id:slot_id>/", reviewer.preview, name="preview"),
+    path("review/slots/<id:slot_id>/skip", reviewer.skip, name="skip"),
+    path("review/slots/<id:slot_id>/review", reviewer.review, name="review"),
+    path("lead/studies/<id:study_id>/", lead.lead_dashboard, name="lead_dashboard"),
+    path("lead/studies/<id:study_id>/agreement/refresh", lead.lead_agreement_refresh, name="lead_refresh"),
+    path("lead/studies/<id:study_id>/tables/<slug:name>.csv", lead.lead_table_csv, name="lead_table_csv"),
+    path("lead/studies/<id:study_id>/items/<id:item_id>/", lead.lead_item_detail, name="lead_item"),
+]

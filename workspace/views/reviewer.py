@@ -1,0 +1,226 @@
+"""The reviewer's pages: the queue, the content warning, the review, the skip."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.roles import REVIEWER, role_required
+from review.errors import (
+    InvalidAnswers,
+    LeaseLost,
+    NotAMember,
+    ReviewNotSaved,
+    SlotNotYours,
+    StudyNotActive,
+)
+from review.models import Slot, Study, StudyStatus
+from review.selectors import (
+    preview_text,
+    reviewer_studies,
+    reviews_today,
+    slot_for_reviewer,
+    slot_held_in,
+)
+from review.services import slot_skip
+from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday
+from wellbeing.selectors.exposure import exposure_today
+from wellbeing.selectors.surveys import checkin_due_after_review
+from wellbeing.services.exposure import break_prompt, exposure_record
+from workspace.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
+from workspace.services import work_claim, work_submit
+
+# The same words whatever the reason (answered, skipped, handed back, or someone else's), so the
+# page tells a reviewer what happened without telling anyone whose a conversation is.
+NOT_OPEN_FOR_YOU = (
+    "This conversation is no longer open for you: it was answered or skipped, its lease ran out "
+    "and it went back to the pool, or it was never yours."
+)
+
+
+# --- reviewer pages -------------------------------------------------------------------------
+
+
+@role_required(REVIEWER)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    context = {
+        "studies": reviewer_studies(reviewer=request.user),
+        "done_today": reviews_today(reviewer=request.user),
+        "exposure": exposure_today(reviewer=request.user),
+    }
+    return render(request, "workspace/queue.html", context)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_http_methods(["GET", "POST"])
+def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
+    """POST claims (or gets back) the reviewer's next item; GET only reads.
+
+    A claim leases work, so only a POST makes one: a link preview, a prefetch or an <img> on
+    another site must not. GET (where a check-in or a break sends the reviewer back) goes
+    to the conversation the reviewer holds in the study, or offers the button that claims.
+    """
+    if request.method == "POST":
+        return _claim_next(request, study_id=study_id)
+    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    if study.status != StudyStatus.ACTIVE:
+        return render(request, "workspace/study_closed.html", {"study": study})
+    held = slot_held_in(study_id=study.pk, reviewer=request.user)
+    if held is not None:
+        return redirect("workspace:preview", slot_id=held.pk)
+    return render(request, "workspace/next.html", {"study": study})
+
+
+def _claim_next(request: HttpRequest, *, study_id: int) -> HttpResponse:
+    """Claim the reviewer's next item and go to its content warning: the end of every POST that
+    moves a reviewer on (start, skip, submit), so going on never needs a GET that writes.
+
+    The reviewer's safeguards come first: a pause or today's cap ends the session here, and
+    after a long stretch a break is offered instead of the next item.
+    """
+    now = timezone.now()
+    # Before the claim, so a return after time away starts a new stretch before the break check.
+    # The only exposure write of the loop besides the check-in path: GET pages write nothing,
+    # and the time from one claim to the next counts unless the reviewer was away.
+    exposure_record(reviewer=request.user, now=now)
+    try:
+        slot = work_claim(study_id=study_id, reviewer=request.user, now=now, prompt_breaks=True)
+    except NotAMember:
+        raise Http404("You are not a reviewer in this study.") from None
+    except StudyNotActive as exc:
+        return render(request, "workspace/study_closed.html", {"study": exc.study}, status=409)
+    except PausedForToday:
+        return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=request.user)}, status=409)
+    except ExposureCapReached as exc:
+        context = {"cap_minutes": exc.cap_minutes, "minutes": exc.seconds // 60}
+        return render(request, "wellbeing/cap_reached.html", context, status=409)
+    except BreakDue:
+        break_prompt(reviewer=request.user, now=now)
+        return redirect(f"{reverse('wellbeing_exposure:break')}?study={study_id}")
+    if slot is None:
+        return redirect("workspace:done", study_id=study_id)
+    return redirect("workspace:preview", slot_id=slot.pk)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_GET
+def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
+    slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+    if slot is None:
+        raise Http404(NOT_OPEN_FOR_YOU)
+    transcript = slot.item.transcript
+    context = {
+        "slot": slot,
+        "study": slot.study,
+        "transcript": transcript,
+        "preview": preview_text(transcript=transcript),
+        "skip_form": SkipForm(),
+    }
+    return render(request, "workspace/preview.html", context)
+
+
+@role_required(REVIEWER)
+@require_POST
+def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """Skip the conversation and claim the next one in the same request."""
+    form = SkipForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        skipped = slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
+    except (SlotNotYours, NotAMember):
+        raise Http404(NOT_OPEN_FOR_YOU) from None
+    except StudyNotActive as exc:
+        return render(request, "workspace/study_closed.html", {"study": exc.study}, status=409)
+    return _claim_next(request, study_id=skipped.study_id)
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """The transcript and the question; a POST stores the answers and claims the next item."""
+    if request.method == "GET":
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
+            raise Http404(NOT_OPEN_FOR_YOU)
+        token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
+        return _review_page(request, slot, ReviewForm(initial={"lease": token}))
+
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
+            raise Http404(NOT_OPEN_FOR_YOU)
+        return _review_page(request, slot, form, status=400)
+    vouched = lease_token_start(form.cleaned_data["lease"], slot_id=slot_id, reviewer_id=request.user.pk)
+    try:
+        review = work_submit(
+            slot_id=slot_id,
+            reviewer=request.user,
+            answers=form.answers(),
+            leased_at=datetime.fromisoformat(vouched) if vouched else None,
+        )
+    except ReviewNotSaved as exc:
+        if isinstance(exc, LeaseLost) and vouched is None:
+            # Nothing shows this slot was ever theirs: the same answer as someone else's slot.
+            raise Http404(NOT_OPEN_FOR_YOU) from None
+        context = {
+            "study": Study.objects.get(slots__pk=slot_id),
+            "reason": exc.reason,
+            "answers": form.answers(),
+            "tags": form.cleaned_data["tags"],
+        }
+        return render(request, "workspace/lease_lost.html", context, status=409)
+    except (SlotNotYours, NotAMember):
+        raise Http404(NOT_OPEN_FOR_YOU) from None
+    except InvalidAnswers as exc:
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        if slot is None:
+            raise Http404(NOT_OPEN_FOR_YOU) from None
+        return _review_page(request, slot, form, status=400)
+    if checkin_due_after_review(reviewer=request.user, study=review.study):
+        exposure_record(reviewer=request.user)
+        # Nothing is claimed while the check-in is open: its way on is the read-only GET of
+        # "next", which offers the button that claims.
+        query = urlencode(
+            {
+                "study": review.study_id,
+                "trigger": "after_reviews",
+                "next": reverse("workspace:next", args=[review.study_id]),
+            }
+        )
+        return redirect(f"{reverse('wellbeing_surveys:checkin')}?{query}")
+    return _claim_next(request, study_id=review.study_id)
+
+
+def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int = 200) -> HttpResponse:
+    context = {
+        "slot": slot,
+        "study": slot.study,
+        "transcript": slot.item.transcript,
+        "turns": slot.item.transcript.turns,
+        "form": form,
+        "question": QUESTION,
+        "rating_labels": RATING_LABELS,
+        "skip_form": SkipForm(),
+    }
+    return render(request, "workspace/review.html", context, status=status)
+
+
+@role_required(REVIEWER)
+@require_GET
+def done(request: HttpRequest, study_id: int) -> HttpResponse:
+    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    return render(request, "workspace/done.html", {"study": study, "done_today": reviews_today(reviewer=request.user)})
