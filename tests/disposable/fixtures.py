@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -28,8 +29,13 @@ def private_redis(tmp_path: Path) -> Iterator[DisposableRedis]:
 
 
 def _reset_producer_pools(app: Any) -> None:
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget every broker connection and producer, so the next publish connects afresh.
+
+    kombu keeps its pools in process-wide registries keyed by broker: closing only the app's
+    pool left a closed one registered for the real Redis, and any later publish to it failed
+    with "Acquire on closed pool". Resetting the registries closes them and forgets them.
+    """
+    kombu.pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
