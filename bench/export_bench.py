@@ -87,7 +87,7 @@ def data_build(labels: int) -> Any:
 
     from accounts.services import account_ensure
     from review.models import Review, Slot, Study, StudyItem, StudyStatus
-    from review.services import study_members_set
+    from review.services.studies import study_members_set
     from tagging.models import Tag
     from transcripts.models import Transcript
 

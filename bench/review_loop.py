@@ -206,7 +206,7 @@ def study_build(
     from django.db import connection
 
     from review.models import Study, StudyItem
-    from review.services import study_members_set, study_start
+    from review.services.studies import study_members_set, study_start
     from transcripts.models import Transcript
 
     timings: dict[str, float] = {}
@@ -253,7 +253,7 @@ def study_build(
 def accounts_create(count: int) -> list[Any]:
     """Reviewer accounts bench-reviewer-01.., password PASSWORD; the first AUTHOR_REVIEWERS are red-team authors."""
     from accounts.services import account_ensure
-    from review.services import reviewer_profile_set
+    from review.services.studies import reviewer_profile_set
 
     users = []
     for number in range(1, count + 1):
@@ -708,7 +708,7 @@ class ClaimTimes:
 
 
 def claim_and_submit(study: Any, reviewer: Any, rng: random.Random, times: ClaimTimes | None) -> None:
-    from review.services import ReviewAnswers
+    from review.services.reviews import ReviewAnswers
     from workspace.services import work_claim, work_submit
 
     started = time.perf_counter()
@@ -726,7 +726,7 @@ def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate query work_claim really runs, captured from one claim."""
     from django.db import connection, transaction
 
-    from review.services import ReviewAnswers
+    from review.services.reviews import ReviewAnswers
     from workspace.services import work_claim, work_submit
 
     captured: list[tuple[str, Any]] = []

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from core.admin import PersonalRowsHiddenOnDelete, ReadOnlyAdmin
 from review.errors import StudyHasReviews, StudyStateError
 from review.models import Review, ReviewerProfile, Skip, Slot, Study, StudyItem, StudyMembership
-from review.services import (
+from review.services.studies import (
     reviewer_profile_set,
     study_archive,
     study_delete,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from review.services import leases_expire
+from review.services.assignment import leases_expire
 
 
 @shared_task(name="review.sweep_expired_leases")

@@ -18,7 +18,7 @@ from review.selectors import (
     lead_studies,
     stratum_counts,
 )
-from review.services import (
+from review.services.studies import (
     study_archive,
     study_create,
     study_members_set,

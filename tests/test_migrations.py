@@ -41,9 +41,9 @@ MOVED = {
 def migrate(targets: list[tuple[str, str | None]]) -> Any:
     """Migrate to the targets; the apps registry of the state reached."""
     executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
     executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
+    loader = MigrationExecutor(connection).loader
+    return loader.project_state(list(loader.applied_migrations)).apps
 
 
 def everything_latest() -> list[tuple[str, str | None]]:
@@ -58,7 +58,7 @@ def fill_the_old_review_app(old: Any) -> dict[str, int]:
         file_name="f.json",
         sha256="0" * 64,
         file_size=1,
-        file_format="json",
+        file_format="jsonl",
         compressed=False,
         skip_invalid=False,
         started_at=now,
@@ -76,6 +76,7 @@ def fill_the_old_review_app(old: Any) -> dict[str, int]:
         is_upworker=False,
         content_hash=b"x" * 32,
         import_batch=batch,
+        turn_spans=[["Human", 9, 11], ["Assistant", 24, 29]],
         source_index=1,
         created_at=now,
     )

@@ -6,7 +6,7 @@ from django import forms
 from django.core import signing
 
 from config.inputs import BoundedModelMultipleChoiceField
-from review.services import ReviewAnswers
+from review.services.reviews import ReviewAnswers
 from tagging.models import Tag
 
 RATING_LABELS = {0: "Not successful", 1: "", 2: "", 3: "", 4: "Very successful"}

@@ -14,7 +14,8 @@ from django.db import transaction
 
 from agreement.services import agreement_refresh_request
 from review.models import Review, Slot
-from review.services import ReviewAnswers, review_submit, slot_claim
+from review.services.assignment import slot_claim
+from review.services.reviews import ReviewAnswers, review_submit
 from wellbeing.selectors.exposure import claim_guard
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from api.pseudonyms import reviewer_pseudonym
 from api.services import api_token_create, api_token_revoke
 from review.models import Review, Study
-from review.services import study_notes_sharing_set
+from review.services.studies import study_notes_sharing_set
 from tagging.models import Tag
 from tests.factories import UserFactory, review_everything, started_study
 
@@ -168,7 +168,7 @@ def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client) -> N
 def test_a_reviewers_pseudonym_differs_between_studies(client: Client) -> None:
     first, reviewers = started_study(items=1, reviewers=3)
     second, _ = started_study(items=1, reviewers=0)
-    from review.services import study_members_set
+    from review.services.studies import study_members_set
 
     study_members_set(study=second, reviewers=reviewers)
     review_everything(first, reviewers)

@@ -27,7 +27,7 @@ from audit.services import audit_record
 from review.errors import StudyStateError
 from review.models import Study
 from review.sampling import parse_stratum
-from review.services import (
+from review.services.studies import (
     study_archive,
     study_create,
     study_delete,

@@ -31,7 +31,8 @@ from django.utils import timezone
 from api.models import ApiToken
 from api.services import api_token_create
 from review.models import Review, Skip, Slot
-from review.services import ReviewAnswers, study_members_set, study_start
+from review.services.reviews import ReviewAnswers
+from review.services.studies import study_members_set, study_start
 from tagging.models import Tag
 from tests.config.authorization_table import ADMIN_LOGIN, FORMS, HEALTH, LOGIN, ROLES, TABLE
 from tests.factories import FEELINGS, StudyFactory, StudyItemFactory, UserFactory, started_study

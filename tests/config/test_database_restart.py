@@ -46,7 +46,7 @@ SETUP_SCRIPT = """
 import json
 from django.core.management import call_command
 from accounts.services import account_ensure
-from review.services import study_members_set, study_start
+from review.services.studies import study_members_set, study_start
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory
 
 call_command("migrate", interactive=False, verbosity=0)

@@ -25,7 +25,7 @@ from django.utils.text import slugify
 from psycopg import sql
 
 from api.services import api_token_create
-from review.services import slot_skip
+from review.services.assignment import slot_skip
 from tagging.models import Tag
 from tagging.vocabulary import HARM_TAGS
 from tests.factories import FEELINGS, UserFactory, review_everything, started_study

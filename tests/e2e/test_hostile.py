@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from review.models import Slot, Study
-from review.services import study_members_set, study_start
+from review.services.studies import study_members_set, study_start
 from tests.e2e.test_pages import log_in
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory
 from tests.fixtures.hostile import cases

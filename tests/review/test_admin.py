@@ -12,7 +12,7 @@ from django.test import Client
 
 from audit.models import AuditEvent
 from review.models import ReviewerProfile, Slot, Study
-from review.services import study_start
+from review.services.studies import study_start
 from tests.admin_forms import posted_back
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory
 

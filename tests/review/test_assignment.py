@@ -18,11 +18,10 @@ from review.errors import (
     StudyStateError,
 )
 from review.models import Review, Skip, Slot, SlotStatus, StudyStatus
-from review.services import (
-    ReviewAnswers,
-    leases_expire,
+from review.services.assignment import leases_expire, slot_skip
+from review.services.reviews import ReviewAnswers
+from review.services.studies import (
     reviewer_profile_set,
-    slot_skip,
     study_archive,
     study_members_set,
     study_pause,

@@ -14,7 +14,8 @@ from django.test import Client
 from audit.models import AuditEvent
 from review.errors import StudyHasReviews
 from review.models import Review, Skip, Slot, SlotStatus, Study, StudyItem, StudyMembership
-from review.services import slot_skip, study_archive, study_delete
+from review.services.assignment import slot_skip
+from review.services.studies import study_archive, study_delete
 from tagging.models import Tag
 from tests.admin_forms import posted_back
 from tests.factories import (

@@ -12,7 +12,7 @@ from django.test import Client
 from agreement.models import AgreementSnapshot
 from agreement.services import agreement_snapshot_refresh
 from review.models import Study, StudyStatus
-from review.services import slot_skip
+from review.services.assignment import slot_skip
 from tagging.models import Tag
 from tests.factories import TranscriptFactory, UserFactory, review_everything, started_study
 from workspace.services import work_claim

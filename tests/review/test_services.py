@@ -10,7 +10,7 @@ import pytest
 
 from review.models import Study, StudyItem
 from review.sampling import StratumTooSmall, StudyInvalid, parse_stratum
-from review.services import study_create
+from review.services.studies import study_create
 from tagging.models import Tag
 from tests.factories import UserFactory, released_record, varied_records, write_released
 from transcripts.importing import IMPORT_GC_THRESHOLD, ImportFileError

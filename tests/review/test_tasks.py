@@ -31,7 +31,7 @@ def test_the_sweep_task_reopens_expired_leases_and_is_safe_to_rerun() -> None:
 def test_submissions_in_one_window_queue_one_recomputation(settings, django_capture_on_commit_callbacks) -> None:
     from agreement.models import AgreementSnapshot
     from agreement.services import agreement_refresh_request
-    from review.services import ReviewAnswers
+    from review.services.reviews import ReviewAnswers
     from workspace.services import work_submit
 
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker; the enqueue is captured, not sent

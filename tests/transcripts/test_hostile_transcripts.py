@@ -20,7 +20,7 @@ from django.test import Client
 
 from review.models import Slot, Study
 from review.selectors import preview_text
-from review.services import study_members_set, study_start
+from review.services.studies import study_members_set, study_start
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory
 from tests.fixtures.hostile import cases
 from transcripts.importing import ImportFileError

@@ -17,7 +17,8 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Review, Skip
-from review.services import ReviewAnswers, slot_skip
+from review.services.assignment import slot_skip
+from review.services.reviews import ReviewAnswers
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.errors import PeriodInvalid
 from wellbeing.models import ExposureDay, Instrument, Publication, Response, Trigger

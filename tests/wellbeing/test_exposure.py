@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Slot, SlotStatus
-from review.services import ReviewAnswers
+from review.services.reviews import ReviewAnswers
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingInvalid

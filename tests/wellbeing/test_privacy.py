@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from api.services import api_token_create
 from review.models import Review, Skip
-from review.services import slot_skip
+from review.services.assignment import slot_skip
 from tests.factories import FEELINGS, UserFactory, review_everything, started_study
 from wellbeing.models import ExposureDay, Instrument, Invitation, Publication, Response, Trigger
 from wellbeing.selectors import aggregates

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from review.services import ReviewAnswers
+from review.services.reviews import ReviewAnswers
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.context_processors import wellbeing as wellbeing_context
 from wellbeing.models import (
@@ -282,7 +282,7 @@ def test_an_answer_or_a_not_now_after_the_latest_review_means_it_is_not_due_agai
 def test_reviews_in_another_study_do_not_count_towards_this_ones_checkin() -> None:
     study, [ann, *_] = started_study(items=2, reviewers=1, checkin_every_reviews=2)
     other, _ = started_study(items=1, reviewers=1)
-    from review.services import study_members_set
+    from review.services.studies import study_members_set
 
     study_members_set(study=other, reviewers=[ann])
     review_n(other, ann, 1)

@@ -9,7 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Review, Skip, Slot, SlotStatus, StudyMembership, StudyStatus
-from review.services import ReviewAnswers, leases_expire, reviewer_profile_set, study_members_set, study_start
+from review.services.assignment import leases_expire
+from review.services.reviews import ReviewAnswers
+from review.services.studies import reviewer_profile_set, study_members_set, study_start
 from tagging.models import Tag
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory, UserFactory, started_study
 from transcripts.turns import parse_turn_spans

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from review.models import Study, StudyStatus
-from review.services import ClaimGuard, ClaimLimits
+from review.services.assignment import ClaimGuard, ClaimLimits
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingError
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay, Preference
 
@@ -109,7 +109,7 @@ def claim_safeguards(*, reviewer_id: int, now: datetime | None = None, check_bre
 
 
 def claim_guard(*, reviewer_id: int, check_break: bool = False) -> ClaimGuard:
-    """The reviewer's safeguards as the assignment engine's claim guard (review.services.slot_claim).
+    """The reviewer's safeguards as the assignment engine's claim guard (review.services.assignment.slot_claim).
 
     It refuses, most binding first: PausedForToday, ExposureCapReached at today's cap (the
     study's, lowered by the reviewer's own), then, with check_break (the reviewer's pages ask

@@ -29,7 +29,7 @@ from review.selectors import (
     slot_for_reviewer,
     slot_held_in,
 )
-from review.services import slot_skip
+from review.services.assignment import slot_skip
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday
 from wellbeing.selectors.exposure import exposure_today
 from wellbeing.selectors.surveys import checkin_due_after_review

@@ -14,14 +14,8 @@ from agreement.services import agreement_snapshot_refresh
 from audit.services import audit_cli_actor
 from review.models import Study, StudyStatus
 from review.sampling import parse_stratum
-from review.services import (
-    ReviewAnswers,
-    reviewer_profile_set,
-    study_archive,
-    study_create,
-    study_members_set,
-    study_start,
-)
+from review.services.reviews import ReviewAnswers
+from review.services.studies import reviewer_profile_set, study_archive, study_create, study_members_set, study_start
 from tagging.models import Tag
 from workspace.services import work_claim, work_submit
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.services import audit_cli_actor
 from review.sampling import StudyInvalid, parse_stratum
-from review.services import study_create
+from review.services.studies import study_create
 
 
 class Command(BaseCommand):

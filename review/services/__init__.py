@@ -1,0 +1,1 @@
+"""Every write of the review workflow, by area: studies, assignment (claims, leases, skips), reviews."""
