@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -66,3 +68,40 @@ def page(browser: object) -> Iterator[object]:
     page.on("dialog", lambda dialog: (page.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
     yield page
     context.close()
+
+
+# Screenshots taken during the run: saved under test-artifacts/screenshots/ (git-ignored) and
+# listed at the end of the terminal summary, so they travel with the run's output.
+SCREENSHOT_DIR = Path(os.environ.get("TRIAD_SCREENSHOT_DIR", "test-artifacts/screenshots"))
+SCREENSHOTS: list[Path] = []
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    """Save the page as a PNG named after what it shows; returns the file's path."""
+
+    def save(page: Any, name: str, *, full_page: bool = False) -> Path:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        if not full_page:
+            page.screenshot(path=str(path))
+        else:
+            # Playwright's full_page capture drops the touch emulation for the shot (hover and
+            # pointer media queries change): a viewport as tall as the page keeps the phone's look.
+            viewport = page.viewport_size
+            height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
+            page.screenshot(path=str(path))
+            page.set_viewport_size(viewport)
+        SCREENSHOTS.append(path)
+        return path
+
+    return save
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not SCREENSHOTS:
+        return
+    terminalreporter.section("screenshots")
+    for path in SCREENSHOTS:
+        terminalreporter.write_line(str(path.resolve()))
