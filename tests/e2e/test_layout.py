@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_dashboard import reviewed_study
 from tests.e2e.test_pages import log_in
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.models import Response
@@ -44,7 +45,9 @@ TARGETS = """
   return found;
 }
 """
-OVERFLOW = "() => [document.documentElement.scrollWidth, innerWidth]"
+# A mobile browser widens its layout viewport to fit content that overflows (innerWidth grows
+# with it), so the page is measured against the screen's own width too.
+OVERFLOW = "() => [document.documentElement.scrollWidth, Math.min(innerWidth, screen.width)]"
 
 
 def reviewer_pages(page: Any, live_server: Any) -> Iterator[tuple[str, str]]:
@@ -72,8 +75,9 @@ def reviewer_pages(page: Any, live_server: Any) -> Iterator[tuple[str, str]]:
 
 
 def lead_pages(page: Any, live_server: Any) -> list[tuple[str, str]]:
-    """lee, a lead, signed in; a study with a few items; the lead pages' names and addresses."""
-    study, _reviewers = started_study(items=3, name="A study with a name long enough to wrap on a phone")
+    """lee, a lead, signed in; a fully reviewed study with its agreement computed (the widest
+    tables there are); the lead pages' names and addresses."""
+    study = reviewed_study()
     UserFactory(username="lee", roles=["lead"])
     log_in(page, live_server, "lee")
     item = study.items.order_by("position").first()  # type: ignore[attr-defined]
