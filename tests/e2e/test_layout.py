@@ -36,7 +36,8 @@ TARGETS = """
     seen.add(box);
     const rect = box.getBoundingClientRect();
     const style = getComputedStyle(box);
-    if (!rect.width || !rect.height || style.visibility === 'hidden' || box.closest('[hidden], dialog:not([open])')) continue;
+    const gone = !rect.width || !rect.height || style.visibility === 'hidden';
+    if (gone || box.closest('[hidden], dialog:not([open])')) continue;
     if (control.classList.contains('reveal-toggle')) continue;  // hit through its label, a button
     const name = (box.innerText || box.value || box.getAttribute('aria-label') || box.name || box.id || '').trim();
     found.push({tag: box.tagName.toLowerCase(), name: name.slice(0, 40), height: Math.round(rect.height * 10) / 10,
@@ -66,6 +67,13 @@ def reviewer_pages(page: Any, live_server: Any) -> Iterator[tuple[str, str]]:
     yield "review", f"{preview}review"
     yield "checkin", "/wellbeing/checkin/?next=/review/"
     yield "survey-who5", "/wellbeing/surveys/who-5/?next=/review/"
+    # One check-in answered, with a long comment, so My wellbeing has its widest table.
+    page.goto(f"{live_server.url}/wellbeing/checkin/?next=/wellbeing/me/")
+    for feeling in FEELINGS:
+        page.locator(f'fieldset[data-item="{feeling}"] label.rating-choice').nth(2).click()
+    page.get_by_label("Anything you want to add? (optional)").fill("A long comment " * 12 + "x" * 80)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     yield "my-wellbeing", "/wellbeing/me/"
     yield "preferences", "/wellbeing/preferences/"
     yield "support", "/wellbeing/support/"
@@ -100,6 +108,21 @@ def open_page(page: Any, live_server: Any, path: str) -> None:
     page.wait_for_load_state("load")
 
 
+# The focus ring of what has the focus: its own outline, or its label's for a radio or checkbox.
+FOCUS_RING = """
+() => {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body) return null;  // Tab went round to the address bar
+  const label = focused.closest('label');
+  const ringed = [focused, label].filter(Boolean).find(el => {
+    const style = getComputedStyle(el);
+    return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  });
+  return {name: (focused.name || focused.id || focused.innerText || '').slice(0, 40), ring: Boolean(ringed)};
+}
+"""
+
+
 def short_targets(page: Any) -> list[dict[str, Any]]:
     return [target for target in page.evaluate(TARGETS) if target["height"] < 44]
 
@@ -126,8 +149,8 @@ def test_every_control_of_the_review_panel_is_in_view_at_1366x768_without_scroll
     for control in controls:
         box = control.bounding_box()
         assert box is not None, control
-        assert 0 <= box["y"] and box["y"] + box["height"] <= LAPTOP["height"], (control, box)
-        assert 0 <= box["x"] and box["x"] + box["width"] <= LAPTOP["width"], (control, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= LAPTOP["height"], (control, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= LAPTOP["width"], (control, box)
     # Two panes: the answer panel stands to the right of the conversation.
     chat = page.get_by_role("region", name="Conversation", exact=True).bounding_box()
     panel = page.get_by_role("complementary", name="Your answer").bounding_box()
@@ -269,4 +292,23 @@ def test_the_topic_filter_hides_the_topics_that_do_not_match_and_the_checkboxes_
     expect(page.locator("input[name=tags]:checked")).to_have_count(1)
     page.get_by_label("Find a topic").fill("")
     expect(topics.locator("visible=true")).to_have_count(20)
+    assert page.problems == []
+
+
+def test_every_control_of_the_review_and_checkin_pages_shows_a_focus_ring_when_tabbed_to(
+    page: Any, live_server: Any
+) -> None:
+    page.set_viewport_size(LAPTOP)
+    pages = dict(reviewer_pages(page, live_server))
+    for name in ("review", "checkin"):
+        open_page(page, live_server, pages[name])
+        seen = []
+        for _press in range(60):
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUS_RING)
+            if focused is None or focused in seen:
+                continue
+            seen.append(focused)
+        assert len(seen) > 10, name
+        assert [focused["name"] for focused in seen if not focused["ring"]] == [], name
     assert page.problems == []
