@@ -8,15 +8,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.test_dashboard import reviewed_study
 from tests.e2e.test_pages import log_in
 from tests.factories import FEELINGS, UserFactory, started_study
-from wellbeing.models import Response
+from wellbeing.models import Instrument, Invitation, Response
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+User = get_user_model()
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
@@ -132,7 +135,13 @@ def test_every_control_of_the_review_panel_is_in_view_at_1366x768_without_scroll
 ) -> None:
     page.set_viewport_size(LAPTOP)
     pages = dict(reviewer_pages(page, live_server))
+    # A fortnightly questionnaire is due: its banner sits in the conversation's pane, not above the panel.
+    ann = User.objects.get(username="ann")
+    who5 = Instrument.objects.get(slug="who-5")
+    Invitation.objects.create(respondent=ann, instrument=who5, due_on=timezone.localdate(), created_at=timezone.now())
     open_page(page, live_server, pages["review"])
+    expect(page.get_by_role("region", name="Wellbeing check")).to_be_visible()
+    screenshot(page, "reviewer-review-with-invitation-1366x768")
 
     controls = [page.locator("label.rating-choice").nth(value) for value in range(5)]
     controls += [
