@@ -70,3 +70,36 @@ def test_the_next_and_done_pages_have_no_axe_violations(page: Any, live_server: 
         expect(page.get_by_role("heading", level=1)).to_have_count(1)
         assert violations(page) == [], path
     assert page.problems == []
+
+
+def test_the_phone_layout_with_the_menu_open_and_the_checkin_grid_have_no_axe_violations(
+    browser: Any, live_server: Any
+) -> None:
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        reviewer_on_queue(page, live_server, items=2)
+        page.get_by_role("button", name="Start reviewing").click()
+        page.get_by_role("link", name="Continue to full transcript").click()
+        expect(page.get_by_role("heading", name="Review this conversation", level=1)).to_be_visible()
+        page.wait_for_load_state("load")
+        assert violations(page) == []
+        page.locator("summary", has_text="Menu").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        assert violations(page) == []
+
+        page.goto(f"{live_server.url}/wellbeing/checkin/?next=/review/")
+        expect(page.locator("fieldset.survey-item").first).to_be_visible()
+        assert violations(page) == []
+    finally:
+        phone.close()
+
+
+def test_the_checkin_and_questionnaire_grids_have_no_axe_violations_on_a_laptop(page: Any, live_server: Any) -> None:
+    reviewer_on_queue(page, live_server, items=1)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    for path in ("/wellbeing/checkin/?next=/review/", "/wellbeing/surveys/who-5/?next=/review/"):
+        page.goto(f"{live_server.url}{path}")
+        expect(page.locator("fieldset.survey-item").first).to_be_visible()
+        assert violations(page) == [], path
+    assert page.problems == []
