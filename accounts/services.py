@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 from audit.models import AuditAction
@@ -28,7 +28,7 @@ class UnknownRole(ValueError):
     pass
 
 
-def user_create(*, username: str, password: str | None, actor: Actor) -> AbstractBaseUser:
+def user_create(*, username: str, password: str | None, actor: Actor) -> User:
     """A new account with no roles; None for the password makes one nobody can log in with."""
     with transaction.atomic():
         user = get_user_model()(username=username)
@@ -45,12 +45,12 @@ def user_create(*, username: str, password: str | None, actor: Actor) -> Abstrac
 
 def user_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     actor: Actor,
     fields: Mapping[str, Any] | None = None,
     roles: Sequence[str] | None = None,
     permissions: Iterable[Permission] | None = None,
-) -> AbstractBaseUser:
+) -> User:
     """Change an account's fields (AUDITED_FIELDS), its roles and its admin permissions.
 
     Records one event listing each value that changed, from and to; nothing if none did.
@@ -83,12 +83,12 @@ def user_update(
     return locked
 
 
-def user_roles_set(*, user: AbstractBaseUser, roles: Sequence[str], actor: Actor) -> AbstractBaseUser:
+def user_roles_set(*, user: User, roles: Sequence[str], actor: Actor) -> User:
     """Give the account exactly these roles."""
     return user_update(user=user, roles=roles, actor=actor)
 
 
-def user_password_set(*, user: AbstractBaseUser, password: str | None, actor: Actor) -> AbstractBaseUser:
+def user_password_set(*, user: User, password: str | None, actor: Actor) -> User:
     """Set the password, or with None disable password login. Records that it happened, never the
     password or its hash. The account's other sessions end: Django ties them to the hash."""
     with transaction.atomic():
@@ -106,7 +106,7 @@ def user_password_set(*, user: AbstractBaseUser, password: str | None, actor: Ac
     return locked
 
 
-def user_delete(*, user: AbstractBaseUser, actor: Actor) -> None:
+def user_delete(*, user: User, actor: Actor) -> None:
     """Delete an account. The database refuses (ProtectedError) while it has reviews, skips,
     studies it created or audit events it did; deactivate it instead."""
     with transaction.atomic():
@@ -117,7 +117,7 @@ def user_delete(*, user: AbstractBaseUser, actor: Actor) -> None:
 
 def account_ensure(
     *, username: str, password: str, roles: Sequence[str], admin: bool = False, actor: Actor = None
-) -> AbstractBaseUser:
+) -> User:
     """Create the user, or reset an existing one's password and roles, so setup scripts can rerun.
 
     `admin` makes an operator: Django admin access with every permission. Leads are not
@@ -136,7 +136,7 @@ def account_ensure(
     )
 
 
-def _snapshot(user: AbstractBaseUser) -> dict[str, Any]:
+def _snapshot(user: User) -> dict[str, Any]:
     values = {name: getattr(user, name) for name in AUDITED_FIELDS}
     values["roles"] = sorted(user.groups.values_list("name", flat=True))
     values["permissions"] = sorted(
@@ -146,12 +146,12 @@ def _snapshot(user: AbstractBaseUser) -> dict[str, Any]:
     return values
 
 
-def _password_apply(user: AbstractBaseUser, password: str | None) -> None:
+def _password_apply(user: User, password: str | None) -> None:
     if password is None:
         user.set_unusable_password()
     else:
         user.set_password(password)
 
 
-def _password_state(user: AbstractBaseUser) -> str:
+def _password_state(user: User) -> str:
     return "set" if user.has_usable_password() else "unusable"

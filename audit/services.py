@@ -5,13 +5,13 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Model
 
 from audit.models import AuditEvent
 
 # Who acted: an account, or a name for someone without one, such as "cli:root" for a command.
-Actor = AbstractBaseUser | str | None
+Actor = User | str | None
 
 
 def audit_record(
@@ -38,7 +38,7 @@ def audit_record(
         actor=user,
         actor_label=label[:150] or "system",
         action=action,
-        target_type=target._meta.model_name if target is not None else "",
+        target_type=(target._meta.model_name or "") if target is not None else "",
         target_id=target.pk if target is not None else None,
         target_label=str(target)[:300] if target is not None else "",
         study=study,
@@ -46,7 +46,7 @@ def audit_record(
     )
 
 
-def audit_cli_actor(user: AbstractBaseUser | None = None) -> AbstractBaseUser | str:
+def audit_cli_actor(user: User | None = None) -> User | str:
     """Who runs a management command: the account it was given, else the operating-system user."""
     if user is not None:
         return user

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
@@ -27,7 +28,7 @@ BREAK_PROMPT_OPEN_FOR = BREAK_AFTER
 class ClaimSafeguards:
     """What the reviewer's own safeguards say about handing them another item now."""
 
-    day: Any  # date
+    day: date
     seconds: int
     own_cap_minutes: int | None
     paused: bool
@@ -127,7 +128,7 @@ def claim_guard(*, reviewer_id: int, check_break: bool = False) -> ClaimGuard:
     return guard
 
 
-def exposure_today(*, reviewer: Any, study: Study | None = None, now: datetime | None = None) -> dict[str, Any]:
+def exposure_today(*, reviewer: User, study: Study | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Today's exposure against the reviewer's cap, for the queue page.
 
     The cap is the study's when one is given; otherwise the most generous of the reviewer's
@@ -153,7 +154,7 @@ def exposure_today(*, reviewer: Any, study: Study | None = None, now: datetime |
     }
 
 
-def break_open(*, reviewer: Any, now: datetime | None = None) -> BreakEvent | None:
+def break_open(*, reviewer: User, now: datetime | None = None) -> BreakEvent | None:
     """The break prompt on offer to the reviewer now, if any."""
     now = now or timezone.now()
     return (
@@ -177,15 +178,16 @@ def break_seconds_left(*, prompt: BreakEvent | None, now: datetime | None = None
     return max(0, min(length, length - int(elapsed)))
 
 
-def own_cap_ceiling(*, user: Any) -> int:
+def own_cap_ceiling(*, user: User) -> int:
     """The highest own cap a reviewer may set: the most generous of their current studies' caps."""
     return _most_generous_study_cap(user=user) or 24 * 60
 
 
-def _most_generous_study_cap(*, user: Any) -> int | None:
+def _most_generous_study_cap(*, user: User) -> int | None:
     studies = Study.objects.filter(memberships__reviewer=user).exclude(status=StudyStatus.ARCHIVED)
-    return studies.aggregate(cap=Max("daily_cap_minutes"))["cap"]
+    cap: int | None = studies.aggregate(cap=Max("daily_cap_minutes"))["cap"]
+    return cap
 
 
-def preference_of(*, user: Any) -> Preference | None:
+def preference_of(*, user: User) -> Preference | None:
     return Preference.objects.filter(user=user).prefetch_related("opted_out_tags").first()

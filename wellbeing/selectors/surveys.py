@@ -9,6 +9,7 @@ from datetime import date
 from statistics import fmean
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -51,7 +52,7 @@ def instrument_current(*, slug: str, kind: str | None = None) -> Instrument | No
     return _with_items(instruments).order_by("-version").first()
 
 
-def instrument_for_answer(*, instrument_id: Any, kind: str) -> Instrument | None:
+def instrument_for_answer(*, instrument_id: object, kind: str) -> Instrument | None:
     """The active instrument a form was rendered for, if it is still open; None for anything else."""
     pk = parse_id(instrument_id)
     if pk is None:
@@ -67,7 +68,7 @@ def periodic_instruments_current() -> list[Instrument]:
     return list(current.values())
 
 
-def checkin_due_after_review(*, reviewer: Any, study: Study) -> bool:
+def checkin_due_after_review(*, reviewer: User, study: Study) -> bool:
     """Whether to offer the check-in now, just after one of the reviewer's reviews in the study.
 
     Due after every study.checkin_every_reviews-th review, unless the reviewer has answered
@@ -85,7 +86,7 @@ def checkin_due_after_review(*, reviewer: Any, study: Study) -> bool:
     return not answered and not Decline.objects.filter(checkins, respondent=reviewer, declined_at__gt=last).exists()
 
 
-def invitation_open_for(*, user: Any) -> Invitation | None:
+def invitation_open_for(*, user: User) -> Invitation | None:
     """The invitation to show the user now: open, and not snoozed unless reminded since. One query."""
     still_asked = Instrument.objects.filter(
         slug=OuterRef("instrument__slug"), kind=InstrumentKind.PERIODIC, active=True
@@ -100,7 +101,7 @@ def invitation_open_for(*, user: Any) -> Invitation | None:
     )
 
 
-def response_of(*, respondent: Any, response_id: int) -> Response | None:
+def response_of(*, respondent: User, response_id: int) -> Response | None:
     """One of the respondent's own responses; None for anyone else's."""
     return (
         Response.objects.filter(pk=response_id, respondent=respondent)
@@ -144,7 +145,7 @@ class Trend:
     note: str = ""
 
 
-def my_wellbeing(*, respondent: Any) -> dict[str, Any]:
+def my_wellbeing(*, respondent: User) -> dict[str, Any]:
     """The respondent's own answers, as a table per instrument version and trends over time."""
     responses = list(
         Response.objects.filter(respondent=respondent)

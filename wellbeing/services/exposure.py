@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ MAX_CAP_MINUTES = 24 * 60
 MAX_CHECKIN_EVERY = 1000
 
 
-def exposure_record(*, reviewer: AbstractBaseUser, now: datetime | None = None) -> ExposureDay:
+def exposure_record(*, reviewer: User, now: datetime | None = None) -> ExposureDay:
     """Count the time since the reviewer's previous reviewing page, unless they were away.
 
     Called on every claim, preview, review page, submit and skip. One upsert, so two tabs
@@ -59,7 +59,7 @@ def exposure_record(*, reviewer: AbstractBaseUser, now: datetime | None = None) 
     return list(ExposureDay.objects.raw(sql, params))[0]
 
 
-def break_prompt(*, reviewer: AbstractBaseUser, now: datetime | None = None) -> BreakEvent:
+def break_prompt(*, reviewer: User, now: datetime | None = None) -> BreakEvent:
     """Offer the reviewer a break: the prompt still on offer, or a new one."""
     now = now or timezone.now()
     return break_open(reviewer=reviewer, now=now) or BreakEvent.objects.create(
@@ -67,7 +67,7 @@ def break_prompt(*, reviewer: AbstractBaseUser, now: datetime | None = None) -> 
     )
 
 
-def break_resolve(*, reviewer: AbstractBaseUser, outcome: str, now: datetime | None = None) -> int:
+def break_resolve(*, reviewer: User, outcome: str, now: datetime | None = None) -> int:
     """Record the reviewer's answer to the break on offer: taken ('I'm back') or dismissed.
 
     Either way the next prompt comes BREAK_AFTER later; a break taken also starts a new
@@ -92,7 +92,7 @@ def break_resolve(*, reviewer: AbstractBaseUser, outcome: str, now: datetime | N
     return answered
 
 
-def pause_today(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
+def pause_today(*, user: User, now: datetime | None = None) -> int:
     """'Pause for today': no claims until tomorrow, and the reviewer's leases go back to the pool.
 
     The leases are reopened as leases_expire does, so the items go to other reviewers at once
@@ -113,9 +113,7 @@ def pause_today(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
         )
 
 
-def preference_set(
-    *, user: AbstractBaseUser, opted_out_tag_ids: Sequence[int], daily_cap_minutes: int | None
-) -> Preference:
+def preference_set(*, user: User, opted_out_tag_ids: Sequence[int], daily_cap_minutes: int | None) -> Preference:
     """Save the reviewer's topics to avoid and their own daily cap, which may only lower their studies'."""
     errors: dict[str, str] = {}
     wanted = set(opted_out_tag_ids)

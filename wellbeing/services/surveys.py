@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -79,7 +79,7 @@ def _score(answers: dict[str, int], item_count: int, scale_max: int) -> int:
 
 def response_submit(
     *,
-    respondent: AbstractBaseUser,
+    respondent: User,
     instrument: Instrument,
     trigger: str,
     answers: Mapping[str, Any],
@@ -126,9 +126,7 @@ def response_submit(
     return response
 
 
-def checkin_decline(
-    *, respondent: AbstractBaseUser, instrument: Instrument, trigger: str, now: datetime | None = None
-) -> Decline:
+def checkin_decline(*, respondent: User, instrument: Instrument, trigger: str, now: datetime | None = None) -> Decline:
     """'Not now': remember only that and when, so the check-in is not offered again for this run."""
     if trigger not in Trigger.values:
         raise ValueError(f"unknown trigger {trigger!r}")
@@ -137,7 +135,7 @@ def checkin_decline(
     )
 
 
-def invitation_snooze(*, respondent: AbstractBaseUser, invitation_id: int, now: datetime | None = None) -> bool:
+def invitation_snooze(*, respondent: User, invitation_id: int, now: datetime | None = None) -> bool:
     """Hide the respondent's open invitation until the reminder; False if it is not theirs or closed.
 
     Clearing reminded_at makes the reminder count from this snooze, so 'Not now' after an

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.inputs import BoundedModelMultipleChoiceField, parse_id
-from core.roles import REVIEWER, role_required
+from core.roles import REVIEWER, role_required, signed_in_user
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.models import BreakOutcome
@@ -44,8 +44,10 @@ class PreferencesForm(forms.Form):
         required=False, min_value=1, max_value=24 * 60, label="My own daily limit, in minutes (optional)"
     )
 
-    def __init__(self, *args: object, ceiling: int, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, ceiling: int, initial: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         # The browser's own check; the service is what enforces it.
         self.fields["daily_cap_minutes"].widget.attrs["max"] = ceiling
 
@@ -59,17 +61,18 @@ def _study_id(request: HttpRequest) -> int | None:
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
 def break_screen(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
     study_id = _study_id(request)
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
         if outcome not in (BreakOutcome.TAKEN, BreakOutcome.DISMISSED):
             return HttpResponseBadRequest("Answer with 'I'm back' or 'Dismiss'.", content_type="text/plain")
-        break_resolve(reviewer=request.user, outcome=outcome)
+        break_resolve(reviewer=user, outcome=outcome)
         if study_id is not None:
             return redirect("workspace:next", study_id=study_id)
         return redirect("workspace:queue")
     now = timezone.now()
-    seconds_left = break_seconds_left(prompt=break_open(reviewer=request.user, now=now), now=now)
+    seconds_left = break_seconds_left(prompt=break_open(reviewer=user, now=now), now=now)
     context = {
         "study_id": study_id,
         "break_minutes": int(BREAK_LENGTH.total_seconds()) // 60,
@@ -83,7 +86,7 @@ def break_screen(request: HttpRequest) -> HttpResponse:
 @role_required(REVIEWER)
 @require_POST
 def pause(request: HttpRequest) -> HttpResponse:
-    pause_today(user=request.user)
+    pause_today(user=signed_in_user(request.user))
     return redirect("wellbeing_exposure:paused")
 
 
@@ -91,20 +94,21 @@ def pause(request: HttpRequest) -> HttpResponse:
 @role_required(REVIEWER)
 @require_GET
 def paused(request: HttpRequest) -> HttpResponse:
-    return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=request.user)})
+    return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=signed_in_user(request.user))})
 
 
 @never_cache
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    ceiling = own_cap_ceiling(user=request.user)
+    user = signed_in_user(request.user)
+    ceiling = own_cap_ceiling(user=user)
     if request.method == "POST":
         form = PreferencesForm(request.POST, ceiling=ceiling)
         if form.is_valid():
             try:
                 preference_set(
-                    user=request.user,
+                    user=user,
                     opted_out_tag_ids=[tag.pk for tag in form.cleaned_data["opted_out_tags"]],
                     daily_cap_minutes=form.cleaned_data["daily_cap_minutes"],
                 )
@@ -115,8 +119,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Saved. Your preferences apply from your next conversation.")
                 return redirect("wellbeing_exposure:preferences")
     else:
-        preference = preference_of(user=request.user)
-        initial = {}
+        preference = preference_of(user=user)
+        initial: dict[str, object] = {}
         if preference is not None:
             initial = {
                 "opted_out_tags": list(preference.opted_out_tags.all()),
@@ -126,6 +130,6 @@ def preferences(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "ceiling": ceiling,
-        "exposure": exposure_today(reviewer=request.user),
+        "exposure": exposure_today(reviewer=user),
     }
     return render(request, "wellbeing/preferences.html", context, status=400 if request.method == "POST" else 200)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from markdown_it import MarkdownIt
 
 from core.charts import Series, bar_chart
-from core.roles import REVIEWER, role_required
+from core.roles import REVIEWER, role_required, signed_in_user
 from wellbeing.models import Instrument, InstrumentKind, Trigger
 from wellbeing.selectors.surveys import (
     checkin_instrument_current,
@@ -143,7 +143,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "decline":
         instrument = instrument or current
         if instrument is not None:
-            checkin_decline(respondent=request.user, instrument=instrument, trigger=trigger)
+            checkin_decline(respondent=signed_in_user(request.user), instrument=instrument, trigger=trigger)
         return redirect(next_url)
     if instrument is None:
         if current is None:
@@ -156,7 +156,11 @@ def checkin(request: HttpRequest) -> HttpResponse:
     free_text = request.POST.get("free_text", "")
     try:
         response = response_submit(
-            respondent=request.user, instrument=instrument, trigger=trigger, answers=answers, free_text=free_text
+            respondent=signed_in_user(request.user),
+            instrument=instrument,
+            trigger=trigger,
+            answers=answers,
+            free_text=free_text,
         )
     except SurveyAnswersInvalid as exc:
         return _survey_page(
@@ -194,7 +198,7 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
     free_text = request.POST.get("free_text", "")
     try:
         response = response_submit(
-            respondent=request.user,
+            respondent=signed_in_user(request.user),
             instrument=instrument,
             trigger=Trigger.INVITATION,
             answers=answers,
@@ -219,7 +223,7 @@ def survey(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def thanks(request: HttpRequest, response_id: int) -> HttpResponse:
     """Shown to the respondent alone (404 for anyone else), with a private pointer to support when needed."""
-    response = response_of(respondent=request.user, response_id=response_id)
+    response = response_of(respondent=signed_in_user(request.user), response_id=response_id)
     if response is None:
         raise Http404("No such response of yours.")
     context = {
@@ -238,7 +242,7 @@ def invitation_snooze_view(request: HttpRequest, invitation_id: int) -> HttpResp
 
     404 unless it is the respondent's own open invitation, as for anyone else's wellbeing data.
     """
-    if not invitation_snooze(respondent=request.user, invitation_id=invitation_id):
+    if not invitation_snooze(respondent=signed_in_user(request.user), invitation_id=invitation_id):
         raise Http404("No open invitation of yours.")
     return redirect(_safe_next(request, request.POST.get("next"), default=reverse("home")))
 
@@ -257,7 +261,9 @@ PRIVACY_DOCUMENT = Path(__file__).resolve().parent.parent / "PRIVACY.md"
 def _privacy_html() -> SafeString:
     # Raw HTML in the markdown is escaped ("html": False), so the page can only hold what markdown makes.
     renderer = MarkdownIt("commonmark", {"html": False})
-    return mark_safe(renderer.render(PRIVACY_DOCUMENT.read_text(encoding="utf-8")))  # noqa: S308
+    # render() is typed Any because a custom renderer may return anything; the HTML one returns str.
+    html: str = renderer.render(PRIVACY_DOCUMENT.read_text(encoding="utf-8"))
+    return mark_safe(html)  # noqa: S308
 
 
 @require_GET
@@ -274,7 +280,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 @require_GET
 def mine(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own answers and their trends; nobody else's ever appear here."""
-    data = my_wellbeing(respondent=request.user)
+    data = my_wellbeing(respondent=signed_in_user(request.user))
     plots = [
         {
             "note": trend.note,

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import account_ensure, user_create, user_password_set
 from agreement.services import agreement_snapshot_refresh
-from audit.services import audit_cli_actor
+from audit.services import Actor, audit_cli_actor
 from review.models import Study, StudyStatus
 from review.sampling import parse_stratum
 from review.services.reviews import ReviewAnswers
@@ -85,7 +86,7 @@ class Command(BaseCommand):
             what = "operator: Django admin, no role" if user.is_superuser else roles
             self.stdout.write(f"  {user.get_username():<10} / {password:<20} {what}")
 
-    def _simulated_study(self, *, created_by: Any, actor: Any) -> None:
+    def _simulated_study(self, *, created_by: User, actor: Actor) -> None:
         rng = random.Random(11)  # noqa: S311 - reproducible demo data, not secrecy
         study = study_create(
             name=SIMULATED_STUDY,

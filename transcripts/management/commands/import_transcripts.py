@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"{failed} of {len(options['paths'])} file(s) were not imported")
 
-    def _import_one(self, path: Path, user: Any, options: dict[str, Any], show_progress: bool) -> bool:
+    def _import_one(self, path: Path, user: User | None, options: dict[str, Any], show_progress: bool) -> bool:
         try:
             size = inspect_source(path).size
         except ImportFileError as exc:
