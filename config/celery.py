@@ -29,7 +29,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
     when the worker dies, however it dies.
     """
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)
@@ -46,6 +46,8 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         )
 
     def beat(self, worker: Any) -> None:
+        if self.client is None:  # start() schedules beats only once it has a client
+            return
         try:
             worker_heartbeat_write(client=self.client, hostname=worker.hostname)
         except redis.RedisError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +24,10 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
     return None if value is None else value.strip()
 
 
+@overload
+def env_str(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, environ: Mapping[str, str] | None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None) -> str | None:
     value = _raw(name, environ)
     return default if value in (None, "") else value

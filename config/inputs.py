@@ -17,6 +17,7 @@ integer enters, it enters through one of these:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -66,12 +67,19 @@ class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """forms.ModelMultipleChoiceField for rows chosen by integer id: a value that is not an id
     the database can hold is "not a valid value" before any query sees it."""
 
-    def _check_values(self, value: Any) -> models.QuerySet:
-        if self.to_field_name is None and isinstance(self.queryset.model._meta.pk, models.IntegerField):
+    def _check_values(self, value: Iterable[object]) -> models.QuerySet[Any]:
+        queryset = self.queryset
+        if (
+            queryset is not None
+            and self.to_field_name is None
+            and isinstance(queryset.model._meta.pk, models.IntegerField)
+        ):
             for pk in value:
                 number = pk if isinstance(pk, int) and not isinstance(pk, bool) else parse_id(pk)
                 if number is None or not DB_INT_MIN <= number <= DB_INT_MAX:
                     raise ValidationError(
                         self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                     )
-        return super()._check_values(value)
+        # Django's ModelMultipleChoiceField has this method (clean and to_python both call it), but
+        # django-stubs leaves it out as private, so mypy cannot find it on the superclass.
+        return super()._check_values(value)  # type: ignore[misc]

@@ -32,7 +32,7 @@ if PRODUCTION and DEBUG:
     # Debug error pages show settings, SQL and request data: transcripts, wellbeing answers.
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when TRIAD_ENV=production.")
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when TRIAD_ENV=production.")
