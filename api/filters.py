@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -24,7 +24,7 @@ class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 time, turned into UTC here: PostgreSQL refuses offsets beyond 15:59 and
     Python overflows near year 1, and either would otherwise surface as a 500."""
 
-    def to_python(self, value: object) -> datetime | None:
+    def to_python(self, value: str | datetime | date | None) -> datetime | None:
         parsed = super().to_python(value)
         if parsed is None:
             return None
@@ -43,11 +43,12 @@ class IdFilter(filters.NumberFilter):
     """An id: a whole number the id column can hold, else a 400 naming the parameter. (NumberFilter's
     own field is a decimal, which lets 1.5 through and passes 10**20 to the database.)"""
 
-    field_class = BoundedIntegerField
+    # django-filter's stubs pin NumberFilter's form field to DecimalField; django-filter itself
+    # builds whichever field_class a subclass names.
+    field_class = BoundedIntegerField  # type: ignore[assignment]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("min_value", 1)
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, field_name: str, help_text: str, min_value: int = 1) -> None:
+        super().__init__(field_name=field_name, help_text=help_text, min_value=min_value)
 
 
 def _item_complete(item_ref: str) -> Exists:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
 
@@ -11,6 +11,9 @@ from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from review.models import Review, Slot, Study, StudyItem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # One label (a review) as clients see it, in this order in JSON and as CSV columns. "note"
 # is present only when the study's lead shares notes.
@@ -136,7 +139,16 @@ def studies_progress(*, studies: list[Study]) -> dict[int, dict[str, int]]:
     return progress
 
 
-def study_items(*, study: Study) -> QuerySet[StudyItem]:
+class ItemLabels(TypedDict):
+    """What study_items adds to each item."""
+
+    review_count: int
+    success_count: int
+    mean_rating: float | None
+    last_reviewed_at: datetime | None
+
+
+def study_items(*, study: Study) -> QuerySet[WithAnnotations[StudyItem, ItemLabels]]:
     """The study's items with their aggregate labels."""
     return (
         StudyItem.objects.filter(study=study)

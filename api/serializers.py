@@ -4,7 +4,7 @@ describe them for the OpenAPI schema."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,10 +15,19 @@ from tagging.models import Tag
 from transcripts.models import ModelSize, ModelType, Transcript
 
 
+class CountedItem(Protocol):
+    """A StudyItem as selectors.study_items annotates it. (drf-spectacular reads the method
+    signatures at run time, so this cannot be django-stubs' WithAnnotations, a type-checking name.)"""
+
+    review_count: int
+    success_count: int
+
+
 class ProgressSerializer(serializers.Serializer):
     items = serializers.IntegerField()
     complete = serializers.IntegerField(help_text="Items with every review in.")
-    partial = serializers.IntegerField()
+    # DRF's metaclass takes declared fields off the class, so this does not replace Serializer.partial.
+    partial = serializers.IntegerField()  # type: ignore[assignment]
     untouched = serializers.IntegerField()
     reviews = serializers.IntegerField()
 
@@ -78,11 +87,11 @@ class ItemSerializer(serializers.ModelSerializer):
             "last_reviewed_at",
         ]
 
-    def get_complete(self, item: StudyItem) -> bool:
+    def get_complete(self, item: CountedItem) -> bool:
         return item.review_count >= self.context["study"].reviewers_per_item
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0, max_value=1))
-    def get_binary_label(self, item: StudyItem) -> int | None:
+    def get_binary_label(self, item: CountedItem) -> int | None:
         failures = item.review_count - item.success_count
         if item.success_count == failures:
             return None
@@ -147,7 +156,7 @@ class TurnSerializer(serializers.Serializer):
 class TranscriptSerializer(serializers.ModelSerializer):
     self_rating = serializers.IntegerField(source="rating")
     turns = serializers.SerializerMethodField()
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.SlugRelatedField[Tag](many=True, read_only=True, slug_field="name")
 
     class Meta:
         model = Transcript

@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 import redis
-from django.core.cache import BaseCache, caches
+from django.core.cache import caches
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -24,10 +24,11 @@ class PerTokenThrottle(SimpleRateThrottle):
 
     scope = "api"
 
-    @property
-    def cache(self) -> BaseCache:
-        # Looked up per request, not once at import, so the cache follows the settings.
-        return caches["shared"]
+    def __init__(self) -> None:
+        # Looked up per request (DRF makes a throttle per request), not once at import, so
+        # the cache follows the settings.
+        self.cache = caches["shared"]
+        super().__init__()
 
     def allow_request(self, request: Request, view: Any) -> bool:
         try:

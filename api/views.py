@@ -8,8 +8,11 @@ primary, so a revoked token stops working at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.http import HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import http_date, quote_etag
@@ -35,12 +38,15 @@ from api.serializers import (
     TranscriptSerializer,
 )
 from config.db_routing import replica_reads
+from core.roles import signed_in_user
 from review.models import Review, Study, StudyItem
 from tagging.models import Tag
 from transcripts.models import Transcript
 
 LABELS = (ApiScope.READ_LABELS,)
 AGREEMENT = (ApiScope.READ_AGREEMENT,)
+# Every list of the API is paged (REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS); the lists below rely on it.
+NOT_PAGINATED = "The API's lists need REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS."
 EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
@@ -55,6 +61,8 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        if page is None:
+            raise ImproperlyConfigured(NOT_PAGINATED)
         serializer = self.get_serializer(page, many=True, context=self._context(page))
         return self.get_paginated_response(serializer.data)
 
@@ -66,7 +74,7 @@ class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer(self, *args: Any, context: dict[str, Any] | None = None, **kwargs: Any) -> StudySerializer:
         return StudySerializer(*args, context={**self.get_serializer_context(), **(context or {})}, **kwargs)
 
-    def _context(self, studies: list[Study]) -> dict[str, Any]:
+    def _context(self, studies: Sequence[Study]) -> dict[str, Any]:
         return {"progress": studies_progress(studies=list(studies))}
 
 
@@ -77,7 +85,7 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = ItemFilter
     required_scopes = LABELS
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[StudyItem]:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view for the schema
             return StudyItem.objects.none()
         return study_items(study=self.study)
@@ -89,6 +97,8 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if page is None:
+            raise ImproperlyConfigured(NOT_PAGINATED)
         context = {**self.get_serializer_context(), "study": self.study}
         context["tag_votes"] = item_tag_votes(item_ids=[item.pk for item in page])
         return self.get_paginated_response(ItemSerializer(page, many=True, context=context).data)
@@ -123,13 +133,15 @@ class AgreementView(generics.GenericAPIView):
     def get(self, request: Request, study_id: int) -> Response:
         study = get_object_or_404(Study, pk=study_id)
         snapshot = agreement_snapshot(study=study)
-        computed = snapshot is not None and snapshot.computed_at is not None
-        data = {
-            "study": study.pk,
-            "computed_at": snapshot.computed_at if computed else None,
-            "review_count": snapshot.review_count if computed else 0,
-            "rows": snapshot.data.get("agreement", []) if computed else [],
-        }
+        if snapshot is None or snapshot.computed_at is None:  # not computed yet
+            data: dict[str, object] = {"study": study.pk, "computed_at": None, "review_count": 0, "rows": []}
+        else:
+            data = {
+                "study": study.pk,
+                "computed_at": snapshot.computed_at,
+                "review_count": snapshot.review_count,
+                "rows": snapshot.data.get("agreement", []),
+            }
         return Response(AgreementSerializer(data).data)
 
 
@@ -179,7 +191,7 @@ class LabelExport(APIView):
             return HttpResponseNotModified(headers={"ETag": etag})
         token = request.auth if isinstance(request.auth, ApiToken) else None
         labels_export_audit(
-            actor=request.user, study=study, export_format=export_format, rows=summary.rows, token=token
+            actor=signed_in_user(request.user), study=study, export_format=export_format, rows=summary.rows, token=token
         )
         # The body is read after this method returns, outside replica_reads(): labels_export
         # fixes its database alias now.
