@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 import krippendorff
 import numpy as np
@@ -46,6 +46,8 @@ BINARY_CATEGORIES = (0, 1)
 SUCCESS_THRESHOLD = 3
 DEFAULT_RESAMPLES = 1000
 CI_LEVEL = 0.95
+# Krippendorff's alpha weighs disagreements by the scale's kind; these are the kinds it knows.
+LevelOfMeasurement = Literal["nominal", "ordinal", "interval", "ratio"]
 
 
 # --- results ------------------------------------------------------------------------------
@@ -220,7 +222,9 @@ def _scale_agreement(
 # --- Krippendorff's alpha -----------------------------------------------------------------
 
 
-def alpha_compute(ratings: np.ndarray, *, level_of_measurement: str, value_domain: Sequence[float]) -> float | None:
+def alpha_compute(
+    ratings: np.ndarray, *, level_of_measurement: LevelOfMeasurement, value_domain: Sequence[float]
+) -> float | None:
     """Krippendorff's alpha of an items x raters matrix (NaN = no rating), or None where it is undefined.
 
     krippendorff 0.9 raises ValueError when no item has two ratings, and returns NaN (with a

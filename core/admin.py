@@ -67,7 +67,7 @@ class PersonalRowsHiddenOnDelete(admin.ModelAdmin):
             if model_admin is None:
                 return f"{capfirst(opts.verbose_name)}: {obj}"
             if not model_admin.has_delete_permission(request, obj):
-                perms_needed.add(opts.verbose_name)
+                perms_needed.add(str(opts.verbose_name))
             try:
                 url = reverse(f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
             except NoReverseMatch:
@@ -78,9 +78,11 @@ class PersonalRowsHiddenOnDelete(admin.ModelAdmin):
         protected = [shown(obj) for obj in collector.protected if not is_personal(type(obj))]
         if any(is_personal(type(obj)) for obj in collector.protected):
             protected.append(PERSONAL_PROTECTED_LINE)
+        # Keyed by model class, as Django fills it; django-stubs has the keys as str.
+        model_objs: dict[type[Model], set[Model]] = collector.model_objs  # type: ignore[assignment]
         counts = {
             model._meta.verbose_name_plural: len(rows)
-            for model, rows in collector.model_objs.items()
+            for model, rows in model_objs.items()
             if not is_personal(model)
         }
         return to_delete, counts, perms_needed, protected

@@ -244,6 +244,7 @@ def _frame(
 ) -> _Frame:
     """Sizes the margins from the labels they must hold (axis titles always get a 22-unit strip)."""
     cat_w, n, room = _widest(categories), max(len(categories), 1), 22
+    bottom: float
     if horizontal:
         left, bottom = 10 + room + cat_w + 10, 26 + room
         height = n * band

@@ -60,7 +60,8 @@ class InstrumentForm(forms.ModelForm):
         return [label.strip() for label in labels]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # The database refuses a periodic survey without an interval; say so before it does.
         if data.get("kind") == InstrumentKind.PERIODIC and not data.get("every_days"):
             self.add_error("every_days", "A periodic questionnaire needs an interval in days.")

@@ -157,11 +157,11 @@ def suppress(
     if total is None:
         return out
 
-    def exposed() -> bool:
+    def exposed(whole: Cell) -> bool:
         hidden = [cell for cell in out if cell.hidden]
         covered = _covered(hidden)
         # What a lead computes: the total's n minus the n of every shown cell.
-        remainder = _size(total) - sum(_size(cell) for cell in out if not cell.hidden)
+        remainder = _size(whole) - sum(_size(cell) for cell in out if not cell.hidden)
         # Knowing these rules, a lead knows every cell hidden as small has at most min_group - 1 people;
         # if each held exactly that many and they are different people, their sum (which subtraction
         # gives) would pin every one of them.
@@ -172,7 +172,7 @@ def suppress(
         )
         return 0 < covered < min_group or 0 < remainder < min_group or pinned
 
-    while exposed():
+    while exposed(total):
         visible = [cell for cell in out if not cell.hidden]
         if not visible:
             break
@@ -183,7 +183,7 @@ def suppress(
         out = [cell.hide(COMPLEMENTARY) if any(cell is other for other in tied) else cell for cell in out]
     if _size(total) < min_group:
         total = total.hide(SMALL)
-    elif exposed():
+    elif exposed(total):
         total = total.hide(COMPLEMENTARY)
     return [*out, total]
 

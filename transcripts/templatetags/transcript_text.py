@@ -69,7 +69,8 @@ def reveal_hidden_characters(text: object) -> SafeString:
 
     For element content only, never inside an attribute: the markers are elements.
     """
-    escaped = conditional_escape(text)
+    # A template passes any value; Django escapes str() of it, but django-stubs admits only text.
+    escaped = conditional_escape(text)  # type: ignore[arg-type]
     if _HIDDEN.search(escaped) is None:
         return escaped
     # Safe: the text was escaped above, and escaping neither makes nor removes hidden

@@ -326,7 +326,8 @@ def _skips(period: Period) -> list[Cell]:
     start, end = period.bounds()
     members: dict[int, set[int]] = defaultdict(set)
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for which, model in enumerate((Skip, Review)):
+    sources: tuple[type[Skip | Review], ...] = (Skip, Review)
+    for which, model in enumerate(sources):
         rows = model.objects.filter(created_at__gte=start, created_at__lt=end).values_list("study_id", "reviewer_id")
         for study_id, reviewer in rows:
             members[study_id].add(reviewer)
