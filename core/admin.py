@@ -81,9 +81,7 @@ class PersonalRowsHiddenOnDelete(admin.ModelAdmin):
         # Keyed by model class, as Django fills it; django-stubs has the keys as str.
         model_objs: dict[type[Model], set[Model]] = collector.model_objs  # type: ignore[assignment]
         counts = {
-            model._meta.verbose_name_plural: len(rows)
-            for model, rows in model_objs.items()
-            if not is_personal(model)
+            model._meta.verbose_name_plural: len(rows) for model, rows in model_objs.items() if not is_personal(model)
         }
         return to_delete, counts, perms_needed, protected
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import PermissionDenied
 from django.test import Client
+from django.utils.functional import SimpleLazyObject
 
 from accounts.services import user_roles_set
 from api.services import api_token_create
-from core.roles import LEAD, has_role
+from core.roles import LEAD, has_role, signed_in_user
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,15 @@ def test_a_role_is_read_once_per_user_object_and_the_service_refreshes_its_own(
         assert has_role(lead, LEAD) and has_role(lead, LEAD)
     user_roles_set(user=lead, roles=[], actor="cli:test")
     assert not has_role(lead, LEAD)
+
+
+def test_signed_in_user_gives_back_the_account_even_behind_the_requests_lazy_wrapper() -> None:
+    user = UserFactory()
+    assert signed_in_user(user) is user
+    # AuthenticationMiddleware sets request.user to a SimpleLazyObject around the account.
+    assert signed_in_user(SimpleLazyObject(lambda: user)) == user
+
+
+def test_signed_in_user_refuses_an_anonymous_visitor() -> None:
+    with pytest.raises(PermissionDenied):
+        signed_in_user(AnonymousUser())
