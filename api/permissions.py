@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rest_framework import permissions
 from rest_framework.request import Request
 
 from api.models import ApiToken
 from core.roles import LEAD, has_role
+
+if TYPE_CHECKING:
+    # Not at run time: rest_framework.views imports the permission and throttle classes from
+    # REST_FRAMEWORK while it defines APIView, so importing it back here would be circular.
+    from rest_framework.views import APIView
 
 
 class LeadWithScope(permissions.BasePermission):
@@ -19,7 +24,7 @@ class LeadWithScope(permissions.BasePermission):
 
     message = "The API is for leads, with a token carrying the scope this endpoint needs."
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not (user and user.is_authenticated and has_role(user, LEAD)):
             return False

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis
 from django.core.cache import caches
@@ -9,6 +9,11 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.models import ApiToken
+
+if TYPE_CHECKING:
+    # Not at run time: rest_framework.views imports the permission and throttle classes from
+    # REST_FRAMEWORK while it defines APIView, so importing it back here would be circular.
+    from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +35,14 @@ class PerTokenThrottle(SimpleRateThrottle):
         self.cache = caches["shared"]
         super().__init__()
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         try:
             return super().allow_request(request, view)
         except (redis.RedisError, OSError) as exc:
             logger.warning("API throttle skipped, the shared cache is unavailable: %s", exc)
             return True
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
