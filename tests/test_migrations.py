@@ -80,7 +80,11 @@ def fill_the_old_review_app(old: Any) -> dict[str, int]:
         source_index=1,
         created_at=now,
     )
-    transcript.tags.add(old.get_model("tagging", "Tag").objects.order_by("pk").first())
+    # A tag of the test's own: a transactional test may start with the seeded ones truncated.
+    tag, _ = old.get_model("tagging", "Tag").objects.get_or_create(
+        slug="moved-topic", defaults={"name": "Moved topic", "position": 999}
+    )
+    transcript.tags.add(tag)
     study = old.get_model("review", "Study").objects.create(name="Moved", seed=1, created_by=user)
     old.get_model("review", "StudyItem").objects.create(study=study, transcript=transcript, position=1, stratum="s")
     old.get_model("review", "AgreementSnapshot").objects.create(study=study, review_count=3, data={"kept": True})
