@@ -14,6 +14,11 @@ from api.models import ApiToken
 from api.services import API_TOKEN_PREFIX, api_token_hash, api_token_touch
 
 
+def request_token(request: Request) -> ApiToken | None:
+    """The API token the request came with, or None for a session (a lead in the browser)."""
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     keywords = ("bearer", "token")
 

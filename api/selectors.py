@@ -11,6 +11,7 @@ from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from review.models import Review, Slot, Study, StudyItem
+from transcripts.models import Transcript
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -148,18 +149,32 @@ class ItemLabels(TypedDict):
     last_reviewed_at: datetime | None
 
 
-def study_items(*, study: Study) -> QuerySet[WithAnnotations[StudyItem, ItemLabels]]:
-    """The study's items with their aggregate labels."""
-    return (
-        StudyItem.objects.filter(study=study)
-        .select_related("transcript")
-        .annotate(
-            review_count=Count("reviews"),
-            success_count=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
-            mean_rating=Avg("reviews__rating"),
-            last_reviewed_at=Max("reviews__created_at"),
-        )
+def study_items(*, study: Study | None) -> QuerySet[WithAnnotations[StudyItem, ItemLabels]]:
+    """The study's items with their aggregate labels; none without a study (the schema
+    generator reads the view's queryset with no request behind it)."""
+    items = StudyItem.objects.filter(study=study) if study is not None else StudyItem.objects.none()
+    return items.select_related("transcript").annotate(
+        review_count=Count("reviews"),
+        success_count=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
+        mean_rating=Avg("reviews__rating"),
+        last_reviewed_at=Max("reviews__created_at"),
     )
+
+
+def studies_all() -> QuerySet[Study]:
+    return Study.objects.all()
+
+
+def labels_of(*, study: Study | None = None) -> QuerySet[Any]:
+    """Every label (see label_rows), or the study's."""
+    reviews = Review.objects.all()
+    if study is not None:
+        reviews = reviews.filter(study=study)
+    return label_rows(reviews)
+
+
+def transcripts_with_tags() -> QuerySet[Transcript]:
+    return Transcript.objects.prefetch_related("tags")
 
 
 def item_tag_votes(*, item_ids: list[int]) -> dict[int, dict[str, int]]:

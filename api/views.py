@@ -9,12 +9,11 @@ primary, so a revoked token stops working at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
-from django.http import HttpResponseNotModified, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.http import http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,10 +23,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agreement.selectors import agreement_snapshot
+from api.authentication import request_token
 from api.export import labels_export, labels_export_audit, labels_export_summary
 from api.filters import ItemFilter, LabelFilter
-from api.models import ApiScope, ApiToken
-from api.selectors import item_tag_votes, label_rows, studies_progress, study_items
+from api.models import ApiScope
+from api.selectors import (
+    item_tag_votes,
+    labels_of,
+    studies_all,
+    studies_progress,
+    study_items,
+    transcripts_with_tags,
+)
 from api.serializers import (
     AgreementSerializer,
     ExportQuerySerializer,
@@ -39,9 +46,13 @@ from api.serializers import (
 )
 from config.db_routing import replica_reads
 from core.roles import signed_in_user
-from review.models import Review, Study, StudyItem
-from tagging.models import Tag
-from transcripts.models import Transcript
+from review.selectors import study_get
+from tagging.selectors import tags_in_order
+
+if TYPE_CHECKING:
+    from review.models import Study, StudyItem
+    from tagging.models import Tag
+    from transcripts.models import Transcript
 
 LABELS = (ApiScope.READ_LABELS,)
 AGREEMENT = (ApiScope.READ_AGREEMENT,)
@@ -50,13 +61,22 @@ NOT_PAGINATED = "The API's lists need REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS.
 EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
+def _study(study_id: int) -> Study:
+    study = study_get(study_id=study_id)
+    if study is None:
+        raise Http404("No such study.")
+    return study
+
+
 class StudyViewSet(viewsets.ReadOnlyModelViewSet):
     """Studies with their progress."""
 
-    queryset = Study.objects.all()
     serializer_class = StudySerializer
     required_scopes = LABELS
     lookup_value_converter = "id"
+
+    def get_queryset(self) -> QuerySet[Study]:
+        return studies_all()
 
     @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -87,12 +107,12 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[StudyItem]:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view for the schema
-            return StudyItem.objects.none()
+            return study_items(study=None)
         return study_items(study=self.study)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.study = get_object_or_404(Study, pk=kwargs["study_id"])
+        self.study = _study(kwargs["study_id"])
 
     @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -115,11 +135,9 @@ class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def get_queryset(self) -> Any:
-        reviews = Review.objects.all()
-        if "study_id" in self.kwargs:
-            reviews = reviews.filter(study=get_object_or_404(Study, pk=self.kwargs["study_id"]))
-        return label_rows(reviews)
+    def get_queryset(self) -> QuerySet[Any]:
+        study = _study(self.kwargs["study_id"]) if "study_id" in self.kwargs else None
+        return labels_of(study=study)
 
 
 class AgreementView(generics.GenericAPIView):
@@ -131,7 +149,7 @@ class AgreementView(generics.GenericAPIView):
 
     @replica_reads()
     def get(self, request: Request, study_id: int) -> Response:
-        study = get_object_or_404(Study, pk=study_id)
+        study = _study(study_id)
         snapshot = agreement_snapshot(study=study)
         if snapshot is None or snapshot.computed_at is None:  # not computed yet
             data: dict[str, object] = {"study": study.pk, "computed_at": None, "review_count": 0, "rows": []}
@@ -148,19 +166,23 @@ class AgreementView(generics.GenericAPIView):
 class TagList(generics.ListAPIView):
     """The 20 harm topics, in the paper's order."""
 
-    queryset = Tag.objects.order_by("position")
     serializer_class = TagSerializer
     pagination_class = None
     filter_backends: list[Any] = []
     required_scopes = LABELS + AGREEMENT
 
+    def get_queryset(self) -> QuerySet[Tag]:
+        return tags_in_order()
+
 
 class TranscriptDetail(generics.RetrieveAPIView):
     """One transcript with every released field and its parsed turns."""
 
-    queryset = Transcript.objects.prefetch_related("tags")
     serializer_class = TranscriptSerializer
     required_scopes = LABELS
+
+    def get_queryset(self) -> QuerySet[Transcript]:
+        return transcripts_with_tags()
 
 
 class LabelExport(APIView):
@@ -184,12 +206,12 @@ class LabelExport(APIView):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
-        study = get_object_or_404(Study, pk=study_id)
+        study = _study(study_id)
         summary = labels_export_summary(study=study, export_format=export_format)
         etag, last_modified = summary.etag, summary.last_modified
         if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
             return HttpResponseNotModified(headers={"ETag": etag})
-        token = request.auth if isinstance(request.auth, ApiToken) else None
+        token = request_token(request)
         labels_export_audit(
             actor=signed_in_user(request.user), study=study, export_format=export_format, rows=summary.rows, token=token
         )

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 REVIEWER = "reviewer"
 LEAD = "lead"
@@ -50,16 +51,17 @@ def signed_in_user(user: User | AnonymousUser) -> User:
     raise PermissionDenied("Sign in first.")
 
 
-def role_required(role: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(role: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Anonymous visitors go to the login page; signed-in users without the role get 403.
 
     Lead pages answer 404 instead: they name studies and items, and someone who is not a
     lead should not learn which exist.
     """
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    # HttpResponseBase, so that a view streaming its answer (StreamingHttpResponse) is one too.
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, role):

@@ -5,11 +5,45 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core.roles import REVIEWER
 from review.models import Review, ReviewerProfile, Skip, Slot, SlotStatus, Study, StudyItem, StudyStatus
 from transcripts.models import Transcript
+
+
+def study_get(*, study_id: int) -> Study | None:
+    """The study, or None when there is none: views answer 404, services refuse."""
+    return Study.objects.filter(pk=study_id).first()
+
+
+def study_of_member(*, study_id: int, reviewer: User) -> Study | None:
+    """The study if the reviewer is one of its members, else None (the same for no such study)."""
+    return Study.objects.filter(pk=study_id, memberships__reviewer=reviewer).first()
+
+
+def study_of_slot(*, slot_id: int) -> Study | None:
+    return Study.objects.filter(slots__pk=slot_id).first()
+
+
+def study_item_count(*, study: Study) -> int:
+    return StudyItem.objects.filter(study=study).count()
+
+
+def reviewer_accounts() -> QuerySet[User]:
+    """Everyone who holds the reviewer role, by username: who a lead can make a study's member."""
+    return User.objects.filter(groups__name=REVIEWER).order_by("username")
+
+
+def reviewer_accounts_with_ids(*, ids: list[int]) -> list[User]:
+    """The reviewers among the given user ids; other ids (not reviewers, or no one) are left out."""
+    return list(reviewer_accounts().filter(pk__in=ids))
+
+
+def study_member_ids(*, study: Study) -> set[int]:
+    return set(study.memberships.values_list("reviewer_id", flat=True))
 
 
 def stratum_candidate_ids(filters: dict[str, Any]) -> list[int]:
@@ -19,11 +53,8 @@ def stratum_candidate_ids(filters: dict[str, Any]) -> list[int]:
 
 def stratum_counts() -> list[dict[str, Any]]:
     """How many transcripts each (model_type, num_params) stratum holds."""
-    return list(
-        Transcript.objects.values("model_type", "num_params")
-        .annotate(count=Count("id"))
-        .order_by("model_type", "num_params")
-    )
+    rows = Transcript.objects.values("model_type", "num_params").annotate(count=Count("id"))
+    return [dict(row) for row in rows.order_by("model_type", "num_params")]
 
 
 def lead_overview() -> dict[str, Any]:

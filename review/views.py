@@ -1,22 +1,27 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.inputs import parse_id
-from core.roles import LEAD, REVIEWER, role_required
+from core.roles import LEAD, role_required, signed_in_user
 from review.errors import (
     StudyStateError,
 )
 from review.forms import StudyCreateForm
-from review.models import Study
 from review.sampling import StudyInvalid
 from review.selectors import (
     lead_studies,
+    reviewer_accounts,
+    reviewer_accounts_with_ids,
     stratum_counts,
+    study_get,
+    study_item_count,
+    study_member_ids,
 )
 from review.services.studies import (
     study_archive,
@@ -27,6 +32,17 @@ from review.services.studies import (
     study_resume,
     study_start,
 )
+
+if TYPE_CHECKING:
+    from review.models import Study
+
+
+def _study(study_id: int) -> Study:
+    study = study_get(study_id=study_id)
+    if study is None:
+        raise Http404("No such study.")
+    return study
+
 
 # --- lead pages -----------------------------------------------------------------------------
 
@@ -40,7 +56,7 @@ def lead_study_list(request: HttpRequest) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     actions = {"start": study_start, "pause": study_pause, "resume": study_resume, "archive": study_archive}
     action = actions.get(request.POST.get("action", ""))
     if action is None:
@@ -48,7 +64,7 @@ def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
             "Unknown action: use start, pause, resume or archive.", status=400, content_type="text/plain"
         )
     try:
-        study = action(study=study, actor=request.user)
+        study = action(study=study, actor=signed_in_user(request.user))
     except StudyStateError as exc:
         messages.error(request, f"Not changed: {exc}.")
     else:
@@ -59,15 +75,15 @@ def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
 @role_required(LEAD)
 @require_http_methods(["GET", "POST"])
 def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
-    reviewers = get_user_model().objects.filter(groups__name=REVIEWER).order_by("username")
+    study = _study(study_id)
     if request.method == "POST":
-        chosen = reviewers.filter(pk__in=[pk for value in request.POST.getlist("reviewers") if (pk := parse_id(value))])
-        study_members_set(study=study, reviewers=list(chosen), actor=request.user)
-        messages.success(request, f"{study.name} now has {chosen.count()} reviewers.")
+        ids = [pk for value in request.POST.getlist("reviewers") if (pk := parse_id(value))]
+        chosen = reviewer_accounts_with_ids(ids=ids)
+        study_members_set(study=study, reviewers=chosen, actor=signed_in_user(request.user))
+        messages.success(request, f"{study.name} now has {len(chosen)} reviewers.")
         return redirect("review:lead_members", study_id=study.pk)
-    members = set(study.memberships.values_list("reviewer_id", flat=True))
-    return render(request, "review/lead_members.html", {"study": study, "reviewers": reviewers, "members": members})
+    context = {"study": study, "reviewers": reviewer_accounts(), "members": study_member_ids(study=study)}
+    return render(request, "review/lead_members.html", context)
 
 
 @role_required(LEAD)
@@ -85,12 +101,13 @@ def lead_study_create(request: HttpRequest) -> HttpResponse:
                 seed=data["seed"],
                 reviewers_per_item=data["reviewers_per_item"],
                 lease_minutes=data["lease_minutes"],
-                created_by=request.user,
+                created_by=signed_in_user(request.user),
             )
         except StudyInvalid as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{study.name} drew {study.items.count()} transcripts. Now choose its reviewers.")
+            drawn = study_item_count(study=study)
+            messages.success(request, f"{study.name} drew {drawn} transcripts. Now choose its reviewers.")
             return redirect("review:lead_members", study_id=study.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "review/lead_study_create.html", {"form": form}, status=status)
@@ -99,9 +116,9 @@ def lead_study_create(request: HttpRequest) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     enabled = request.POST.get("share") == "on"
-    study_notes_sharing_set(study=study, enabled=enabled, actor=request.user)
+    study_notes_sharing_set(study=study, enabled=enabled, actor=signed_in_user(request.user))
     messages.success(
         request, f"Reviewers' notes {'now go out' if enabled else 'no longer go out'} through the API for {study.name}."
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from tagging.models import Tag
 from tagging.vocabulary import normalize_tag
 
@@ -16,3 +18,8 @@ def tag_lookup() -> dict[str, int]:
 def tag_names() -> dict[int, str]:
     """Tag id to name, in the paper's order."""
     return dict(Tag.objects.order_by("position").values_list("id", "name"))
+
+
+def tags_in_order() -> QuerySet[Tag]:
+    """Every tag, in the paper's order: the choices of a form that picks topics."""
+    return Tag.objects.order_by("position")

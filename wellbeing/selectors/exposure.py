@@ -191,3 +191,14 @@ def _most_generous_study_cap(*, user: User) -> int | None:
 
 def preference_of(*, user: User) -> Preference | None:
     return Preference.objects.filter(user=user).prefetch_related("opted_out_tags").first()
+
+
+def preference_initial(*, user: User) -> dict[str, object]:
+    """The preferences form's starting values: the user's saved preference, or nothing chosen."""
+    preference = preference_of(user=user)
+    if preference is None:
+        return {}
+    return {
+        "opted_out_tags": list(preference.opted_out_tags.all()),
+        "daily_cap_minutes": preference.daily_cap_minutes,
+    }

@@ -35,6 +35,11 @@ def _with_items(instruments: QuerySet[Instrument]) -> QuerySet[Instrument]:
     return instruments.prefetch_related(Prefetch("items", queryset=InstrumentItem.objects.order_by("position")))
 
 
+def instrument_items(*, instrument: Instrument) -> list[InstrumentItem]:
+    """The instrument's items in order (prefetched by the selectors that return instruments)."""
+    return list(instrument.items.all())
+
+
 def checkin_instrument_current() -> Instrument | None:
     """The check-in reviewers get: the active check-in instrument with the highest version."""
     return (

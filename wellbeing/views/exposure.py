@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.inputs import BoundedModelMultipleChoiceField, parse_id
 from core.roles import REVIEWER, role_required, signed_in_user
-from tagging.models import Tag
+from tagging.selectors import tags_in_order
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.models import BreakOutcome
 from wellbeing.selectors.exposure import (
@@ -21,7 +21,7 @@ from wellbeing.selectors.exposure import (
     break_seconds_left,
     exposure_today,
     own_cap_ceiling,
-    preference_of,
+    preference_initial,
 )
 from wellbeing.services.exposure import break_resolve, pause_today, preference_set
 
@@ -35,7 +35,7 @@ BREAK_SUGGESTIONS = (
 
 class PreferencesForm(forms.Form):
     opted_out_tags = BoundedModelMultipleChoiceField(
-        queryset=Tag.objects.order_by("position"),
+        queryset=tags_in_order(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Topics I don't want to see",
@@ -119,14 +119,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Saved. Your preferences apply from your next conversation.")
                 return redirect("wellbeing_exposure:preferences")
     else:
-        preference = preference_of(user=user)
-        initial: dict[str, object] = {}
-        if preference is not None:
-            initial = {
-                "opted_out_tags": list(preference.opted_out_tags.all()),
-                "daily_cap_minutes": preference.daily_cap_minutes,
-            }
-        form = PreferencesForm(initial=initial, ceiling=ceiling)
+        form = PreferencesForm(initial=preference_initial(user=user), ceiling=ceiling)
     context = {
         "form": form,
         "ceiling": ceiling,

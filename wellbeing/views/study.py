@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from core.roles import LEAD, role_required
-from review.models import Study
+from core.roles import LEAD, role_required, signed_in_user
+from review.selectors import study_get
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.forms import StudyWellbeingForm
 from wellbeing.services.exposure import study_wellbeing_set
@@ -18,7 +18,9 @@ from wellbeing.services.exposure import study_wellbeing_set
 @require_POST
 def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
     """The study's reviewer safeguards: its daily exposure cap and how often the check-in comes."""
-    study = get_object_or_404(Study, pk=study_id)
+    study = study_get(study_id=study_id)
+    if study is None:
+        raise Http404("No such study.")
     form = StudyWellbeingForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -26,7 +28,7 @@ def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
         )
         return redirect("workspace:lead_dashboard", study_id=study.pk)
     try:
-        study_wellbeing_set(study=study, **form.cleaned_data, actor=request.user)
+        study_wellbeing_set(study=study, **form.cleaned_data, actor=signed_in_user(request.user))
     except WellbeingInvalid as exc:
         messages.error(request, "Not changed: " + "; ".join(exc.errors.values()))
     else:

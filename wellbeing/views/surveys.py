@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -23,11 +23,12 @@ from markdown_it import MarkdownIt
 
 from core.charts import Series, bar_chart
 from core.roles import REVIEWER, role_required, signed_in_user
-from wellbeing.models import Instrument, InstrumentKind, Trigger
+from wellbeing.models import InstrumentKind, Trigger
 from wellbeing.selectors.surveys import (
     checkin_instrument_current,
     instrument_current,
     instrument_for_answer,
+    instrument_items,
     my_wellbeing,
     periodic_instruments_current,
     response_needs_support,
@@ -41,6 +42,9 @@ from wellbeing.services.surveys import (
     invitation_snooze,
     response_submit,
 )
+
+if TYPE_CHECKING:
+    from wellbeing.models import Instrument
 
 DEFAULT_NEXT = "/review/"
 CHECKIN_TRIGGERS = (Trigger.AFTER_REVIEWS, Trigger.SESSION_END)
@@ -74,14 +78,14 @@ def _item_rows(instrument: Instrument, chosen: Mapping[str, Any], errors: Mappin
                 for value, label in enumerate(labels)
             ],
         }
-        for item in instrument.items.all()
+        for item in instrument_items(instrument=instrument)
     ]
 
 
 def _posted_answers(request: HttpRequest, instrument: Instrument) -> dict[str, str]:
     # Only the instrument's own items are read, so no other field can pose as an answer.
     answers = {}
-    for item in instrument.items.all():
+    for item in instrument_items(instrument=instrument):
         value = request.POST.get(f"item-{item.key}")
         if value is not None:
             answers[item.key] = value

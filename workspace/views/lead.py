@@ -2,34 +2,46 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement.dashboard import agreement_lines, dashboard_plots, dashboard_tables
-from agreement.models import AgreementSnapshot
 from agreement.selectors import agreement_snapshot
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.db_routing import replica_reads
-from core.roles import LEAD, role_required
-from review.models import Study
+from core.roles import LEAD, role_required, signed_in_user
 from review.selectors import (
     lead_item,
+    study_get,
     study_progress,
 )
 from tagging.selectors import tag_names
 from wellbeing.forms import StudyWellbeingForm
+
+if TYPE_CHECKING:
+    from agreement.models import AgreementSnapshot
+    from review.models import Study
+
+
+def _study(study_id: int) -> Study:
+    study = study_get(study_id=study_id)
+    if study is None:
+        raise Http404("No such study.")
+    return study
 
 
 @never_cache
 @role_required(LEAD)
 @require_GET
 def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     # On the primary: settling may recompute the snapshot, write it and read it back.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
     with replica_reads():
@@ -60,7 +72,7 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
 @role_required(LEAD)
 @require_POST
 def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     agreement_refresh_request(study_id=study.pk, delay=0, force=True)
     messages.success(request, "Agreement is being recomputed; reload in a moment if the time below has not moved.")
     return redirect("workspace:lead_dashboard", study_id=study.pk)
@@ -71,7 +83,7 @@ def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_GET
 @replica_reads()
 def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     snapshot = agreement_snapshot(study=study)
     data = snapshot.data if snapshot and snapshot.computed_at else {}
     tables = dashboard_tables(study=study, progress=study_progress(study=study), data=data, tags=tag_names())
@@ -79,7 +91,9 @@ def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpRespon
     if table is None:
         raise Http404("No such table.")
     details = {"table": table.name, "format": "csv", "rows": len(table.rows)}
-    audit_record(actor=request.user, action=AuditAction.EXPORT, target=study, study=study, details=details)
+    audit_record(
+        actor=signed_in_user(request.user), action=AuditAction.EXPORT, target=study, study=study, details=details
+    )
     response = HttpResponse(table.csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{table.name}.csv"'
     return response
@@ -90,7 +104,7 @@ def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpRespon
 @require_GET
 @replica_reads()
 def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id)
+    study = _study(study_id)
     found = lead_item(study=study, item_id=item_id)
     if found is None:
         raise Http404("No such item in this study.")
