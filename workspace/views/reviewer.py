@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.roles import REVIEWER, role_required
+from core.roles import REVIEWER, role_required, signed_in_user
 from review.errors import (
     InvalidAnswers,
     LeaseLost,
@@ -21,21 +21,24 @@ from review.errors import (
     SlotNotYours,
     StudyNotActive,
 )
-from review.models import Slot, Study, StudyStatus
+from review.models import StudyStatus
 from review.selectors import (
     preview_text,
     reviewer_studies,
     reviews_today,
     slot_for_reviewer,
     slot_held_in,
+    study_of_member,
+    study_of_slot,
 )
 from review.services.assignment import slot_skip
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday
 from wellbeing.selectors.exposure import exposure_today
-from wellbeing.selectors.surveys import checkin_due_after_review
-from wellbeing.services.exposure import break_prompt, exposure_record
 from workspace.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
-from workspace.services import work_claim, work_submit
+from workspace.services import work_page_claim, work_page_submit
+
+if TYPE_CHECKING:
+    from review.models import Slot
 
 # The same words whatever the reason (answered, skipped, handed back, or someone else's), so the
 # page tells a reviewer what happened without telling anyone whose a conversation is.
@@ -51,10 +54,11 @@ NOT_OPEN_FOR_YOU = (
 @role_required(REVIEWER)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request.user)
     context = {
-        "studies": reviewer_studies(reviewer=request.user),
-        "done_today": reviews_today(reviewer=request.user),
-        "exposure": exposure_today(reviewer=request.user),
+        "studies": reviewer_studies(reviewer=user),
+        "done_today": reviews_today(reviewer=user),
+        "exposure": exposure_today(reviewer=user),
     }
     return render(request, "workspace/queue.html", context)
 
@@ -71,10 +75,13 @@ def next_item(request: HttpRequest, study_id: int) -> HttpResponse:
     """
     if request.method == "POST":
         return _claim_next(request, study_id=study_id)
-    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
+    user = signed_in_user(request.user)
+    study = study_of_member(study_id=study_id, reviewer=user)
+    if study is None:
+        raise Http404("No such study of yours.")
     if study.status != StudyStatus.ACTIVE:
         return render(request, "workspace/study_closed.html", {"study": study})
-    held = slot_held_in(study_id=study.pk, reviewer=request.user)
+    held = slot_held_in(study_id=study.pk, reviewer=user)
     if held is not None:
         return redirect("workspace:preview", slot_id=held.pk)
     return render(request, "workspace/next.html", {"study": study})
@@ -87,24 +94,19 @@ def _claim_next(request: HttpRequest, *, study_id: int) -> HttpResponse:
     The reviewer's safeguards come first: a pause or today's cap ends the session here, and
     after a long stretch a break is offered instead of the next item.
     """
-    now = timezone.now()
-    # Before the claim, so a return after time away starts a new stretch before the break check.
-    # The only exposure write of the loop besides the check-in path: GET pages write nothing,
-    # and the time from one claim to the next counts unless the reviewer was away.
-    exposure_record(reviewer=request.user, now=now)
+    user = signed_in_user(request.user)
     try:
-        slot = work_claim(study_id=study_id, reviewer=request.user, now=now, prompt_breaks=True)
+        slot = work_page_claim(study_id=study_id, reviewer=user)
     except NotAMember:
         raise Http404("You are not a reviewer in this study.") from None
     except StudyNotActive as exc:
         return render(request, "workspace/study_closed.html", {"study": exc.study}, status=409)
     except PausedForToday:
-        return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=request.user)}, status=409)
+        return render(request, "wellbeing/paused.html", {"exposure": exposure_today(reviewer=user)}, status=409)
     except ExposureCapReached as exc:
         context = {"cap_minutes": exc.cap_minutes, "minutes": exc.seconds // 60}
         return render(request, "wellbeing/cap_reached.html", context, status=409)
     except BreakDue:
-        break_prompt(reviewer=request.user, now=now)
         return redirect(f"{reverse('wellbeing_exposure:break')}?study={study_id}")
     if slot is None:
         return redirect("workspace:done", study_id=study_id)
@@ -115,7 +117,7 @@ def _claim_next(request: HttpRequest, *, study_id: int) -> HttpResponse:
 @role_required(REVIEWER)
 @require_GET
 def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
-    slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+    slot = slot_for_reviewer(slot_id=slot_id, reviewer=signed_in_user(request.user))
     if slot is None:
         raise Http404(NOT_OPEN_FOR_YOU)
     transcript = slot.item.transcript
@@ -136,7 +138,7 @@ def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
     form = SkipForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        skipped = slot_skip(slot_id=slot_id, reviewer=request.user, reason=reason)
+        skipped = slot_skip(slot_id=slot_id, reviewer=signed_in_user(request.user), reason=reason)
     except (SlotNotYours, NotAMember):
         raise Http404(NOT_OPEN_FOR_YOU) from None
     except StudyNotActive as exc:
@@ -149,24 +151,26 @@ def skip(request: HttpRequest, slot_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     """The transcript and the question; a POST stores the answers and claims the next item."""
+    user = signed_in_user(request.user)
     if request.method == "GET":
-        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
-        if slot is None:
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=user)
+        # A leased slot always has its lease's start (the slot_status_consistent constraint).
+        if slot is None or slot.leased_at is None:
             raise Http404(NOT_OPEN_FOR_YOU)
-        token = lease_token(slot_id=slot.pk, reviewer_id=request.user.pk, leased_at=slot.leased_at.isoformat())
+        token = lease_token(slot_id=slot.pk, reviewer_id=user.pk, leased_at=slot.leased_at.isoformat())
         return _review_page(request, slot, ReviewForm(initial={"lease": token}))
 
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=user)
         if slot is None:
             raise Http404(NOT_OPEN_FOR_YOU)
         return _review_page(request, slot, form, status=400)
-    vouched = lease_token_start(form.cleaned_data["lease"], slot_id=slot_id, reviewer_id=request.user.pk)
+    vouched = lease_token_start(form.cleaned_data["lease"], slot_id=slot_id, reviewer_id=user.pk)
     try:
-        review = work_submit(
+        submitted = work_page_submit(
             slot_id=slot_id,
-            reviewer=request.user,
+            reviewer=user,
             answers=form.answers(),
             leased_at=datetime.fromisoformat(vouched) if vouched else None,
         )
@@ -174,8 +178,11 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         if isinstance(exc, LeaseLost) and vouched is None:
             # Nothing shows this slot was ever theirs: the same answer as someone else's slot.
             raise Http404(NOT_OPEN_FOR_YOU) from None
+        study = study_of_slot(slot_id=slot_id)
+        if study is None:
+            raise Http404(NOT_OPEN_FOR_YOU) from None
         context = {
-            "study": Study.objects.get(slots__pk=slot_id),
+            "study": study,
             "reason": exc.reason,
             "answers": form.answers(),
             "tags": form.cleaned_data["tags"],
@@ -186,12 +193,12 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
     except InvalidAnswers as exc:
         for field, message in exc.errors.items():
             form.add_error(field if field in form.fields else None, message)
-        slot = slot_for_reviewer(slot_id=slot_id, reviewer=request.user)
+        slot = slot_for_reviewer(slot_id=slot_id, reviewer=user)
         if slot is None:
             raise Http404(NOT_OPEN_FOR_YOU) from None
         return _review_page(request, slot, form, status=400)
-    if checkin_due_after_review(reviewer=request.user, study=review.study):
-        exposure_record(reviewer=request.user)
+    review = submitted.review
+    if submitted.checkin_due:
         # Nothing is claimed while the check-in is open: its way on is the read-only GET of
         # "next", which offers the button that claims.
         query = urlencode(
@@ -222,5 +229,8 @@ def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int
 @role_required(REVIEWER)
 @require_GET
 def done(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = get_object_or_404(Study, pk=study_id, memberships__reviewer=request.user)
-    return render(request, "workspace/done.html", {"study": study, "done_today": reviews_today(reviewer=request.user)})
+    user = signed_in_user(request.user)
+    study = study_of_member(study_id=study_id, reviewer=user)
+    if study is None:
+        raise Http404("No such study of yours.")
+    return render(request, "workspace/done.html", {"study": study, "done_today": reviews_today(reviewer=user)})
