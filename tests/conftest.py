@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
+
+from tests.factories import UserFactory
 
 # Private Redis servers and Celery workers that tests may stop and kill.
 pytest_plugins = ["tests.disposable.fixtures"]
@@ -12,6 +18,39 @@ def on_postgres(db: None) -> None:
     """For tests of PostgreSQL-only behaviour (COPY, row locks); CI always runs them."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/triad")
+
+
+# Signs the test's client in as a user and returns it: `login(ann).get("/review/")` acts as ann.
+Login = Callable[[User], Client]
+
+
+@pytest.fixture
+def login(client: Client) -> Login:
+    """The one way tests sign their client in as someone (the same client the test gets)."""
+
+    def sign_in(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def lead(db: None) -> User:
+    """A lead, who signs in as lead_client; a test module that needs them named overrides this."""
+    return UserFactory(roles=["lead"])
+
+
+@pytest.fixture
+def lead_client(login: Login, lead: User) -> Client:
+    """The test's client, signed in as a lead."""
+    return login(lead)
+
+
+@pytest.fixture
+def reviewer_client(login: Login, db: None) -> Client:
+    """The test's client, signed in as a reviewer who is in no study yet."""
+    return login(UserFactory(roles=["reviewer"]))
 
 
 @pytest.fixture(autouse=True)

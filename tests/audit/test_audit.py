@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
@@ -57,9 +58,9 @@ def actions() -> list[str]:
 
 
 @pytest.fixture
-def lead_client(client: Client) -> Client:
-    client.force_login(UserFactory(roles=["lead"], username="lead-ada"))
-    return client
+def lead() -> User:
+    """lead_client's lead (tests/conftest.py), named so the log can be read for them."""
+    return UserFactory(roles=["lead"], username="lead-ada")
 
 
 # --- what is recorded -----------------------------------------------------------------------

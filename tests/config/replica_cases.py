@@ -75,12 +75,6 @@ def reviewed_study() -> tuple[Study, list[object]]:
     return study, reviewers
 
 
-@pytest.fixture
-def lead_client(client: Client) -> Client:
-    client.force_login(UserFactory(roles=["lead"]))
-    return client
-
-
 def test_the_replica_is_a_read_only_session_on_the_test_database() -> None:
     replica = connections[REPLICA]
 

@@ -20,12 +20,6 @@ from workspace.services import work_claim
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def lead_client(client: Client) -> Client:
-    client.force_login(UserFactory(roles=["lead"]))
-    return client
-
-
 def reviewed_study(items: int = 6) -> Study:
     """A study whose items all have their 3 reviews, with tags and a snapshot."""
     study, reviewers = started_study(items=items, reviewers=3)

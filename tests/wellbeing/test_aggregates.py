@@ -356,12 +356,6 @@ def test_skip_rates_show_for_studies_with_five_reviewers_and_hide_for_four() -> 
 # --- the page and its downloads -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def lead_client(client: Client) -> Client:
-    client.force_login(UserFactory(roles=["lead"]))
-    return client
-
-
 def test_the_csv_holds_the_same_figures_as_the_page(lead_client: Client) -> None:
     for user in people(6):
         checkin(user, W14, 1)

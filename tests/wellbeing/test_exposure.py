@@ -17,6 +17,7 @@ from django.utils import timezone
 from review.models import Slot, SlotStatus
 from review.services.reviews import ReviewAnswers
 from tagging.models import Tag
+from tests.conftest import Login
 from tests.factories import UserFactory, started_study
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday, WellbeingInvalid
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay, Preference
@@ -65,11 +66,6 @@ def exposure_row(reviewer: Any, *, seconds: int, streak_minutes_ago: float, now:
         last_seen_at=now - timedelta(seconds=30),
         streak_started_at=now - timedelta(minutes=streak_minutes_ago),
     )
-
-
-def login(client: Client, user: Any) -> Client:
-    client.force_login(user)
-    return client
 
 
 # --- exposure -------------------------------------------------------------------------------
@@ -195,11 +191,11 @@ def test_time_away_in_the_middle_resets_the_streak_so_no_break_is_due() -> None:
 
 
 def test_start_reviewing_after_50_minutes_shows_the_break_screen_and_records_the_prompt(
-    client: Client, clock: Any
+    client: Client, login: Login, clock: Any
 ) -> None:
     study, [ann, *_] = started_study(items=3)
     exposure_row(ann, seconds=50 * 60, streak_minutes_ago=50, now=at(0))
-    response = login(client, ann).post(f"/review/studies/{study.pk}/next")
+    response = login(ann).post(f"/review/studies/{study.pk}/next")
     assert response.status_code == 302
     assert response["Location"] == f"/wellbeing/break/?study={study.pk}"
     assert not Slot.objects.filter(holder=ann).exists()
@@ -215,20 +211,24 @@ def test_start_reviewing_after_50_minutes_shows_the_break_screen_and_records_the
     assert "<script>" not in page and "style=" not in page
 
 
-def test_going_back_to_the_queue_and_starting_again_offers_the_same_break(client: Client, clock: Any) -> None:
+def test_going_back_to_the_queue_and_starting_again_offers_the_same_break(
+    client: Client, login: Login, clock: Any
+) -> None:
     study, [ann, *_] = started_study(items=3)
     exposure_row(ann, seconds=50 * 60, streak_minutes_ago=50, now=at(0))
-    login(client, ann).post(f"/review/studies/{study.pk}/next")
+    login(ann).post(f"/review/studies/{study.pk}/next")
     clock.shift(timedelta(minutes=3))
     client.post(f"/review/studies/{study.pk}/next")
     assert BreakEvent.objects.filter(reviewer=ann).count() == 1
     assert "7:00 left" in client.get("/wellbeing/break/").content.decode()
 
 
-def test_dismissing_is_recorded_and_the_prompt_comes_back_after_another_50_minutes(client: Client, clock: Any) -> None:
+def test_dismissing_is_recorded_and_the_prompt_comes_back_after_another_50_minutes(
+    client: Client, login: Login, clock: Any
+) -> None:
     study, [ann, *_] = started_study(items=5)
     exposure_row(ann, seconds=50 * 60, streak_minutes_ago=50, now=at(0))
-    login(client, ann).post(f"/review/studies/{study.pk}/next")
+    login(ann).post(f"/review/studies/{study.pk}/next")
     clock.shift(timedelta(seconds=20))
     response = client.post("/wellbeing/break/", {"outcome": "dismissed", "study": study.pk})
     assert response["Location"] == f"/review/studies/{study.pk}/next"
@@ -249,10 +249,10 @@ def test_dismissing_is_recorded_and_the_prompt_comes_back_after_another_50_minut
     assert BreakEvent.objects.filter(reviewer=ann, outcome=BreakOutcome.PROMPTED).count() == 1
 
 
-def test_im_back_records_the_break_as_taken_and_starts_a_new_streak(client: Client, clock: Any) -> None:
+def test_im_back_records_the_break_as_taken_and_starts_a_new_streak(client: Client, login: Login, clock: Any) -> None:
     study, [ann, *_] = started_study(items=3)
     exposure_row(ann, seconds=50 * 60, streak_minutes_ago=50, now=at(0))
-    login(client, ann).post(f"/review/studies/{study.pk}/next")
+    login(ann).post(f"/review/studies/{study.pk}/next")
     clock.shift(timedelta(minutes=10))
     response = client.post("/wellbeing/break/", {"outcome": "taken", "study": study.pk})
     assert response["Location"] == f"/review/studies/{study.pk}/next"
@@ -274,11 +274,11 @@ def test_a_repeated_answer_to_a_break_changes_nothing() -> None:
     assert BreakEvent.objects.get().outcome == BreakOutcome.DISMISSED
 
 
-def test_a_break_answer_must_be_taken_or_dismissed(client: Client) -> None:
+def test_a_break_answer_must_be_taken_or_dismissed(login: Login) -> None:
     ann = UserFactory(roles=["reviewer"])
     with pytest.raises(ValueError, match="taken or dismissed"):
         break_resolve(reviewer=ann, outcome=BreakOutcome.PROMPTED)
-    assert login(client, ann).post("/wellbeing/break/", {"outcome": "prompted"}).status_code == 400
+    assert login(ann).post("/wellbeing/break/", {"outcome": "prompted"}).status_code == 400
 
 
 def test_an_unanswered_prompt_from_long_ago_is_not_reused() -> None:
@@ -341,10 +341,10 @@ def test_a_higher_own_cap_left_from_an_earlier_study_still_does_not_raise_the_st
         work_claim(study_id=study.pk, reviewer=ann, now=at(0))
 
 
-def test_at_the_cap_start_reviewing_says_come_back_tomorrow_and_links_to_support(client: Client, clock: Any) -> None:
+def test_at_the_cap_start_reviewing_says_come_back_tomorrow_and_links_to_support(login: Login, clock: Any) -> None:
     study, [ann, *_] = started_study(items=3, daily_cap_minutes=45)
     exposure_row(ann, seconds=45 * 60, streak_minutes_ago=0, now=at(0))
-    response = login(client, ann).post(f"/review/studies/{study.pk}/next")
+    response = login(ann).post(f"/review/studies/{study.pk}/next")
     assert response.status_code == 409
     page = response.content.decode()
     assert "reached today's limit" in page
@@ -437,9 +437,11 @@ def test_pausing_keeps_my_other_preferences() -> None:
     assert list(preference.opted_out_tags.all()) == [tag]
 
 
-def test_the_pause_button_is_on_every_reviewing_page_and_leads_to_the_paused_page(client: Client, clock: Any) -> None:
+def test_the_pause_button_is_on_every_reviewing_page_and_leads_to_the_paused_page(
+    client: Client, login: Login, clock: Any
+) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = client.post(f"/review/studies/{study.pk}/next")["Location"].split("/")[-2]
     for url in (f"/review/slots/{slot_id}/", f"/review/slots/{slot_id}/review"):
         page = client.get(url).content.decode()
@@ -459,9 +461,9 @@ def test_the_pause_button_is_on_every_reviewing_page_and_leads_to_the_paused_pag
 # --- exposure through the pages -------------------------------------------------------------
 
 
-def test_the_reviewing_pages_record_exposure_as_the_reviewer_goes(client: Client, clock: Any) -> None:
+def test_the_reviewing_pages_record_exposure_as_the_reviewer_goes(client: Client, login: Login, clock: Any) -> None:
     study, [ann, *_] = started_study(items=3)
-    login(client, ann)
+    login(ann)
     slot_id = client.post(f"/review/studies/{study.pk}/next")["Location"].split("/")[-2]
     clock.shift(timedelta(seconds=20))
     client.get(f"/review/slots/{slot_id}/")
@@ -473,10 +475,10 @@ def test_the_reviewing_pages_record_exposure_as_the_reviewer_goes(client: Client
     assert ExposureDay.objects.get(reviewer=ann).seconds == 180
 
 
-def test_someone_elses_slot_records_no_exposure(client: Client) -> None:
+def test_someone_elses_slot_records_no_exposure(login: Login) -> None:
     study, [ann, bob, *_] = started_study(items=1)
     slot = work_claim(study_id=study.pk, reviewer=bob)
-    assert login(client, ann).get(f"/review/slots/{slot.pk}/").status_code == 404
+    assert login(ann).get(f"/review/slots/{slot.pk}/").status_code == 404
     assert not ExposureDay.objects.filter(reviewer=ann).exists()
 
 
@@ -484,9 +486,9 @@ def test_someone_elses_slot_records_no_exposure(client: Client) -> None:
 
 
 @pytest.mark.parametrize("url", ["/wellbeing/break/", "/wellbeing/paused/", "/wellbeing/preferences/"])
-def test_the_wellbeing_pages_need_the_reviewer_role(client: Client, url: str) -> None:
+def test_the_wellbeing_pages_need_the_reviewer_role(client: Client, login: Login, url: str) -> None:
     assert client.get(url)["Location"].startswith("/accounts/login/")
-    login(client, UserFactory(roles=["lead"]))
+    login(UserFactory(roles=["lead"]))
     assert client.get(url).status_code == 403
 
 
@@ -497,34 +499,34 @@ def test_wellbeing_forms_refuse_a_post_without_the_csrf_token(url: str) -> None:
     assert client.post(url, {"outcome": "dismissed"}).status_code == 403
 
 
-def test_pausing_needs_a_post(client: Client) -> None:
+def test_pausing_needs_a_post(login: Login) -> None:
     ann = UserFactory(roles=["reviewer"])
-    assert login(client, ann).get("/wellbeing/pause/").status_code == 405
+    assert login(ann).get("/wellbeing/pause/").status_code == 405
     assert not Preference.objects.filter(user=ann).exists()
 
 
-def test_a_lead_without_the_reviewer_role_cannot_pause(client: Client) -> None:
+def test_a_lead_without_the_reviewer_role_cannot_pause(login: Login) -> None:
     lead = UserFactory(roles=["lead"])
-    assert login(client, lead).post("/wellbeing/pause/").status_code == 403
+    assert login(lead).post("/wellbeing/pause/").status_code == 403
     assert not Preference.objects.exists()
 
 
 # --- preferences ----------------------------------------------------------------------------
 
 
-def test_the_preferences_page_offers_all_twenty_topics_and_my_own_cap(client: Client) -> None:
+def test_the_preferences_page_offers_all_twenty_topics_and_my_own_cap(login: Login) -> None:
     started_study(items=1, daily_cap_minutes=200)
     ann = UserFactory(roles=["reviewer"])
-    page = login(client, ann).get("/wellbeing/preferences/").content.decode()
+    page = login(ann).get("/wellbeing/preferences/").content.decode()
     assert "Topics I don&#x27;t want to see" in page
     assert page.count('name="opted_out_tags"') == 20
     assert 'name="daily_cap_minutes"' in page
 
 
-def test_saving_preferences_stores_topics_and_cap_and_shows_them_again(client: Client) -> None:
+def test_saving_preferences_stores_topics_and_cap_and_shows_them_again(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
     tags = list(Tag.objects.order_by("position")[:2])
-    response = login(client, ann).post(
+    response = login(ann).post(
         "/wellbeing/preferences/", {"opted_out_tags": [tag.pk for tag in tags], "daily_cap_minutes": "90"}
     )
     assert response.status_code == 302
@@ -539,9 +541,9 @@ def test_saving_preferences_stores_topics_and_cap_and_shows_them_again(client: C
     assert (preference.daily_cap_minutes, preference.opted_out_tags.count()) == (None, 0)
 
 
-def test_a_cap_above_the_studys_is_refused_on_the_page(client: Client) -> None:
+def test_a_cap_above_the_studys_is_refused_on_the_page(login: Login) -> None:
     study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
-    response = login(client, ann).post("/wellbeing/preferences/", {"daily_cap_minutes": "300"})
+    response = login(ann).post("/wellbeing/preferences/", {"daily_cap_minutes": "300"})
     assert response.status_code == 400
     assert "can only lower" in response.content.decode()
     assert not Preference.objects.filter(user=ann).exists()

@@ -13,17 +13,13 @@ from review.services.assignment import leases_expire
 from review.services.reviews import ReviewAnswers
 from review.services.studies import reviewer_profile_set, study_members_set, study_start
 from tagging.models import Tag
+from tests.conftest import Login
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory, UserFactory, started_study
 from transcripts.turns import parse_turn_spans
 from workspace.forms import lease_token
 from workspace.services import work_claim, work_submit
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client: Client, user: object) -> Client:
-    client.force_login(user)
-    return client
 
 
 def claim_via_page(client: Client, study_id: int) -> int:
@@ -41,34 +37,34 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, url: str) -> None
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_reviewer_pages_refuse_a_user_without_the_reviewer_role(client: Client) -> None:
-    login(client, UserFactory(roles=["lead"]))
+def test_reviewer_pages_refuse_a_user_without_the_reviewer_role(client: Client, login: Login) -> None:
+    login(UserFactory(roles=["lead"]))
     assert client.get("/review/").status_code == 403
 
 
-def test_lead_pages_refuse_a_reviewer(client: Client) -> None:
+def test_lead_pages_refuse_a_reviewer(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
-    login(client, ann)
+    login(ann)
     assert client.get("/lead/studies/").status_code == 404
     assert client.post(f"/lead/studies/{study.pk}/status", {"action": "pause"}).status_code == 404
     assert client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [ann.pk]}).status_code == 404
 
 
-def test_the_queue_lists_my_studies_and_todays_count(client: Client) -> None:
+def test_the_queue_lists_my_studies_and_todays_count(login: Login) -> None:
     study, [ann, *_] = started_study(items=2, name="Paper replication")
     slot = work_claim(study_id=study.pk, reviewer=ann)
     work_submit(slot_id=slot.pk, reviewer=ann, answers=ReviewAnswers(rating=2))
     StudyFactory(name="Not mine")
-    page = login(client, ann).get("/review/").content.decode()
+    page = login(ann).get("/review/").content.decode()
     assert "Paper replication" in page
     assert "Not mine" not in page
     assert 'id="done-today">1<' in page
     assert "Start reviewing" in page
 
 
-def test_start_reviewing_leads_to_a_content_warning_with_a_blurred_preview(client: Client) -> None:
+def test_start_reviewing_leads_to_a_content_warning_with_a_blurred_preview(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     page = client.get(f"/review/slots/{slot_id}/").content.decode()
     assert "Content warning" in page
@@ -78,21 +74,21 @@ def test_start_reviewing_leads_to_a_content_warning_with_a_blurred_preview(clien
     assert "Continue to full transcript" in page
 
 
-def test_a_long_first_message_is_cut_to_about_200_characters_in_the_preview(client: Client) -> None:
+def test_a_long_first_message_is_cut_to_about_200_characters_in_the_preview(client: Client, login: Login) -> None:
     long_text = "word " * 100
     study = StudyFactory()
     StudyItemFactory(study=study, transcript=TranscriptFactory(transcript=f"\n\nHuman: {long_text}\n\nAssistant: ok"))
     ann = UserFactory(roles=["reviewer"])
     study_members_set(study=study, reviewers=[ann])
     study_start(study=study)
-    login(client, ann)
+    login(ann)
     page = client.get(f"/review/slots/{claim_via_page(client, study.pk)}/").content.decode()
     shown = page.split('id="preview-text">')[1].split("</p>")[0]
     assert 150 <= len(shown) <= 205
     assert shown.endswith("…")
 
 
-def test_pages_never_show_the_authors_self_rating_or_intent_or_other_reviews(client: Client) -> None:
+def test_pages_never_show_the_authors_self_rating_or_intent_or_other_reviews(client: Client, login: Login) -> None:
     study, [ann, bob, *_] = started_study(items=1)
     item = study.items.get()
     item.transcript.task_description = "AUTHOR-INTENT-MARKER"
@@ -100,7 +96,7 @@ def test_pages_never_show_the_authors_self_rating_or_intent_or_other_reviews(cli
     item.transcript.save()
     first = work_claim(study_id=study.pk, reviewer=bob)
     work_submit(slot_id=first.pk, reviewer=bob, answers=ReviewAnswers(rating=1, note="BOB-NOTE-MARKER"))
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     for url in [f"/review/slots/{slot_id}/", f"/review/slots/{slot_id}/review"]:
         page = client.get(url).content.decode()
@@ -109,13 +105,15 @@ def test_pages_never_show_the_authors_self_rating_or_intent_or_other_reviews(cli
         assert "self-rat" not in page.lower()
 
 
-def test_the_review_page_shows_the_turns_escaped_with_the_question_and_twenty_topics(client: Client) -> None:
+def test_the_review_page_shows_the_turns_escaped_with_the_question_and_twenty_topics(
+    client: Client, login: Login
+) -> None:
     study, [ann, *_] = started_study(items=1)
     transcript = study.items.get().transcript
     transcript.transcript = "\n\nHuman: <script>alert(1)</script>\n\nAssistant: <b>no</b>"
     transcript.turn_spans = parse_turn_spans(transcript.transcript)
     transcript.save()
-    login(client, ann)
+    login(ann)
     page = client.get(f"/review/slots/{claim_via_page(client, study.pk)}/review").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)</script>" not in page
@@ -125,9 +123,9 @@ def test_the_review_page_shows_the_turns_escaped_with_the_question_and_twenty_to
     assert page.count('name="tags"') == 20
 
 
-def test_submitting_stores_the_review_and_goes_to_the_next_item(client: Client) -> None:
+def test_submitting_stores_the_review_and_goes_to_the_next_item(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = client.get(f"/review/slots/{slot_id}/review").context["form"]
     theft = Tag.objects.get(name="Theft")
@@ -144,9 +142,9 @@ def test_submitting_stores_the_review_and_goes_to_the_next_item(client: Client) 
     assert (review.rating, review.tag_ids, review.note) == (3, [theft.pk], "clear case")
 
 
-def test_a_third_topic_is_refused_by_the_server_and_nothing_is_saved(client: Client) -> None:
+def test_a_third_topic_is_refused_by_the_server_and_nothing_is_saved(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     three = list(Tag.objects.values_list("pk", flat=True)[:3])
     response = client.post(f"/review/slots/{slot_id}/review", {"rating": "2", "tags": three})
@@ -155,28 +153,28 @@ def test_a_third_topic_is_refused_by_the_server_and_nothing_is_saved(client: Cli
     assert not Review.objects.exists()
 
 
-def test_a_missing_rating_is_explained(client: Client) -> None:
+def test_a_missing_rating_is_explained(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     response = client.post(f"/review/slots/{slot_id}/review", {"note": "forgot"})
     assert response.status_code == 400
     assert "Choose a rating from 0 to 4." in response.content.decode()
 
 
-def test_a_double_submit_stores_one_review(client: Client) -> None:
+def test_a_double_submit_stores_one_review(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     for _ in range(2):
         assert client.post(f"/review/slots/{slot_id}/review", {"rating": "1"}).status_code == 302
     assert Review.objects.count() == 1
 
 
-def test_someone_elses_slot_is_not_found(client: Client) -> None:
+def test_someone_elses_slot_is_not_found(client: Client, login: Login) -> None:
     study, [ann, bob, *_] = started_study(items=2)
     bobs = work_claim(study_id=study.pk, reviewer=bob)
-    login(client, ann)
+    login(ann)
     assert client.get(f"/review/slots/{bobs.pk}/").status_code == 404
     assert client.get(f"/review/slots/{bobs.pk}/review").status_code == 404
     assert client.post(f"/review/slots/{bobs.pk}/review", {"rating": "1"}).status_code == 404
@@ -185,15 +183,15 @@ def test_someone_elses_slot_is_not_found(client: Client) -> None:
     assert not Review.objects.exists()
 
 
-def test_a_study_i_am_not_in_is_not_found(client: Client) -> None:
+def test_a_study_i_am_not_in_is_not_found(client: Client, login: Login) -> None:
     study, _ = started_study(items=1)
-    login(client, UserFactory(roles=["reviewer"]))
+    login(UserFactory(roles=["reviewer"]))
     assert client.post(f"/review/studies/{study.pk}/next").status_code == 404
 
 
-def test_skipping_goes_straight_to_the_next_preview(client: Client) -> None:
+def test_skipping_goes_straight_to_the_next_preview(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     response = client.post(f"/review/slots/{slot_id}/skip", {"reason": "not today"}, follow=True)
     assert Skip.objects.get().reason == "not today"
@@ -201,9 +199,11 @@ def test_skipping_goes_straight_to_the_next_preview(client: Client) -> None:
     assert response.redirect_chain[-1][0] != f"/review/slots/{slot_id}/"
 
 
-def test_a_lapsed_lease_taken_by_someone_else_shows_my_answers_back_and_saves_nothing(client: Client) -> None:
+def test_a_lapsed_lease_taken_by_someone_else_shows_my_answers_back_and_saves_nothing(
+    client: Client, login: Login
+) -> None:
     study, [ann, bob, *_] = started_study(items=1, reviewers_per_item=1)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     token = client.get(f"/review/slots/{slot_id}/review").context["form"].initial["lease"]
     Slot.objects.filter(pk=slot_id).update(leased_until=timezone.now() - timedelta(minutes=1))
@@ -219,19 +219,19 @@ def test_a_lapsed_lease_taken_by_someone_else_shows_my_answers_back_and_saves_no
     assert not Review.objects.exists()
 
 
-def test_nothing_left_shows_a_plain_page(client: Client) -> None:
+def test_nothing_left_shows_a_plain_page(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     client.post(f"/review/slots/{slot_id}/review", {"rating": "0"})
     response = client.post(f"/review/studies/{study.pk}/next", follow=True)
     assert "Nothing left for you" in response.content.decode()
 
 
-def test_a_paused_study_says_so(client: Client) -> None:
+def test_a_paused_study_says_so(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
     lead = UserFactory(roles=["lead"])
-    login(client, lead).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
+    login(lead).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
     study.refresh_from_db()
     assert study.status == StudyStatus.PAUSED
     client.force_login(ann)
@@ -240,11 +240,11 @@ def test_a_paused_study_says_so(client: Client) -> None:
     assert "is paused" in response.content.decode()
 
 
-def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client: Client) -> None:
+def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client: Client, login: Login) -> None:
     study = StudyFactory(name="Fresh")
     StudyItemFactory(study=study)
     ann, bob = UserFactory(roles=["reviewer"]), UserFactory(roles=["reviewer"])
-    login(client, UserFactory(roles=["lead"]))
+    login(UserFactory(roles=["lead"]))
     client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [ann.pk, bob.pk]})
     assert set(StudyMembership.objects.values_list("reviewer", flat=True)) == {ann.pk, bob.pk}
     client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [bob.pk]})
@@ -258,9 +258,9 @@ def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client:
     assert "Not changed" in page
 
 
-def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: Client) -> None:
+def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=4, checkin_every_reviews=2)
-    login(client, ann)
+    login(ann)
     first = client.post(f"/review/slots/{claim_via_page(client, study.pk)}/review", {"rating": "1"})
     held = Slot.objects.get(holder=ann, status=SlotStatus.LEASED)
     assert first["Location"] == f"/review/slots/{held.pk}/"
@@ -291,9 +291,9 @@ def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: 
     assert claim_via_page(client, study.pk)
 
 
-def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(client: Client) -> None:
+def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     page = client.get(f"/review/studies/{study.pk}/next")
     assert page.status_code == 200
     assert "Start reviewing" in page.content.decode()
@@ -304,9 +304,9 @@ def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(
     assert Slot.objects.filter(holder=ann).count() == 1
 
 
-def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: Client) -> None:
+def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     claim_via_page(client, study.pk)
     login(Client(), UserFactory(roles=["lead"])).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
     page = client.get(f"/review/studies/{study.pk}/next")
@@ -314,9 +314,9 @@ def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: 
     assert "is paused" in page.content.decode()
 
 
-def test_start_reviewing_everywhere_is_a_form_that_posts(client: Client) -> None:
+def test_start_reviewing_everywhere_is_a_form_that_posts(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     action = f'<form method="post" action="/review/studies/{study.pk}/next">'
     assert action in client.get("/review/").content.decode()
     assert action in client.get(f"/review/studies/{study.pk}/next").content.decode()
@@ -337,9 +337,11 @@ def _assert_not_saved(response, reason: str) -> None:  # type: ignore[no-untyped
     assert not Review.objects.exists()
 
 
-def test_a_skip_then_a_submit_with_the_lease_token_is_not_saved_and_shows_the_answers(client: Client) -> None:
+def test_a_skip_then_a_submit_with_the_lease_token_is_not_saved_and_shows_the_answers(
+    client: Client, login: Login
+) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
     client.post(f"/review/slots/{slot_id}/skip")
@@ -347,9 +349,9 @@ def test_a_skip_then_a_submit_with_the_lease_token_is_not_saved_and_shows_the_an
     assert Skip.objects.filter(reviewer=ann).count() == 1
 
 
-def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers(client: Client) -> None:
+def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=2)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
     lead_client = login(Client(), UserFactory(roles=["lead"]))
@@ -359,9 +361,10 @@ def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers
 
 def test_a_reviewer_linked_to_the_author_never_sees_the_transcript_and_gets_not_saved_not_a_500(
     client: Client,
+    login: Login,
 ) -> None:
     study, [ann, *_] = started_study(items=1, authors=[77])
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
     reviewer_profile_set(user=ann, red_team_member_id=77)
@@ -372,9 +375,9 @@ def test_a_reviewer_linked_to_the_author_never_sees_the_transcript_and_gets_not_
     assert Slot.objects.get(pk=slot_id).status == SlotStatus.OPEN
 
 
-def test_a_lease_token_older_than_two_leases_is_not_saved(client: Client) -> None:
+def test_a_lease_token_older_than_two_leases_is_not_saved(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1, lease_minutes=30)
-    login(client, ann)
+    login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
     long_ago = timezone.now() - timedelta(minutes=61)
