@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,17 +20,23 @@ def on_postgres(db: None) -> None:
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/triad")
 
 
-# Signs the test's client in as a user and returns it: `login(ann).get("/review/")` acts as ann.
-Login = Callable[[User], Client]
+class Login(Protocol):
+    """Signs the test's client (or another) in as a user and returns it: `login(ann).get("/review/")`."""
+
+    def __call__(self, user: User, *, client: Client | None = None) -> Client: ...
 
 
 @pytest.fixture
 def login(client: Client) -> Login:
-    """The one way tests sign their client in as someone (the same client the test gets)."""
+    """The one way tests sign a client in as someone: the test's own client unless given another
+    (a second person acting in the same test)."""
 
-    def sign_in(user: User) -> Client:
-        client.force_login(user)
-        return client
+    test_client = client
+
+    def sign_in(user: User, *, client: Client | None = None) -> Client:
+        signed_in = client if client is not None else test_client
+        signed_in.force_login(user)
+        return signed_in
 
     return sign_in
 

@@ -14,7 +14,7 @@ from agreement.services import agreement_snapshot_refresh
 from review.models import Study, StudyStatus
 from review.services.assignment import slot_skip
 from tagging.models import Tag
-from tests.factories import TranscriptFactory, UserFactory, review_everything, started_study
+from tests.factories import TranscriptFactory, review_everything, started_study
 from workspace.services import work_claim
 
 pytestmark = pytest.mark.django_db
@@ -34,19 +34,18 @@ def reviewed_study(items: int = 6) -> Study:
     return study
 
 
-def test_every_lead_page_is_404_for_a_reviewer(client: Client) -> None:
+def test_every_lead_page_is_404_for_a_reviewer(reviewer_client: Client) -> None:
     study = reviewed_study(items=2)
     item = study.items.first()
-    client.force_login(UserFactory(roles=["reviewer"]))
     for url in [
         "/lead/studies/new",
         f"/lead/studies/{study.pk}/",
         f"/lead/studies/{study.pk}/tables/agreement.csv",
         f"/lead/studies/{study.pk}/items/{item.pk}/",
     ]:
-        assert client.get(url).status_code == 404, url
-    assert client.post(f"/lead/studies/{study.pk}/agreement/refresh").status_code == 404
-    assert client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 404
+        assert reviewer_client.get(url).status_code == 404, url
+    assert reviewer_client.post(f"/lead/studies/{study.pk}/agreement/refresh").status_code == 404
+    assert reviewer_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 404
     assert Study.objects.get(pk=study.pk).status == StudyStatus.ACTIVE
 
 

@@ -408,8 +408,7 @@ def test_a_month_still_running_is_404_naming_the_parameter(lead_client: Client) 
     assert not Publication.objects.filter(period=running.key).exists()
 
 
-def test_the_dashboard_is_404_for_a_reviewer(client: Client) -> None:
-    client.force_login(UserFactory(roles=["reviewer"]))
-    assert client.get("/lead/wellbeing/").status_code == 404
-    assert client.get("/lead/wellbeing/tables/feelings.csv").status_code == 404
+def test_the_dashboard_is_404_for_a_reviewer(reviewer_client: Client) -> None:
+    assert reviewer_client.get("/lead/wellbeing/").status_code == 404
+    assert reviewer_client.get("/lead/wellbeing/tables/feelings.csv").status_code == 404
     assert not Publication.objects.exists()

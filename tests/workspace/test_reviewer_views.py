@@ -308,7 +308,7 @@ def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: 
     study, [ann, *_] = started_study(items=2)
     login(ann)
     claim_via_page(client, study.pk)
-    login(Client(), UserFactory(roles=["lead"])).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
+    login(UserFactory(roles=["lead"]), client=Client()).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
     page = client.get(f"/review/studies/{study.pk}/next")
     assert page.status_code == 200
     assert "is paused" in page.content.decode()
@@ -354,7 +354,7 @@ def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers
     login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
-    lead_client = login(Client(), UserFactory(roles=["lead"]))
+    lead_client = login(UserFactory(roles=["lead"]), client=Client())
     assert lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 302
     _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "the study is archived")
 
