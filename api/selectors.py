@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.contrib.auth.models import User
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
 
 from agreement.statistics import SUCCESS_THRESHOLD
@@ -192,5 +193,5 @@ def item_tag_votes(*, item_ids: list[int]) -> dict[int, dict[str, int]]:
     return votes
 
 
-def api_tokens_of(*, user: Any) -> list[ApiToken]:
+def api_tokens_of(*, user: User) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=user).order_by("-created_at"))

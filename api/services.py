@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +29,7 @@ def api_token_hash(raw: str) -> bytes:
 
 
 def api_token_create(
-    *, user: AbstractBaseUser, name: str, scopes: Sequence[str], expires_at: datetime | None = None
+    *, user: User, name: str, scopes: Sequence[str], expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for a lead; the raw token is returned once and only its hash is kept."""
     if not has_role(user, LEAD):
@@ -64,7 +64,7 @@ def api_token_create(
     return token, raw
 
 
-def api_token_revoke(*, user: AbstractBaseUser, token_id: int) -> bool:
+def api_token_revoke(*, user: User, token_id: int) -> bool:
     """Revoke one of the user's own tokens; False if it is not theirs or already revoked."""
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().filter(pk=token_id, user=user, revoked_at__isnull=True).first()

@@ -66,7 +66,7 @@ def lead_overview() -> dict[str, Any]:
     }
 
 
-def reviewer_studies(*, reviewer: Any) -> list[dict[str, Any]]:
+def reviewer_studies(*, reviewer: User) -> list[dict[str, Any]]:
     """The studies a reviewer is in (archived ones aside), each with the reviews they gave in it today."""
     today = timezone.localdate()
     studies = (
@@ -78,23 +78,23 @@ def reviewer_studies(*, reviewer: Any) -> list[dict[str, Any]]:
     return [{"study": study, "done_today": study.done_today} for study in studies]
 
 
-def reviews_today(*, reviewer: Any) -> int:
+def reviews_today(*, reviewer: User) -> int:
     return Review.objects.filter(reviewer=reviewer, created_at__date=timezone.localdate()).count()
 
 
-def _held_by(reviewer: Any) -> QuerySet[Slot]:
+def _held_by(reviewer: User) -> QuerySet[Slot]:
     """Slots leased to the reviewer, never one of their own attacks: a reviewer linked to a
     transcript's author id after taking its lease is not shown it (the next claim lets it go)."""
     own = ReviewerProfile.objects.filter(user=reviewer, red_team_member_id__isnull=False).values("red_team_member_id")
     return Slot.objects.filter(holder=reviewer, status=SlotStatus.LEASED).exclude(author_member_id__in=own)
 
 
-def slot_for_reviewer(*, slot_id: int, reviewer: Any) -> Slot | None:
+def slot_for_reviewer(*, slot_id: int, reviewer: User) -> Slot | None:
     """The slot if the reviewer holds its lease now; what the preview and review pages show."""
     return _held_by(reviewer).select_related("study", "item__transcript").filter(pk=slot_id).first()
 
 
-def slot_held_in(*, study_id: int, reviewer: Any, now: datetime | None = None) -> Slot | None:
+def slot_held_in(*, study_id: int, reviewer: User, now: datetime | None = None) -> Slot | None:
     """The live lease the reviewer holds in the study, which their next claim would hand back."""
     now = now or timezone.now()
     return _held_by(reviewer).filter(study_id=study_id, leased_until__gt=now).order_by("leased_at").first()
