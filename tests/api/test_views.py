@@ -131,9 +131,8 @@ def test_a_token_records_its_last_use_at_most_once_a_minute(client: Client) -> N
     assert token.last_used_at == first
 
 
-def test_tokens_are_stored_hashed_and_shown_once(client: Client) -> None:
-    client.force_login(UserFactory(roles=["lead"]))
-    response = client.post("/lead/tokens/", {"name": "notebook", "scopes": [LABELS], "expires_in_days": "30"})
+def test_tokens_are_stored_hashed_and_shown_once(lead_client: Client) -> None:
+    response = lead_client.post("/lead/tokens/", {"name": "notebook", "scopes": [LABELS], "expires_in_days": "30"})
     assert response.status_code == 200
     page = response.content.decode()
     raw = page.split('data-testid="new-token">')[1].split("<")[0]
@@ -142,10 +141,10 @@ def test_tokens_are_stored_hashed_and_shown_once(client: Client) -> None:
 
     token = ApiToken.objects.get()
     assert raw.encode() not in bytes(token.key_hash) and token.prefix == raw[:12]
-    assert raw not in client.get("/lead/tokens/").content.decode()
-    assert client.get("/api/v1/labels/", **bearer(raw)).status_code == 200
-    client.post(f"/lead/tokens/{token.pk}/revoke")
-    assert client.get("/api/v1/labels/", **bearer(raw)).status_code == 401
+    assert raw not in lead_client.get("/lead/tokens/").content.decode()
+    assert lead_client.get("/api/v1/labels/", **bearer(raw)).status_code == 200
+    lead_client.post(f"/lead/tokens/{token.pk}/revoke")
+    assert lead_client.get("/api/v1/labels/", **bearer(raw)).status_code == 401
 
 
 def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client) -> None:
@@ -273,13 +272,12 @@ def test_the_schema_and_offline_docs_are_served(client: Client) -> None:
     assert "swagger-ui" in docs and "cdn" not in docs.lower() and "<script>" not in docs
 
 
-def test_times_with_extreme_offsets_are_read_in_utc_or_refused_never_a_500(client: Client) -> None:
-    client.force_login(UserFactory(roles=["lead"]))
+def test_times_with_extreme_offsets_are_read_in_utc_or_refused_never_a_500(lead_client: Client) -> None:
     # Found by schemathesis: PostgreSQL refuses offsets beyond 15:59, and year 1 minus an offset overflows.
-    assert client.get("/api/v1/labels/", {"created_since": "0034-10-10T00:31:32+23:57"}).status_code == 200
-    response = client.get("/api/v1/labels/", {"updated_since": "0001-01-01T00:00:00+05:00"})
+    assert lead_client.get("/api/v1/labels/", {"created_since": "0034-10-10T00:31:32+23:57"}).status_code == 200
+    response = lead_client.get("/api/v1/labels/", {"updated_since": "0001-01-01T00:00:00+05:00"})
     assert response.status_code == 400 and "updated_since" in response.json()
-    assert client.get("/api/v1/nothing-here").json() == {"detail": "Not found."}
+    assert lead_client.get("/api/v1/nothing-here").json() == {"detail": "Not found."}
 
 
 def test_each_token_has_its_own_request_budget(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -396,15 +396,14 @@ POPULATIONS = [newcomer, five, six_with_a_late_answer_and_a_leaver, fifteen_with
 
 
 @pytest.mark.parametrize("population", POPULATIONS, ids=[population.__name__ for population in POPULATIONS])
-def test_no_published_combination_recovers_anyones_answer(client: Client, population: Any) -> None:
-    client.force_login(UserFactory(roles=["lead"]))
+def test_no_published_combination_recovers_anyones_answer(lead_client: Client, population: Any) -> None:
     world = World()
     later = population(world, random.Random(population.__name__))  # noqa: S311 - reproducible test data
 
-    observations, snapshots = [observe(client)], [world.existing()]
+    observations, snapshots = [observe(lead_client)], [world.existing()]
     for event in later:
         event()
-        observations.append(observe(client))
+        observations.append(observe(lead_client))
         snapshots.append(world.existing())
 
     assert any(observations), "the lead saw no figure at all, so the attack proves nothing"
