@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     USER_CHANGED = "user.changed", "Account changed"
     USER_PASSWORD_SET = "user.password_set", "Account password set"
     USER_DELETED = "user.deleted", "Account deleted"
+    REVIEW_EDITED = "review.edited", "Review changed by its reviewer"
 
 
 class AuditEvent(models.Model):

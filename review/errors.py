@@ -63,3 +63,21 @@ class StudyHasReviews(ReviewError):
             f"study {study.name!r} has {reviews} review(s) and {skips} skip(s): archive it instead; "
             "a study with reviews is never deleted"
         )
+
+
+class ReviewNotEditable(ReviewError):
+    """The reviewer's review can no longer be changed; `reason` says why, in words for the reviewer."""
+
+    reason = "this review can no longer be changed"
+
+    def __init__(self, review_id: int, reason: str | None = None) -> None:
+        self.review_id = review_id
+        if reason is not None:
+            self.reason = reason
+        super().__init__(f"review {review_id}: {self.reason}")
+
+
+class ReviewNotYours(ReviewNotEditable):
+    """The review does not exist or is someone else's: shown as 404, like a slot that is not yours."""
+
+    reason = "this is not your review"

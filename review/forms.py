@@ -66,3 +66,14 @@ class StudyCreateForm(forms.Form):
             for stratum in self.strata
             if self.cleaned_data.get(self.size_field(stratum))
         ]
+
+
+class StudyInstructionsForm(forms.Form):
+    instructions = forms.CharField(
+        max_length=20000,
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Instructions for reviewers",
+        help_text="Markdown: **bold**, *italic*, lists, headings and http(s) or mailto links. HTML is shown as text.",
+    )

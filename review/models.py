@@ -37,6 +37,9 @@ class Study(models.Model):
     daily_cap_minutes = models.PositiveSmallIntegerField(
         default=240, help_text="Active exposure a reviewer may have in a day; no more claims after it."
     )
+    # Markdown, shown to reviewers before their first item and beside every review (rendered
+    # with raw HTML escaped: core.markdown.markdown_safe).
+    instructions = models.TextField(blank=True, default="", help_text="What reviewers are asked to do, in Markdown.")
 
     class Meta:
         verbose_name_plural = "studies"

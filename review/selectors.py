@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -162,3 +162,70 @@ def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
     )
     skips = list(Skip.objects.filter(item=item).select_related("reviewer").order_by("created_at"))
     return {"item": item, "transcript": item.transcript, "reviews": reviews, "skips": skips}
+
+
+# --- after a submit: what is left, and changing the review just saved ------------------------
+
+# How long after it was stored a review can still be changed by its reviewer (their "Undo"):
+# long enough to notice a slip on the next preview, short enough for agreement to settle soon.
+REVIEW_EDIT_WINDOW = timedelta(minutes=5)
+
+
+def review_items_left(*, study_id: int, reviewer: Any, now: datetime | None = None) -> int:
+    """How many of the study's items the reviewer can still be offered: open (or held by them, or
+    a lapsed lease), and not reviewed, skipped or written by them. Topic opt-outs aside."""
+    now = now or timezone.now()
+    member_id = ReviewerProfile.objects.filter(user=reviewer).values_list("red_team_member_id", flat=True).first()
+    offerable = Slot.objects.filter(study_id=study_id).filter(
+        Q(status=SlotStatus.OPEN)
+        | Q(status=SlotStatus.LEASED, holder=reviewer)
+        | Q(status=SlotStatus.LEASED, leased_until__lte=now)
+    )
+    if member_id is not None:
+        offerable = offerable.exclude(author_member_id=member_id)
+    reviewed = Slot.objects.filter(study_id=study_id, holder=reviewer, status=SlotStatus.DONE).values("item_id")
+    skipped = Skip.objects.filter(study_id=study_id, reviewer=reviewer).values("item_id")
+    return offerable.exclude(item_id__in=reviewed).exclude(item_id__in=skipped).values("item_id").distinct().count()
+
+
+def reviewer_started_in(*, study_id: int, reviewer: Any) -> bool:
+    """Whether the reviewer has reviewed or skipped anything in the study yet."""
+    return (
+        Review.objects.filter(study_id=study_id, reviewer=reviewer).exists()
+        or Skip.objects.filter(study_id=study_id, reviewer=reviewer).exists()
+    )
+
+
+def review_of_reviewer(*, review_id: int, reviewer: Any) -> Review | None:
+    """The reviewer's own review, with what its page shows; None for anyone else's."""
+    return (
+        Review.objects.select_related("study", "slot", "item__transcript", "first_tag", "second_tag")
+        .filter(pk=review_id, reviewer=reviewer)
+        .first()
+    )
+
+
+def review_last(*, reviewer: Any) -> Review | None:
+    """The review the reviewer saved last, anywhere: the one their "Undo" reopens."""
+    return Review.objects.filter(reviewer=reviewer).order_by("-created_at", "-pk").first()
+
+
+def review_edit_refusal(*, review: Review, reviewer: Any, now: datetime | None = None) -> str | None:
+    """Why the reviewer cannot change this review now, in words for them, or None.
+
+    The pages ask before showing the form; review_edit asks again under its locks, where the
+    study's status is read after the lock that a pause or archive also takes.
+    """
+    now = now or timezone.now()
+    if review.reviewer_id != reviewer.pk:
+        return "this is not your review"
+    if now > review.created_at + REVIEW_EDIT_WINDOW:
+        minutes = int(REVIEW_EDIT_WINDOW.total_seconds() // 60)
+        return f"a review can be changed for {minutes} minutes after it is saved, and that time has passed"
+    status = Study.objects.filter(pk=review.study_id).values_list("status", flat=True).first()
+    if status != StudyStatus.ACTIVE:
+        return "the study is not active now (a lead paused or closed it), so nothing in it can be changed"
+    last = review_last(reviewer=reviewer)
+    if last is None or last.pk != review.pk:
+        return "only your last review can be changed, and you have saved another one since"
+    return None

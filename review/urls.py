@@ -10,4 +10,5 @@ urlpatterns = [
     path("lead/studies/<id:study_id>/notes-sharing", views.lead_notes_sharing, name="lead_notes_sharing"),
     path("lead/studies/<id:study_id>/status", views.lead_study_status, name="lead_status"),
     path("lead/studies/<id:study_id>/members", views.lead_study_members, name="lead_members"),
+    path("lead/studies/<id:study_id>/instructions", views.lead_study_instructions, name="lead_instructions"),
 ]

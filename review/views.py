@@ -12,7 +12,7 @@ from core.roles import LEAD, role_required, signed_in_user
 from review.errors import (
     StudyStateError,
 )
-from review.forms import StudyCreateForm
+from review.forms import StudyCreateForm, StudyInstructionsForm
 from review.sampling import StudyInvalid
 from review.selectors import (
     lead_studies,
@@ -26,6 +26,7 @@ from review.selectors import (
 from review.services.studies import (
     study_archive,
     study_create,
+    study_instructions_set,
     study_members_set,
     study_notes_sharing_set,
     study_pause,
@@ -122,4 +123,20 @@ def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
     messages.success(
         request, f"Reviewers' notes {'now go out' if enabled else 'no longer go out'} through the API for {study.name}."
     )
+    return redirect("workspace:lead_dashboard", study_id=study.pk)
+
+
+@role_required(LEAD)
+@require_POST
+def lead_study_instructions(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Set the study's instructions from the form on the lead's study dashboard."""
+    study = _study(study_id)
+    form = StudyInstructionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The instructions were not saved: they may be at most 20,000 characters.")
+        return redirect("workspace:lead_dashboard", study_id=study.pk)
+    study_instructions_set(
+        study=study, instructions=form.cleaned_data["instructions"], actor=signed_in_user(request.user)
+    )
+    messages.success(request, f"Instructions saved for {study.name}.")
     return redirect("workspace:lead_dashboard", study_id=study.pk)

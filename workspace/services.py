@@ -17,6 +17,7 @@ from django.utils import timezone
 from agreement.services import agreement_refresh_request
 from review.models import Review, Slot
 from review.services.assignment import slot_claim
+from review.services.edits import review_edit
 from review.services.reviews import ReviewAnswers, review_submit
 from wellbeing.errors import BreakDue
 from wellbeing.selectors.exposure import claim_guard
@@ -94,3 +95,11 @@ def work_page_submit(
     if checkin_due:
         exposure_record(reviewer=reviewer)
     return PageSubmit(review=review, checkin_due=checkin_due)
+
+
+def work_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: datetime | None = None) -> Review:
+    """Change the reviewer's last review (see review_edit), then ask for the study's agreement refresh."""
+    review = review_edit(review_id=review_id, reviewer=reviewer, answers=answers, now=now)
+    study_id = review.study_id
+    transaction.on_commit(lambda: agreement_refresh_request(study_id=study_id))
+    return review

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import lead, reviewer
+from workspace.views import edits, lead, reviewer
 
 app_name = "workspace"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("review/slots/<id:slot_id>/", reviewer.preview, name="preview"),
     path("review/slots/<id:slot_id>/skip", reviewer.skip, name="skip"),
     path("review/slots/<id:slot_id>/review", reviewer.review, name="review"),
+    path("review/undo", edits.undo, name="undo"),
+    path("review/reviews/<id:review_id>/edit", edits.review_edit, name="review_edit"),
     path("lead/studies/<id:study_id>/", lead.lead_dashboard, name="lead_dashboard"),
     path("lead/studies/<id:study_id>/agreement/refresh", lead.lead_agreement_refresh, name="lead_refresh"),
     path("lead/studies/<id:study_id>/tables/<slug:name>.csv", lead.lead_table_csv, name="lead_table_csv"),

@@ -279,3 +279,21 @@ def study_notes_sharing_set(*, study: Study, enabled: bool, actor: Actor = None)
             audit_record(actor=actor, action=AuditAction.STUDY_CHANGED, target=study, study=study, details=details)
     study.api_share_notes = enabled
     return study
+
+
+# --- instructions ------------------------------------------------------------------------
+
+
+def study_instructions_set(*, study: Study, instructions: str, actor: Actor) -> Study:
+    """Set what the study's reviewers are asked to do (Markdown, shown rendered with no HTML)."""
+    instructions = instructions.strip()
+    with transaction.atomic():
+        locked = Study.objects.select_for_update(no_key=True).filter(pk=study.pk)
+        previous = locked.values_list("instructions", flat=True).get()
+        if previous != instructions:
+            Study.objects.filter(pk=study.pk).update(instructions=instructions)
+            # The text itself is on the study; the log keeps its length before and after.
+            details = {"instructions": {"from_characters": len(previous), "to_characters": len(instructions)}}
+            audit_record(actor=actor, action=AuditAction.STUDY_CHANGED, target=study, study=study, details=details)
+    study.instructions = instructions
+    return study

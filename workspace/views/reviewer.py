@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from review.errors import (
 from review.models import StudyStatus
 from review.selectors import (
     preview_text,
+    reviewer_started_in,
     reviewer_studies,
     reviews_today,
     slot_for_reviewer,
@@ -35,6 +37,7 @@ from review.services.assignment import slot_skip
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday
 from wellbeing.selectors.exposure import exposure_today
 from workspace.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
+from workspace.selectors import saved_notice_text
 from workspace.services import work_page_claim, work_page_submit
 
 if TYPE_CHECKING:
@@ -126,6 +129,7 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
         "study": slot.study,
         "transcript": transcript,
         "preview": preview_text(transcript=transcript),
+        "first_in_study": not reviewer_started_in(study_id=slot.study_id, reviewer=request.user),
         "skip_form": SkipForm(),
     }
     return render(request, "workspace/preview.html", context)
@@ -198,6 +202,8 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             raise Http404(NOT_OPEN_FOR_YOU) from None
         return _review_page(request, slot, form, status=400)
     review = submitted.review
+    notice = saved_notice_text(reviewer=signed_in_user(request.user), study=review.study)
+    messages.success(request, notice, extra_tags="saved")
     if submitted.checkin_due:
         # Nothing is claimed while the check-in is open: its way on is the read-only GET of
         # "next", which offers the button that claims.

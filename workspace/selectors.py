@@ -1,0 +1,31 @@
+"""Reads that span apps for the reviewer's pages: the review workflow with the reviewer's exposure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from review.models import Study
+from review.selectors import review_items_left
+from wellbeing.selectors.exposure import exposure_today
+
+
+def saved_summary(*, reviewer: User, study: Study, now: datetime | None = None) -> dict[str, Any]:
+    """What the "Saved" notice after a submit says: the items left for the reviewer in the study,
+    and today's time against their cap."""
+    return {
+        "items_left": review_items_left(study_id=study.pk, reviewer=reviewer, now=now),
+        "exposure": exposure_today(reviewer=reviewer, study=study, now=now),
+    }
+
+
+def saved_notice_text(*, reviewer: User, study: Study, now: datetime | None = None) -> str:
+    summary = saved_summary(reviewer=reviewer, study=study, now=now)
+    left, exposure = summary["items_left"], summary["exposure"]
+    items = "1 conversation" if left == 1 else f"{left} conversations"
+    return (
+        f"Saved. {items} left for you in {study.name}. "
+        f"Today: {exposure['minutes']} of {exposure['cap_minutes']} minutes."
+    )
