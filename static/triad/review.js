@@ -279,6 +279,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const showHelp = setUpHelp();
   const pageKeys = form ? reviewKeys(form) : previewKeys();
   const skipReason = document.querySelector(".skip-form input[name='reason']");
+  // The "Saved" notice's Undo, when the last submit put one on this page.
+  const undo = document.getElementById("undo-review");
 
   // The one key handler of the reviewer pages.
   document.addEventListener("keydown", (event) => {
@@ -300,6 +302,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.key === "?") {
       event.preventDefault();
       showHelp();
+      return;
+    }
+    if (event.key.toLowerCase() === "u" && undo) {
+      event.preventDefault();
+      undo.click();
       return;
     }
     if (event.key.toLowerCase() === "s" && skipReason) {
