@@ -171,21 +171,27 @@ def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
 REVIEW_EDIT_WINDOW = timedelta(minutes=5)
 
 
-def review_items_left(*, study_id: int, reviewer: Any, now: datetime | None = None) -> int:
-    """How many of the study's items the reviewer can still be offered: open (or held by them, or
-    a lapsed lease), and not reviewed, skipped or written by them. Topic opt-outs aside."""
+# The "Saved" notice counts what is left only this far ("more than 100 left"), so the count costs
+# about the same in a study of any size: it runs on every submit.
+ITEMS_LEFT_COUNTED = 100
+
+
+def review_items_left(
+    *, study_id: int, reviewer: Any, now: datetime | None = None, limit: int = ITEMS_LEFT_COUNTED
+) -> int:
+    """How many of the study's items the reviewer can still be offered, counted up to limit + 1:
+    the one they hold now, and those with an open slot that they did not review, skip or write.
+    Topic opt-outs aside; lapsed leases count once the minute's sweep reopens them."""
     now = now or timezone.now()
-    member_id = ReviewerProfile.objects.filter(user=reviewer).values_list("red_team_member_id", flat=True).first()
-    offerable = Slot.objects.filter(study_id=study_id).filter(
-        Q(status=SlotStatus.OPEN)
-        | Q(status=SlotStatus.LEASED, holder=reviewer)
-        | Q(status=SlotStatus.LEASED, leased_until__lte=now)
-    )
-    if member_id is not None:
-        offerable = offerable.exclude(author_member_id=member_id)
-    reviewed = Slot.objects.filter(study_id=study_id, holder=reviewer, status=SlotStatus.DONE).values("item_id")
+    # One statement: this runs on every submit.
+    own = ReviewerProfile.objects.filter(user=reviewer, red_team_member_id__isnull=False).values("red_team_member_id")
+    # Items the reviewer holds a slot of (reviewed, or held now) or skipped are not offered again.
+    mine = Slot.objects.filter(study_id=study_id, holder=reviewer).values("item_id")
     skipped = Skip.objects.filter(study_id=study_id, reviewer=reviewer).values("item_id")
-    return offerable.exclude(item_id__in=reviewed).exclude(item_id__in=skipped).values("item_id").distinct().count()
+    offered = Q(status=SlotStatus.OPEN) & ~Q(item_id__in=mine) & ~Q(item_id__in=skipped) & ~Q(author_member_id__in=own)
+    held = Q(status=SlotStatus.LEASED, holder=reviewer, leased_until__gt=now) & ~Q(author_member_id__in=own)
+    items = Slot.objects.filter(offered | held, study_id=study_id).values("item_id").distinct()
+    return items[: limit + 1].count()
 
 
 def reviewer_started_in(*, study_id: int, reviewer: Any) -> bool:

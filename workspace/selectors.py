@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from review.models import Study
-from review.selectors import review_items_left
+from review.selectors import ITEMS_LEFT_COUNTED, review_items_left
 from wellbeing.selectors.exposure import exposure_today
 
 
@@ -24,7 +24,10 @@ def saved_summary(*, reviewer: User, study: Study, now: datetime | None = None) 
 def saved_notice_text(*, reviewer: User, study: Study, now: datetime | None = None) -> str:
     summary = saved_summary(reviewer=reviewer, study=study, now=now)
     left, exposure = summary["items_left"], summary["exposure"]
-    items = "1 conversation" if left == 1 else f"{left} conversations"
+    if left > ITEMS_LEFT_COUNTED:
+        items = f"More than {ITEMS_LEFT_COUNTED} conversations"
+    else:
+        items = "1 conversation" if left == 1 else f"{left} conversations"
     return (
         f"Saved. {items} left for you in {study.name}. "
         f"Today: {exposure['minutes']} of {exposure['cap_minutes']} minutes."

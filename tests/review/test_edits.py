@@ -17,6 +17,7 @@ from review.services.reviews import ReviewAnswers
 from review.services.studies import study_instructions_set, study_pause
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study
+from workspace.selectors import saved_notice_text
 from workspace.services import work_claim, work_edit, work_submit
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +142,10 @@ def test_an_audit_event_of_an_edit_passes_the_known_action_constraint() -> None:
     event = AuditEvent.objects.create(actor_label="x", action=AuditAction.REVIEW_EDITED)
     assert event.pk is not None
     assert timezone.now() >= event.at
+
+
+def test_items_left_is_counted_only_up_to_the_limit_and_the_notice_says_more_than() -> None:
+    study, [ann, *_] = started_study(items=4)
+    assert review_items_left(study_id=study.pk, reviewer=ann, limit=2) == 3
+    assert "More than 100 conversations left" not in saved_notice_text(reviewer=ann, study=study)
+    assert "4 conversations left for you" in saved_notice_text(reviewer=ann, study=study)
