@@ -66,6 +66,12 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/review/slots/{reviewed_slot}/review",                    "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
     ("/review/slots/{reviewed_slot}/review",                    "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
     ("/review/slots/{missing}/review",                          "POST", (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
+    # Undo: the reviewer's own last review, for 5 minutes; "other" has none (404), nor can open it.
+    ("/review/undo",                                            "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/undo",                                            "GET",  (LOGIN, 405, 405, 403, LOGIN, LOGIN)),
+    ("/review/reviews/{review}/edit",                           "GET",  (LOGIN, 200, 404, 403, LOGIN, LOGIN)),
+    ("/review/reviews/{review}/edit",                           "POST", (LOGIN, 302, 404, 403, LOGIN, LOGIN)),
+    ("/review/reviews/{missing}/edit",                          "GET",  (LOGIN, 404, 404, 403, LOGIN, LOGIN)),
     # --- wellbeing: a respondent's own answers; anyone else's are 404
     ("/wellbeing/checkin/",                                     "GET",  (LOGIN, 200, 200, 403, LOGIN, LOGIN)),
     ("/wellbeing/checkin/",                                     "POST", (LOGIN, 302, 302, 403, LOGIN, LOGIN)),
@@ -95,6 +101,7 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/lead/studies/{study}/items/{item}/",                     "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/studies/{solo}/items/{item}/",                      "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/studies/{study}/notes-sharing",                     "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/instructions",                      "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/wellbeing",                         "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/status",                            "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/members",                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
@@ -151,5 +158,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/wellbeing/break/": {"outcome": "dismissed"},
     "/lead/studies/{study}/status": {"action": "pause"},
     "/lead/studies/{study}/notes-sharing": {"share": "on"},
+    "/lead/studies/{study}/instructions": {"instructions": "Rate **0-4**."},
+    "/review/reviews/{review}/edit": {"rating": "1", "note": "changed my mind"},
     "/lead/studies/{study}/wellbeing": {"daily_cap_minutes": "120", "checkin_every_reviews": "10"},
 }
