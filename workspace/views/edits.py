@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,10 +12,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.roles import REVIEWER, role_required, signed_in_user
 from review.errors import InvalidAnswers, ReviewNotEditable, ReviewNotYours
-from review.models import Review
 from review.selectors import REVIEW_EDIT_WINDOW, review_edit_refusal, review_last, review_of_reviewer
 from workspace.forms import QUESTION, RATING_LABELS, ReviewForm
 from workspace.services import work_edit
+
+if TYPE_CHECKING:
+    from review.models import Review
 
 
 @role_required(REVIEWER)
