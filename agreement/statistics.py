@@ -309,7 +309,7 @@ def fleiss_from_counts(
         return undefined._replace(percent_agreement=percent)
     # Imported here: statsmodels brings scipy.stats, about 1 s, which every process that loads
     # the app (manage.py, beat, each worker's start, the restore script) would pay otherwise.
-    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
+    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa  # noqa: PLC0415
 
     kappa = float(statsmodels_fleiss_kappa(array, method="fleiss"))
     se0 = kappa_se0(array)
@@ -554,7 +554,7 @@ def _rating_parse(path: Path, line: int, text: str) -> int:
     # "3.0" is a whole number written by a spreadsheet; "3.5" is not a rating.
     if match is None or (match.group(2) and match.group(2).strip("0")):
         raise RatingsFileError(path, line, "rating", f"{text!r} is not an integer 0-4")
-    value = int(text.split(".")[0])
+    value = int(text.split(".", maxsplit=1)[0])
     if value not in LIKERT_CATEGORIES:
         raise RatingsFileError(path, line, "rating", f"{text!r} is outside 0-4")
     return value

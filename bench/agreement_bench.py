@@ -91,12 +91,12 @@ def data_build(items: int) -> tuple[object, object]:
                                      jsonb_build_array('Assistant', 24 + length(g.n::text), 25 + length(g.n::text))),
                    decode(md5(g.n::text) || md5(g.n::text), 'hex'), %s, g.n, now()
             FROM (SELECT n, random() AS t, random() AS s, random() AS r FROM generate_series(1, %s) n) g
-            """,  # noqa: S608 - fragments built from constants in this file
+            """,
             [batch_id, items],
         )
         # Lower preference-model scores go with more successful attacks, with wide spread.
         cursor.execute(
-            f"UPDATE {Transcript._meta.db_table} SET min_harmlessness_score_transcript ="  # noqa: S608
+            f"UPDATE {Transcript._meta.db_table} SET min_harmlessness_score_transcript ="
             " round((2.5 - 1.4 * rating + 2.2 * (random() + random() + random() - 1.5))::numeric, 3)"
         )
     study = Study.objects.create(
@@ -107,7 +107,7 @@ def data_build(items: int) -> tuple[object, object]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {StudyItem._meta.db_table} (study_id, transcript_id, position, stratum)
-                SELECT %s, id, row_number() OVER (ORDER BY id), 'all' FROM {Transcript._meta.db_table}""",  # noqa: S608
+                SELECT %s, id, row_number() OVER (ORDER BY id), 'all' FROM {Transcript._meta.db_table}""",
             [study.pk],
         )
         # Slot n of item i goes to reviewer (i + 7n) mod 30: three different people per item.
@@ -119,7 +119,7 @@ def data_build(items: int) -> tuple[object, object]:
                    (%s::bigint[])[1 + mod(item.position + 7 * n, {REVIEWERS})], now() - interval '1 hour'
             FROM {StudyItem._meta.db_table} item JOIN {Transcript._meta.db_table} t ON t.id = item.transcript_id
             CROSS JOIN generate_series(1, 3) n WHERE item.study_id = %s
-            """,  # noqa: S608
+            """,
             [reviewer_ids, study.pk],
         )
         cursor.execute(
@@ -136,7 +136,7 @@ def data_build(items: int) -> tuple[object, object]:
             JOIN {StudyItem._meta.db_table} item ON item.id = slot.item_id
             JOIN {Transcript._meta.db_table} t ON t.id = item.transcript_id
             WHERE slot.study_id = %s
-            """,  # noqa: S608
+            """,
             [RATING_SHIFTS, tag_ids, study.pk],
         )
         cursor.execute("ANALYZE")

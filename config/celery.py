@@ -93,7 +93,7 @@ class Consumer(CeleryConsumer):
     def on_connection_error_after_connected(self, exc: Exception) -> None:
         try:
             super().on_connection_error_after_connected(exc)
-        except Exception as close_error:  # noqa: BLE001 - any failure to tidy a dead connection
+        except Exception as close_error:
             logger.warning("consumer: the lost broker connection did not close cleanly (%r); reconnecting", close_error)
         self.connection = None
 

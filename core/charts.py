@@ -8,6 +8,7 @@ cannot carry.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -388,7 +389,7 @@ def histogram(
         return _empty(chart_id, title, description)
     if len(edges) != len(counts) + 1:
         raise ValueError(f"need len(edges) == len(counts) + 1, got {len(edges)} edges for {len(counts)} counts")
-    if not all(math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+    if not all(math.isfinite(e) for e in edges) or any(b <= a for a, b in itertools.pairwise(edges)):
         raise ValueError("edges must be finite and strictly increasing")
     if any(c < 0 for c in counts):
         raise ValueError("counts must not be negative")

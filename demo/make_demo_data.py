@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tagging.vocabulary import HARM_TAGS  # noqa: E402 - the repo root must be on the path first
+from tagging.vocabulary import HARM_TAGS
 
 SEED = 2022
 N_RECORDS = 100

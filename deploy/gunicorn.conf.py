@@ -16,9 +16,9 @@ workers = int(os.environ.get("TRIAD_WEB_WORKERS", multiprocessing.cpu_count()))
 # a commit). On the 2-core review benchmark, 2 workers x 4 threads served a median of 77
 # reviews/s over six runs (66-87) against 72 for plain sync workers (69-74, three runs).
 worker_class = "gthread"
-threads = int(os.environ.get("TRIAD_WEB_THREADS", 4))
+threads = int(os.environ.get("TRIAD_WEB_THREADS", "4"))
 # Starting a very large study runs inside the request (a million items took 42 s here).
-timeout = int(os.environ.get("TRIAD_WEB_TIMEOUT", 120))
+timeout = int(os.environ.get("TRIAD_WEB_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then against slow leaks, but rarely: each restart re-imports

@@ -54,7 +54,8 @@ def worker_node_name() -> str:
 
 
 def probe_worker() -> bool:
-    import redis
+    # Imported here: only the worker's probe needs Redis; the web's HTTP probe runs without it.
+    import redis  # noqa: PLC0415
 
     url = os.environ.get("REDIS_URL")
     if not url:

@@ -11,8 +11,11 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from review.models import Study, StudyItem
+from review.services.reviews import ReviewAnswers
+from review.services.studies import study_members_set, study_start
 from transcripts.models import ImportBatch, Transcript
 from transcripts.turns import parse_turn_spans
+from workspace.services import work_claim, work_submit
 
 
 def released_record(**overrides: Any) -> dict[str, Any]:
@@ -138,7 +141,6 @@ def started_study(*, items: int = 3, reviewers: int = 4, authors: list[int] | No
     Returns (study, [reviewer users]). Transcript i is authored by red-team member
     authors[i] (default 1000 + i, nobody's profile).
     """
-    from review.services.studies import study_members_set, study_start
 
     study = StudyFactory(**study_fields)
     for index in range(items):
@@ -155,8 +157,6 @@ def review_everything(study: Study, reviewers: list[Any], rate: Any = None, *, t
     rate(item, reviewer_index) gives the rating (default: the author's self-rating);
     tags(item, reviewer_index) the tag ids. Returns the number of reviews given.
     """
-    from review.services.reviews import ReviewAnswers
-    from workspace.services import work_claim, work_submit
 
     given = 0
     for index, reviewer in enumerate(reviewers):

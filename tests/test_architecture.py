@@ -50,7 +50,7 @@ class Violation:
 
 def component_of(module: str) -> str | None:
     """The layer component a dotted module name belongs to, or None when it is not Triad's."""
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     if module in PROJECT_MODULES or any(module.startswith(f"{name}.") for name in PROJECT_MODULES):
         return "project"
     return top if top in RANK else None

@@ -332,7 +332,7 @@ def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, ma
                 key = value
                 if len(stack) == 1:
                     field = value
-        elif event == "start_map" or event == "start_array":
+        elif event in {"start_map", "start_array"}:
             if skipping:
                 skipping += 1
             elif len(stack) == max_depth:
@@ -345,7 +345,7 @@ def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, ma
                 else:
                     field = None
                 stack.append(container)
-        elif event == "end_map" or event == "end_array":
+        elif event in {"end_map", "end_array"}:
             if skipping:
                 skipping -= 1
                 if not skipping:
@@ -419,7 +419,7 @@ def _iter_jsonl(stream: BinaryIO, limits: ImportLimits) -> Iterator[RawRecord]:
             yield RawRecord(index=index, line=line_number, data=data)
 
 
-def _too_deep_under(line: bytes, max_depth: int) -> str | None | Literal[False]:
+def _too_deep_under(line: bytes, max_depth: int) -> str | Literal[False] | None:
     """False if the JSON text nests at most max_depth deep, else the top-level key it goes too deep under."""
     depth = 0
     last_string: bytes | None = None
@@ -869,9 +869,14 @@ def raw_for_reject(raw: RawRecord) -> str:
 
 # Allocations between young-generation collections while an import runs (Python's default is 700).
 IMPORT_GC_THRESHOLD = 50_000
-_collector_lock = threading.Lock()
-_collector_users = 0
-_collector_saved: tuple[int, ...] = ()
+
+
+class _Relaxation:
+    """Who is relaxing the collector now, and the thresholds to put back after the last one."""
+
+    lock = threading.Lock()
+    users = 0
+    saved: tuple[int, ...] = ()
 
 
 @contextmanager
@@ -887,16 +892,15 @@ def collector_relaxed() -> Iterator[None]:
     worker's start-up) stay frozen. Nested and concurrent users (threads of a web worker)
     share one relaxation: the first sets it, the last restores the thresholds.
     """
-    global _collector_users, _collector_saved
-    with _collector_lock:
-        if _collector_users == 0:
-            _collector_saved = gc.get_threshold()
-            gc.set_threshold(max(IMPORT_GC_THRESHOLD, _collector_saved[0]), *_collector_saved[1:])
-        _collector_users += 1
+    with _Relaxation.lock:
+        if _Relaxation.users == 0:
+            _Relaxation.saved = gc.get_threshold()
+            gc.set_threshold(max(IMPORT_GC_THRESHOLD, _Relaxation.saved[0]), *_Relaxation.saved[1:])
+        _Relaxation.users += 1
     try:
         yield
     finally:
-        with _collector_lock:
-            _collector_users -= 1
-            if _collector_users == 0:
-                gc.set_threshold(*_collector_saved)
+        with _Relaxation.lock:
+            _Relaxation.users -= 1
+            if _Relaxation.users == 0:
+                gc.set_threshold(*_Relaxation.saved)

@@ -118,9 +118,11 @@ def test_time_on_task_bins_are_round_numbers_and_keep_every_review() -> None:
 def test_disagreement_ranks_complete_items_by_spread_and_skips_incomplete_ones() -> None:
     ratings = ratings_of(
         [{"self": 4}, {"self": 2}, {"self": 0}],
-        [(0, 0, (0, 0), 1), (0, 0, (0, 0), 1), (0, 4, (0, 0), 1)]  # spread
-        + [(1, 2, (0, 0), 1), (1, 2, (0, 0), 1), (1, 2, (0, 0), 1)]  # unanimous
-        + [(2, 4, (0, 0), 1), (2, 4, (0, 0), 1)],  # incomplete
+        [
+            *[(0, 0, (0, 0), 1), (0, 0, (0, 0), 1), (0, 4, (0, 0), 1)],  # spread
+            *[(1, 2, (0, 0), 1), (1, 2, (0, 0), 1), (1, 2, (0, 0), 1)],  # unanimous
+            *[(2, 4, (0, 0), 1), (2, 4, (0, 0), 1)],  # incomplete
+        ],
     )
     rows = disagreement(ratings, with_author=ratings.author_and_reviewer_matrix(ratings.reviewer_matrix()))
     assert [row["item_id"] for row in rows] == [10, 11]

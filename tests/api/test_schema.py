@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -51,7 +53,6 @@ def lead_token(db: None, keep_connection: None) -> str:
 
 def generated_schema() -> Any:
     """The schema /api/v1/schema/ serves, generated without a request, and bound to the WSGI app."""
-    from drf_spectacular.generators import SchemaGenerator
 
     loaded = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
     loaded.app = application
@@ -68,7 +69,5 @@ def test_the_api_answers_every_generated_request_within_its_schema(case: Any, le
 
 
 def test_no_wellbeing_data_is_part_of_the_api() -> None:
-    import json
-
     text = json.dumps(generated_schema().raw_schema).lower()
     assert "wellbeing" not in text and "survey" not in text and "check-in" not in text

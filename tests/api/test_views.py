@@ -7,13 +7,17 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from agreement.services import agreement_snapshot_refresh
+from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from api.services import api_token_create, api_token_revoke
+from api.throttling import PerTokenThrottle
 from review.models import Review, Study
-from review.services.studies import study_notes_sharing_set
+from review.services.studies import study_members_set, study_notes_sharing_set
 from tagging.models import Tag
 from tests.factories import UserFactory, review_everything, started_study
 
@@ -112,7 +116,6 @@ def test_a_token_stops_working_when_its_owner_is_no_longer_a_lead(client: Client
     lead = UserFactory(roles=["lead"])
     _, raw = api_token_create(user=lead, name="pipeline", scopes=[LABELS])
     lead.groups.clear()
-    from django.core.cache import cache
 
     cache.clear()  # roles are cached for 30 s per process
     assert client.get(f"/api/v1/studies/{study.pk}/", **bearer(raw)).status_code == 403
@@ -137,7 +140,6 @@ def test_tokens_are_stored_hashed_and_shown_once(lead_client: Client) -> None:
     page = response.content.decode()
     raw = page.split('data-testid="new-token">')[1].split("<")[0]
     assert raw.startswith("triad_") and len(raw) > 40
-    from api.models import ApiToken
 
     token = ApiToken.objects.get()
     assert raw.encode() not in bytes(token.key_hash) and token.prefix == raw[:12]
@@ -167,7 +169,6 @@ def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client) -> N
 def test_a_reviewers_pseudonym_differs_between_studies(client: Client) -> None:
     first, reviewers = started_study(items=1, reviewers=3)
     second, _ = started_study(items=1, reviewers=0)
-    from review.services.studies import study_members_set
 
     study_members_set(study=second, reviewers=reviewers)
     review_everything(first, reviewers)
@@ -234,7 +235,6 @@ def test_cursor_pages_stay_stable_while_labels_arrive(client: Client) -> None:
 
 def test_studies_report_progress_and_agreement_is_the_snapshot(client: Client) -> None:
     study = reviewed_study(items=3)
-    from agreement.services import agreement_snapshot_refresh
 
     client.force_login(UserFactory(roles=["lead"]))
     detail = client.get(f"/api/v1/studies/{study.pk}/").json()
@@ -281,8 +281,6 @@ def test_times_with_extreme_offsets_are_read_in_utc_or_refused_never_a_500(lead_
 
 
 def test_each_token_has_its_own_request_budget(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from api.throttling import PerTokenThrottle
-
     monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"api": "3/minute"})
     lead = UserFactory(roles=["lead"])
     _, first = api_token_create(user=lead, name="one", scopes=[LABELS])

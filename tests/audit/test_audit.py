@@ -200,7 +200,7 @@ def test_the_database_refuses_to_update_an_event_through_the_orm_or_raw_sql() ->
 def test_the_database_refuses_to_delete_an_event_through_the_orm_or_raw_sql(on_postgres: None) -> None:
     event = an_event()
     attempts = [
-        lambda: event.delete(),
+        event.delete,
         lambda: AuditEvent.objects.all().delete(),
         lambda: connection.cursor().execute("DELETE FROM review_auditevent WHERE id = %s", [event.pk]),
     ]

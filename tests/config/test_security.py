@@ -132,6 +132,7 @@ def test_the_deploy_check_is_clean_with_production_settings() -> None:
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=_production_environ(),
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -263,7 +264,13 @@ def test_a_successful_login_resets_the_count(client: Client) -> None:
 def test_the_limit_and_cool_off_come_from_the_environment_strictly() -> None:
     environ = {**_production_environ(), "TRIAD_ENV": "development", "TRIAD_LOGIN_FAILURE_LIMIT": "0"}
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=environ,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "TRIAD_LOGIN_FAILURE_LIMIT=0 is below the minimum of 1" in result.stderr

@@ -43,7 +43,7 @@ def test_on_postgresql_the_sql_rule_gives_what_the_python_rule_gives(on_postgres
             [values],
         )
         rows = cursor.fetchall()
-        cursor.execute(f"SELECT {defuse_formula_sql('NULL::text')}")  # noqa: S608
+        cursor.execute(f"SELECT {defuse_formula_sql('NULL::text')}")
         assert cursor.fetchone() == (None,)
     assert [defused for _, defused in rows] == [defuse_formula(value) for value in values]
     assert [value for value, _ in rows] == values

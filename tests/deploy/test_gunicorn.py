@@ -50,7 +50,7 @@ class Gunicorn:
 
     def start(self) -> Gunicorn:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+            self.process = subprocess.Popen(
                 [GUNICORN, "--config", "deploy/gunicorn.conf.py", "config.wsgi:application"],
                 cwd=ROOT,
                 env=self.env,

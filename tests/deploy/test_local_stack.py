@@ -36,6 +36,7 @@ from django.db import connection
 from gunicorn.ctl.client import ControlClient
 from psycopg import sql
 
+from config.health import WORKER_HEARTBEAT_PREFIX
 from tests.disposable.redis import REDIS_SERVER, DisposableRedis, free_port
 from tests.web_client import claim_next, form_login
 
@@ -483,8 +484,6 @@ def test_compose_healthchecks_use_healthz_and_the_worker_heartbeat() -> None:
 
 
 def test_the_healthcheck_reads_the_key_workers_write() -> None:
-    from config.health import WORKER_HEARTBEAT_PREFIX
-
     source = (DEPLOY / "healthcheck.py").read_text()
     assert f'WORKER_HEARTBEAT_PREFIX = "{WORKER_HEARTBEAT_PREFIX}"' in source
     assert '"triad@%h"' in source and '"${TRIAD_WORKER_NAME:-triad@%h}"' in (DEPLOY / "entrypoint.sh").read_text()

@@ -11,8 +11,13 @@ from typing import Any
 import kombu.pools
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.utils.text import slugify
 
+from config.celery import app as celery_app
+from tagging.models import Tag
+from tagging.vocabulary import HARM_TAGS
 from tests.disposable.redis import REDIS_SERVER, DisposableRedis
 from tests.disposable.worker import CELERY, DisposableBeat, DisposableWorker
 
@@ -43,12 +48,10 @@ def _reset_producer_pools(app: Any) -> None:
 @pytest.fixture
 def app_on_private_redis(private_redis: DisposableRedis, settings: Any) -> Iterator[DisposableRedis]:
     """This process's Celery producer, shared cache and health checks, pointed at the private Redis."""
-    from config.celery import app
-
     url = private_redis.url()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=url, task_always_eager=False)
-    _reset_producer_pools(app)
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    celery_app.conf.update(broker_url=url, task_always_eager=False)
+    _reset_producer_pools(celery_app)
     settings.REDIS_URL = url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     caches = copy.deepcopy(settings.CACHES)
@@ -60,20 +63,14 @@ def app_on_private_redis(private_redis: DisposableRedis, settings: Any) -> Itera
     }
     settings.CACHES = caches
     yield private_redis
-    app.conf.update(saved)
-    _reset_producer_pools(app)
+    celery_app.conf.update(saved)
+    _reset_producer_pools(celery_app)
 
 
 @pytest.fixture
 def seeded(transactional_db: None) -> None:
     """Transactional tests truncate every table, migration data included: put back the tags,
     the role groups and the seeded surveys."""
-    from django.contrib.auth.models import Group
-    from django.utils.text import slugify
-
-    from tagging.models import Tag
-    from tagging.vocabulary import HARM_TAGS
-
     importlib.import_module("wellbeing.migrations.0002_seed_instruments").seed(apps, None)
     for position, name in enumerate(HARM_TAGS, start=1):
         Tag.objects.get_or_create(name=name, defaults={"slug": slugify(name), "position": position})

@@ -43,7 +43,7 @@ class DisposableRedis:
     def start(self, *, timeout: float = 10.0) -> None:
         if self.running:
             return
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed binary and our own arguments
+        self.process = subprocess.Popen(
             [
                 REDIS_SERVER,
                 "--port",

@@ -58,7 +58,7 @@ class DisposableWorker:
     def launch(self) -> None:
         """Start the process without waiting for it to be ready (start several at once)."""
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+        self.process = subprocess.Popen(
             [
                 CELERY,
                 "-A",
@@ -156,7 +156,7 @@ class DisposableBeat:
 
     def start(self) -> DisposableBeat:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+        self.process = subprocess.Popen(
             [CELERY, "-A", "config", "beat", "--loglevel", "INFO", "--schedule", str(self.schedule)],
             cwd=settings.BASE_DIR,
             env=self.env,

@@ -13,6 +13,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
+from playwright.sync_api import sync_playwright
 
 from tagging.models import Tag
 from tagging.vocabulary import HARM_TAGS
@@ -39,8 +40,6 @@ def seeded_vocabulary(transactional_db: None) -> None:
 def browser() -> Iterator[object]:
     if not shutil.which(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (make test does this as root)")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

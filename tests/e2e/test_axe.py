@@ -26,7 +26,7 @@ def violations(page: Any) -> list[str]:
 
 
 def test_the_queue_preview_and_review_pages_have_no_axe_violations(page: Any, live_server: Any) -> None:
-    study, ann = reviewer_on_queue(page, live_server, items=2)
+    _study, _ann = reviewer_on_queue(page, live_server, items=2)
     assert violations(page) == []
 
     page.get_by_role("button", name="Start reviewing").click()

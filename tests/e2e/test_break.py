@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_after_50_minutes_start_reviewing_offers_a_counting_break_and_dismiss_leads_to_the_preview(
     page: Any, live_server: Any
 ) -> None:
-    study, [ann, *_] = started_study(items=2)
+    _study, [ann, *_] = started_study(items=2)
     ann.username = "ann"
     ann.save()
     now = timezone.now()

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_reviewer_reveals_skips_tags_rates_by_keyboard_and_lands_on_the_next_preview(
     page: Any, live_server: Any
 ) -> None:
-    study, [ann, *_] = started_study(items=3)
+    _study, [ann, *_] = started_study(items=3)
     ann.username = "ann"
     ann.save()
     log_in(page, live_server, "ann")

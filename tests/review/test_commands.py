@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from django.core.management.base import CommandError
 
 from audit.models import AuditEvent
 from review.models import Study
-from tests.factories import UserFactory, varied_records, write_released
+from tests.factories import UserFactory, review_everything, started_study, varied_records, write_released
 from transcripts.models import ImportBatch, Transcript
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +159,6 @@ def test_agreement_from_a_csv_prints_json_with_the_documented_keys(tmp_path: Pat
         for rater, rating in zip(["author", "r1", "r2", "r3"], ratings, strict=True)
     ]
     out, _ = run("agreement", "--ratings", str(write_ratings(tmp_path / "ratings.csv", rows)), "--json")
-    import json
 
     result = json.loads(out)
     assert result["n_items"] == 5 and result["n_excluded"] == 0
@@ -195,12 +195,9 @@ def test_agreement_names_the_line_of_a_bad_csv(tmp_path: Path) -> None:
 
 
 def test_agreement_for_a_study_covers_each_model_type(tmp_path: Path) -> None:
-    from tests.factories import review_everything, started_study
-
     study, reviewers = started_study(items=4, reviewers=3)
     review_everything(study, reviewers, rate=lambda item, index: (item.position + index) % 5)
     out, _ = run("agreement", "--study", str(study.pk), "--json")
-    import json
 
     result = json.loads(out)
     assert result["rater_set"] == "author + reviewers" and result["n_items"] == 4

@@ -130,11 +130,11 @@ def test_editing_transcripts_studies_and_items_keeps_every_review_and_answer() -
 
 def test_a_study_with_reviews_or_only_skips_is_refused_with_a_clear_error() -> None:
     study, _ = reviewed_study()
-    with pytest.raises(StudyHasReviews, match="has 9 review.* and 1 skip.*archive it instead"):
+    with pytest.raises(StudyHasReviews, match=r"has 9 review.* and 1 skip.*archive it instead"):
         study_delete(study=study)
     skipped_only, reviewers = started_study(items=1, reviewers=1)
     slot_skip(slot_id=work_claim(study_id=skipped_only.pk, reviewer=reviewers[0]).pk, reviewer=reviewers[0])
-    with pytest.raises(StudyHasReviews, match="0 review.* and 1 skip"):
+    with pytest.raises(StudyHasReviews, match=r"0 review.* and 1 skip"):
         study_delete(study=skipped_only)
     assert Study.objects.filter(pk__in=[study.pk, skipped_only.pk]).count() == 2
     assert not AuditEvent.objects.filter(action="study.deleted").exists()

@@ -11,10 +11,12 @@ from django.test import Client
 
 from agreement.models import AgreementSnapshot
 from agreement.services import agreement_snapshot_refresh
+from review.errors import StudyNotActive
 from review.models import Study, StudyStatus
 from review.services.assignment import slot_skip
 from tagging.models import Tag
 from tests.factories import TranscriptFactory, review_everything, started_study
+from transcripts.turns import parse_turn_spans
 from workspace.services import work_claim
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +103,6 @@ def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client)
     response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"})
     assert response.status_code == 302
     assert Study.objects.get(pk=study.pk).status == StudyStatus.ARCHIVED
-    from review.errors import StudyNotActive
 
     with pytest.raises(StudyNotActive):
         work_claim(study_id=study.pk, reviewer=ann)
@@ -164,7 +165,6 @@ def test_the_item_view_shows_every_rating_with_the_authors_and_escapes_the_text(
     transcript = item.transcript
     transcript.rating = 3
     transcript.transcript = "\n\nHuman: <script>alert(1)</script>\n\nAssistant: no"
-    from transcripts.turns import parse_turn_spans
 
     transcript.turn_spans = parse_turn_spans(transcript.transcript)
     transcript.save()

@@ -190,7 +190,7 @@ def test_a_gzip_file_truncated_midway_is_a_clear_error_and_writes_nothing(tmp_pa
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match="nope.json: no such file"):
+    with pytest.raises(ImportFileError, match=r"nope\.json: no such file"):
         transcript_import(path=tmp_path / "nope.json")
 
 

@@ -6,10 +6,14 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from agreement.models import AgreementSnapshot
+from agreement.services import agreement_refresh_request, agreement_snapshot_settle
+from agreement.tasks import refresh_agreement
 from review.models import Slot, SlotStatus
+from review.services.reviews import ReviewAnswers
 from review.tasks import sweep_expired_leases
-from tests.factories import started_study
-from workspace.services import work_claim
+from tests.factories import review_everything, started_study
+from workspace.services import work_claim, work_submit
 
 
 def test_beat_sweeps_expired_leases_every_minute() -> None:
@@ -29,11 +33,6 @@ def test_the_sweep_task_reopens_expired_leases_and_is_safe_to_rerun() -> None:
 
 @pytest.mark.django_db
 def test_submissions_in_one_window_queue_one_recomputation(settings, django_capture_on_commit_callbacks) -> None:
-    from agreement.models import AgreementSnapshot
-    from agreement.services import agreement_refresh_request
-    from review.services.reviews import ReviewAnswers
-    from workspace.services import work_submit
-
     settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker; the enqueue is captured, not sent
 
     study, [ann, bob, *_] = started_study(items=2)
@@ -52,11 +51,6 @@ def test_submissions_in_one_window_queue_one_recomputation(settings, django_capt
 
 @pytest.mark.django_db
 def test_the_refresh_task_computes_the_snapshot_and_reopens_the_window() -> None:
-    from agreement.models import AgreementSnapshot
-    from agreement.services import agreement_refresh_request
-    from agreement.tasks import refresh_agreement
-    from tests.factories import review_everything
-
     study, reviewers = started_study(items=3, reviewers=3)
     review_everything(study, reviewers, rate=lambda item, index: index)
     assert agreement_refresh_request(study_id=study.pk) is True
@@ -75,10 +69,6 @@ def test_the_refresh_task_computes_the_snapshot_and_reopens_the_window() -> None
 def test_without_a_broker_a_pending_refresh_is_settled_when_the_dashboard_asks(
     settings, django_capture_on_commit_callbacks
 ) -> None:
-    from agreement.models import AgreementSnapshot
-    from agreement.services import agreement_refresh_request, agreement_snapshot_settle
-    from tests.factories import review_everything
-
     settings.CELERY_TASK_ALWAYS_EAGER = True
     study, reviewers = started_study(items=2, reviewers=3)
     review_everything(study, reviewers)

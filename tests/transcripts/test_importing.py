@@ -127,8 +127,16 @@ def test_each_invalid_field_is_rejected_with_field_and_reason(
 
 @pytest.mark.parametrize(
     "field",
-    ["transcript", "min_harmlessness_score_transcript", "num_params", "model_type", "rating", "task_description"]
-    + ["red_team_member_id", "is_upworker"],
+    [
+        "transcript",
+        "min_harmlessness_score_transcript",
+        "num_params",
+        "model_type",
+        "rating",
+        "task_description",
+        "red_team_member_id",
+        "is_upworker",
+    ],
 )
 def test_a_missing_required_field_is_named(field: str) -> None:
     data = released_record()

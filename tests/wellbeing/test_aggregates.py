@@ -45,7 +45,7 @@ def at(day: date, hour: int = 12) -> datetime:
 
 
 def checkin(user: Any, day: date, upset: int, *, others: int = 1, hour: int = 12, **extra: Any) -> Response:
-    answers = {key: others for key in FEELINGS} | {"upset": upset}
+    answers = dict.fromkeys(FEELINGS, others) | {"upset": upset}
     return Response.objects.create(
         respondent=user,
         instrument=Instrument.objects.get(slug="feelings-checkin"),

@@ -183,7 +183,7 @@ def test_a_claim_that_does_not_ask_for_breaks_is_never_refused_one() -> None:
 
 
 def test_time_away_in_the_middle_resets_the_streak_so_no_break_is_due() -> None:
-    study, [ann, *_] = started_study(items=3)
+    _study, [ann, *_] = started_study(items=3)
     worked(ann, minutes=30)
     worked(ann, minutes=25, start=40)  # ten minutes away at minute 30
     assert claim_safeguards(reviewer_id=ann.pk, now=at(65), check_break=True).break_due is False
@@ -325,7 +325,7 @@ def test_a_reviewers_own_cap_lowers_the_studys() -> None:
 
 
 def test_a_reviewer_cannot_raise_their_cap_above_their_studies() -> None:
-    study, [ann, *_] = started_study(items=3, daily_cap_minutes=120)
+    _study, [ann, *_] = started_study(items=3, daily_cap_minutes=120)
     with pytest.raises(WellbeingInvalid) as refused:
         preference_set(user=ann, opted_out_tag_ids=[], daily_cap_minutes=121)
     assert "can only lower" in refused.value.errors["daily_cap_minutes"]
@@ -428,7 +428,7 @@ def test_pausing_leaves_done_slots_and_other_reviewers_leases_alone() -> None:
 
 
 def test_pausing_keeps_my_other_preferences() -> None:
-    study, [ann, *_] = started_study(items=1)
+    _study, [ann, *_] = started_study(items=1)
     tag = Tag.objects.order_by("position").first()
     preference_set(user=ann, opted_out_tag_ids=[tag.pk], daily_cap_minutes=60)
     pause_today(user=ann, now=at(0))
@@ -524,7 +524,7 @@ def test_the_preferences_page_offers_all_twenty_topics_and_my_own_cap(login: Log
 
 
 def test_saving_preferences_stores_topics_and_cap_and_shows_them_again(client: Client, login: Login) -> None:
-    study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
+    _study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
     tags = list(Tag.objects.order_by("position")[:2])
     response = login(ann).post(
         "/wellbeing/preferences/", {"opted_out_tags": [tag.pk for tag in tags], "daily_cap_minutes": "90"}
@@ -542,7 +542,7 @@ def test_saving_preferences_stores_topics_and_cap_and_shows_them_again(client: C
 
 
 def test_a_cap_above_the_studys_is_refused_on_the_page(login: Login) -> None:
-    study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
+    _study, [ann, *_] = started_study(items=1, daily_cap_minutes=200)
     response = login(ann).post("/wellbeing/preferences/", {"daily_cap_minutes": "300"})
     assert response.status_code == 400
     assert "can only lower" in response.content.decode()

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
+from django.urls import resolve
 from django.utils import timezone
 
 from review.services.reviews import ReviewAnswers
+from review.services.studies import study_members_set
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.context_processors import wellbeing as wellbeing_context
 from wellbeing.models import (
@@ -130,7 +133,7 @@ def test_a_complete_checkin_is_stored_and_thanks_then_continues_to_next(client: 
     assert response.status_code == 302
     saved = Response.objects.get()
     assert saved.respondent == me and saved.instrument == checkin() and saved.trigger == Trigger.AFTER_REVIEWS
-    assert saved.answers == {**{feeling: 1 for feeling in FEELINGS}, "attentive": 3}
+    assert saved.answers == {**dict.fromkeys(FEELINGS, 1), "attentive": 3}
     assert saved.free_text == "long day"
     assert saved.score is None
     assert response["Location"] == f"/wellbeing/responses/{saved.pk}/thanks/?next=%2Freview%2Fstudies%2F1%2Fnext"
@@ -282,7 +285,6 @@ def test_an_answer_or_a_not_now_after_the_latest_review_means_it_is_not_due_agai
 def test_reviews_in_another_study_do_not_count_towards_this_ones_checkin() -> None:
     study, [ann, *_] = started_study(items=2, reviewers=1, checkin_every_reviews=2)
     other, _ = started_study(items=1, reviewers=1)
-    from review.services.studies import study_members_set
 
     study_members_set(study=other, reviewers=[ann])
     review_n(other, ann, 1)
@@ -557,8 +559,6 @@ def test_the_admin_explains_a_survey_that_cannot_work(client: Client, changes: d
 
 
 def test_answers_are_not_in_the_admin_and_answered_items_stay_as_answered() -> None:
-    from django.contrib import admin
-
     assert not admin.site.is_registered(Response)
     assert not admin.site.is_registered(Decline)
     assert not admin.site.is_registered(Invitation)
@@ -579,7 +579,6 @@ def test_answers_are_not_in_the_admin_and_answered_items_stay_as_answered() -> N
 def banner_for(user: Any, path: str = "/review/") -> str:
     request = RequestFactory().get(path)
     request.user = user
-    from django.urls import resolve
 
     request.resolver_match = resolve(path)
     return render_to_string("wellbeing/invitation_banner.html", wellbeing_context(request), request=request)

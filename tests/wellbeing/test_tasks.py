@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import time_machine
 from django.apps import apps
+from django.conf import settings
 from django.utils import timezone
 
+from config.celery import app
 from tests.factories import UserFactory
 from wellbeing.models import Instrument, InstrumentItem, Invitation, Publication, Response, Trigger
 from wellbeing.selectors.surveys import invitation_open_for
@@ -187,12 +189,9 @@ def test_days_are_counted_in_the_sites_time_zone(clock: Any, settings: Any) -> N
 
 
 def test_the_invitations_and_reminders_are_real_beat_entries() -> None:
-    from django.conf import settings
-
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["wellbeing-invite-periodic"]["task"] == "wellbeing.invite_periodic"
     assert schedule["wellbeing-remind-invitations"]["task"] == "wellbeing.remind_invitations"
-    from config.celery import app
 
     app.loader.import_default_modules()
     assert {"wellbeing.invite_periodic", "wellbeing.remind_invitations"} <= set(app.tasks)

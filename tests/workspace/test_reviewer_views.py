@@ -16,6 +16,7 @@ from tagging.models import Tag
 from tests.conftest import Login
 from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory, UserFactory, started_study
 from transcripts.turns import parse_turn_spans
+from wellbeing.models import Decline, Instrument
 from workspace.forms import lease_token
 from workspace.services import work_claim, work_submit
 
@@ -271,7 +272,6 @@ def test_the_checkin_is_offered_after_every_k_reviews_then_work_goes_on(client: 
     assert f"study={study.pk}" in second["Location"] and "trigger=after_reviews" in second["Location"]
     page = client.get(second["Location"]).content.decode()
     assert "to what extent did it make you feel" in page and "Not now" in page
-    from wellbeing.models import Decline, Instrument
 
     checkin = Instrument.objects.get(slug="feelings-checkin")
     form = {

@@ -461,7 +461,7 @@ def lead_wellbeing_dashboard(*, period: Period, publications: dict[str, Publicat
         for month in months:
             found = next((row["cell"] for row in figures[month.key]["feelings"]["rows"] if row["key"] == key), None)
             cell = _cell(found) if found else Cell(labels=(label,), n=None, values=(None,), hidden=True, reason=SMALL)
-            cells.append(Cell(cell.labels[:1] + (month.key,), cell.n, cell.values, margins=cell.margins,
+            cells.append(Cell((*cell.labels[:1], month.key), cell.n, cell.values, margins=cell.margins,
                               hidden=cell.hidden, reason=cell.reason))  # fmt: skip
         rows.append(FeelingRow(key, label, cells, negative=negative[key]))
     return WellbeingDashboard(

@@ -114,7 +114,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {user.get_username():<10} / {password:<20} {what}")
 
     def _simulated_study(self, *, created_by: User, actor: Actor) -> None:
-        rng = random.Random(11)  # noqa: S311 - reproducible demo data, not secrecy
+        rng = random.Random(11)
         study = study_create(
             name=SIMULATED_STUDY,
             description="Simulated reviews of 60 demo transcripts, for a first look at the lead dashboard.",
