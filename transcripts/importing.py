@@ -24,7 +24,7 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,9 @@ KNOWN_KEYS = frozenset(
 )
 _MODEL_TYPES = frozenset(ModelType.values)
 _MODEL_SIZES = frozenset(ModelSize.values)
+# Worded once: a choices enum's .values is rebuilt on every read.
+_MODEL_SIZES_EXPECTED = f"one of {', '.join(ModelSize.values)}"
+_MODEL_TYPES_EXPECTED = f"a known model type ({', '.join(ModelType.values)})"
 # Longest raw record kept with a reject, so one huge bad line cannot bloat the batch row;
 # and the most raw text kept for all of an import's rejects, and the most warnings, so that
 # a file of endless bad or odd records costs no more memory, nor a bigger batch row.
@@ -167,7 +170,7 @@ class SourceInfo:
 class _MeteredReader(io.RawIOBase):
     """Counts and hashes the bytes read from the file on disk, for progress and the batch sha256."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: io.BufferedIOBase) -> None:
         self._raw = raw
         self.bytes_read = 0
         self.sha256 = hashlib.sha256()
@@ -324,48 +327,65 @@ def _array_elements(events: Iterator[tuple[str, Any]], budget: _RecordBudget, ma
     stack: list[Any] = []  # the containers of the element being built, outermost first
     key: Any = None
     field: Any = None  # the element's key being read, to name where it nests too deep
-    skipping = 0  # > 0: levels still open in an element that nests too deep
     next(events, None)  # the array's own start: inspect_source saw the '['
     for event, value in events:
         if event == "map_key":
-            if not skipping:
-                key = value
-                if len(stack) == 1:
-                    field = value
-        elif event in {"start_map", "start_array"}:
-            if skipping:
-                skipping += 1
-            elif len(stack) == max_depth:
-                skipping = len(stack) + 1
-                stack.clear()  # let go of what was built: the element is refused whole
+            key = value
+            if len(stack) == 1:
+                field = value
+        elif event in _STARTS:
+            if len(stack) == max_depth:
+                yield from _refuse_too_deep(events, stack, budget, field)
+                continue
+            container: Any = {} if event == "start_map" else []
+            if stack:
+                _attach(stack[-1], key, container)
             else:
-                container: Any = {} if event == "start_map" else []
-                if stack:
-                    _attach(stack[-1], key, container)
-                else:
-                    field = None
-                stack.append(container)
-        elif event in {"end_map", "end_array"}:
-            if skipping:
-                skipping -= 1
-                if not skipping:
-                    budget.record_ended()
-                    yield _TooDeep(field)
-            elif stack:
+                field = None
+            stack.append(container)
+        elif event in _ENDS:
+            if stack:
                 element = stack.pop()
                 if not stack:
                     budget.record_ended()
                     yield element
-        elif not skipping:  # a scalar
-            if stack:
-                _attach(stack[-1], key, value)
-            else:
+        elif stack:  # a scalar
+            _attach(stack[-1], key, value)
+        else:
+            budget.record_ended()
+            yield value
+
+
+_STARTS = frozenset({"start_map", "start_array"})
+_ENDS = frozenset({"end_map", "end_array"})
+
+
+def _refuse_too_deep(
+    events: Iterator[tuple[str, Any]], stack: list[Any], budget: _RecordBudget, field: Any
+) -> Iterator[_TooDeep]:
+    """Pass over the rest of an element that nests too deep, counting only its brackets.
+
+    A _TooDeep stands for the element once its last bracket closes; nothing if the events end first.
+    """
+    open_levels = len(stack) + 1
+    stack.clear()  # let go of what was built: the element is refused whole
+    for event, _ in events:
+        if event in _STARTS:
+            open_levels += 1
+        elif event in _ENDS:
+            open_levels -= 1
+            if not open_levels:
                 budget.record_ended()
-                yield value
+                yield _TooDeep(field)
+                return
 
 
-def _attach(parent: dict[str, Any] | list[Any], key: str | None, value: Any) -> None:
-    """Put a parsed value into the object (under its key) or array it belongs to."""
+def _attach(parent: Any, key: Any, value: Any) -> None:
+    """Put a parsed value into the object (a dict, under its key) or array (a list) it belongs to.
+
+    `type(...) is dict` rather than isinstance, which is twice as slow on a list: this runs for
+    every value of every record. The parent is Any because mypy narrows only with isinstance.
+    """
     if type(parent) is dict:
         parent[key] = value
     else:
@@ -578,60 +598,28 @@ def _too_long(value: str, limit: int) -> str | None:
     return None
 
 
-def _clean_record(
-    raw: RawRecord,
-    *,
-    transcript: str,
-    turn_spans: list[list[str | int]],
-    score: float,
-    num_params: str,
-    model_type: str,
-    rating: int,
-    task_description: str,
-    description_score: float | None,
-    member_id: int,
-    is_upworker: bool,
-    source_tags: list[str] | None,
-    tag_ids: list[int],
-    warnings: list[RecordError],
-) -> CleanRecord:
-    """Build the accepted record and its content hash; both validation paths end here.
+def _with_content_hash(record: CleanRecord) -> CleanRecord:
+    """Set the accepted record's content hash; both validation paths end here.
 
     The hash covers every released field after normalization (4.0 and 4 are one rating,
     either spelling of the score key is one field). NUL never occurs in an accepted
     string, so joining on it is unambiguous. Raises UnicodeEncodeError on lone surrogates.
     """
-    digest = hashlib.sha256(transcript.encode())
+    digest = hashlib.sha256(record.transcript.encode())
     rest = (
-        repr(score),
-        num_params,
-        model_type,
-        str(rating),
-        task_description,
-        repr(description_score),
-        str(member_id),
-        "1" if is_upworker else "0",
-        "" if source_tags is None else json.dumps(source_tags),
+        repr(record.min_harmlessness_score_transcript),
+        record.num_params,
+        record.model_type,
+        str(record.rating),
+        record.task_description,
+        repr(record.task_description_harmlessness_score),
+        str(record.red_team_member_id),
+        "1" if record.is_upworker else "0",
+        "" if record.source_tags is None else json.dumps(record.source_tags),
     )
     digest.update(b"\x00" + "\x00".join(rest).encode())
-    return CleanRecord(
-        index=raw.index,
-        line=raw.line,
-        transcript=transcript,
-        turn_spans=turn_spans,
-        min_harmlessness_score_transcript=score,
-        num_params=num_params,
-        model_type=model_type,
-        rating=rating,
-        task_description=task_description,
-        task_description_harmlessness_score=description_score,
-        red_team_member_id=member_id,
-        is_upworker=is_upworker,
-        source_tags=source_tags,
-        tag_ids=tag_ids,
-        content_hash=digest.digest(),
-        warnings=warnings,
-    )
+    record.content_hash = digest.digest()
+    return record
 
 
 _RATINGS = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4}  # 4.0 == 4, so float ratings find their integer
@@ -660,7 +648,7 @@ def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
     task_description = data.get("task_description")
     num_params = data.get("num_params")
     model_type = data.get("model_type")
-    score = data.get("min_harmlessness_score_transcript")
+    score: Any = data.get("min_harmlessness_score_transcript")  # a finite number once checked below
     rating = data.get("rating")
     member_id = data.get("red_team_member_id")
     is_upworker = data.get("is_upworker")
@@ -691,21 +679,25 @@ def _validate_common_case(raw: RawRecord) -> CleanRecord | None:
     ):
         return None
     try:
-        return _clean_record(
-            raw,
-            transcript=transcript,
-            turn_spans=parse_turn_spans(transcript),
-            score=float(score),
-            num_params=num_params,
-            model_type=model_type,
-            rating=_RATINGS[rating],
-            task_description=task_description,
-            description_score=None if description_score is None else float(description_score),
-            member_id=member_id,
-            is_upworker=is_upworker,
-            source_tags=None,
-            tag_ids=[],
-            warnings=[],
+        return _with_content_hash(
+            CleanRecord(
+                index=raw.index,
+                line=raw.line,
+                transcript=transcript,
+                turn_spans=parse_turn_spans(transcript),
+                min_harmlessness_score_transcript=float(score),
+                num_params=num_params,
+                model_type=model_type,
+                rating=_RATINGS[rating],
+                task_description=task_description,
+                task_description_harmlessness_score=None if description_score is None else float(description_score),
+                red_team_member_id=member_id,
+                is_upworker=is_upworker,
+                source_tags=None,
+                tag_ids=[],
+                content_hash=b"",
+                warnings=[],
+            )
         )
     except (TurnParseError, UnicodeEncodeError):
         return None
@@ -716,142 +708,192 @@ def validate_record(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRecord |
 
 
 def _validate_thoroughly(raw: RawRecord, tag_ids: Mapping[str, int]) -> CleanRecord | list[RecordError]:
-    index, line = raw.index, raw.line
+    """Check every field of a record and word each problem; the fields are checked in file order."""
     data = raw.data
     if not isinstance(data, dict):
-        return [RecordError(index, line, None, f"is {_type_name(data)}, not a JSON object")]
+        return [RecordError(raw.index, raw.line, None, f"is {_type_name(data)}, not a JSON object")]
+    check = _RecordCheck(raw, data)
+    transcript, turn_spans = check.transcript()
+    score = check.score()
+    num_params = check.known("num_params", _MODEL_SIZES, _MODEL_SIZES_EXPECTED)
+    model_type = check.known("model_type", _MODEL_TYPES, _MODEL_TYPES_EXPECTED)
+    rating = check.rating()
+    task_description = check.task_description()
+    description_score = check.description_score()
+    member_id = check.member_id()
+    is_upworker = check.is_upworker()
+    source_tags, mapped = check.tags(tag_ids)
+    if check.errors:
+        return check.errors
+    check.warn_unknown_fields()
+    return _with_content_hash(
+        CleanRecord(
+            index=raw.index,
+            line=raw.line,
+            transcript=transcript,
+            turn_spans=turn_spans,
+            min_harmlessness_score_transcript=float(score),
+            num_params=num_params,
+            model_type=model_type,
+            rating=rating,
+            task_description=task_description,
+            task_description_harmlessness_score=None if description_score is None else float(description_score),
+            red_team_member_id=member_id,
+            is_upworker=is_upworker,
+            source_tags=source_tags,
+            tag_ids=mapped,
+            content_hash=b"",
+            warnings=check.warnings,
+        )
+    )
 
-    errors: list[RecordError] = []
-    max_chars = settings.TRIAD_IMPORT_MAX_STRING_CHARS
 
-    def fail(field_name: str, reason: str) -> None:
-        errors.append(RecordError(index, line, field_name, reason))
+class _RecordCheck:
+    """The field checks of _validate_thoroughly, collecting the errors and warnings of one record.
 
-    def required(key: str) -> Any:
-        if key not in data:
-            fail(key, "is missing")
+    Each check reports its field's problems and returns the value to keep: only when no check
+    reported an error are the values used.
+    """
+
+    def __init__(self, raw: RawRecord, data: dict[str, Any]) -> None:
+        self.index, self.line, self.data = raw.index, raw.line, data
+        self.max_chars = settings.TRIAD_IMPORT_MAX_STRING_CHARS
+        self.errors: list[RecordError] = []
+        self.warnings: list[RecordError] = []
+
+    def fail(self, field_name: str, reason: str) -> None:
+        self.errors.append(RecordError(self.index, self.line, field_name, reason))
+
+    def required(self, key: str) -> Any:
+        if key not in self.data:
+            self.fail(key, "is missing")
             return None
-        return data[key]
+        return self.data[key]
 
-    transcript = required("transcript")
-    turn_spans: list[list[str | int]] = []
-    if transcript is not None:
+    def transcript(self) -> tuple[Any, list[list[str | int]]]:
+        transcript = self.required("transcript")
+        if transcript is None:
+            return None, []
         if not isinstance(transcript, str):
-            fail("transcript", f"must be a string, got {_type_name(transcript)}")
-        elif problem := _too_long(transcript, max_chars):
-            fail("transcript", problem)
+            self.fail("transcript", f"must be a string, got {_type_name(transcript)}")
+        elif problem := _too_long(transcript, self.max_chars):
+            self.fail("transcript", problem)
         elif not transcript.strip():
-            fail("transcript", "is empty")
+            self.fail("transcript", "is empty")
         elif problem := _storable_text_problem(transcript):
-            fail("transcript", problem)
+            self.fail("transcript", problem)
         else:
             try:
-                turn_spans = parse_turn_spans(transcript)
+                return transcript, parse_turn_spans(transcript)
             except TurnParseError as exc:
-                fail("transcript", f"does not parse into Human/Assistant turns: it {exc}")
+                self.fail("transcript", f"does not parse into Human/Assistant turns: it {exc}")
+        return transcript, []
 
-    score = required("min_harmlessness_score_transcript")
-    if "min_harmlessness_score_transcript" in data and (problem := _number_problem(score, "a finite number")):
-        fail("min_harmlessness_score_transcript", problem)
+    def score(self) -> Any:
+        score = self.required("min_harmlessness_score_transcript")
+        if "min_harmlessness_score_transcript" in self.data and (problem := _number_problem(score, "a finite number")):
+            self.fail("min_harmlessness_score_transcript", problem)
+        return score
 
-    num_params = required("num_params")
-    if "num_params" in data and not (isinstance(num_params, str) and num_params in _MODEL_SIZES):
-        fail("num_params", f"{_show(num_params)} is not one of {', '.join(ModelSize.values)}")
+    def known(self, key: str, values: Container[str], expected: str) -> Any:
+        value = self.required(key)
+        if key in self.data and not (isinstance(value, str) and value in values):
+            self.fail(key, f"{_show(value)} is not {expected}")
+        return value
 
-    model_type = required("model_type")
-    if "model_type" in data and not (isinstance(model_type, str) and model_type in _MODEL_TYPES):
-        fail("model_type", f"{_show(model_type)} is not a known model type ({', '.join(ModelType.values)})")
-
-    rating_value = required("rating")
-    rating = 0
-    if "rating" in data:
-        if type(rating_value) is int and not 0 <= rating_value <= 4:
-            fail("rating", f"{_show(rating_value)} is outside 0-4")
-        elif not _is_number(rating_value) or not math.isfinite(rating_value):
-            fail("rating", f"must be a number 0-4, got {_type_name(rating_value)}")
-        elif rating_value != int(rating_value):
-            fail("rating", f"{rating_value} is not a whole number 0-4")
-        elif not 0 <= rating_value <= 4:
-            fail("rating", f"{rating_value:g} is outside 0-4")
+    def rating(self) -> int:
+        value = self.required("rating")
+        if "rating" not in self.data:
+            return 0
+        if type(value) is int and not 0 <= value <= 4:
+            self.fail("rating", f"{_show(value)} is outside 0-4")
+        elif not _is_number(value) or not math.isfinite(value):
+            self.fail("rating", f"must be a number 0-4, got {_type_name(value)}")
+        elif value != int(value):
+            self.fail("rating", f"{value} is not a whole number 0-4")
+        elif not 0 <= value <= 4:
+            self.fail("rating", f"{value:g} is outside 0-4")
         else:
-            rating = int(rating_value)
+            return int(value)
+        return 0
 
-    task_description = required("task_description")
-    if "task_description" in data:
-        if not isinstance(task_description, str):
-            fail("task_description", f"must be a string, got {_type_name(task_description)}")
-        elif problem := _too_long(task_description, max_chars) or _storable_text_problem(task_description):
-            fail("task_description", problem)
+    def task_description(self) -> Any:
+        value = self.required("task_description")
+        if "task_description" in self.data:
+            if not isinstance(value, str):
+                self.fail("task_description", f"must be a string, got {_type_name(value)}")
+            elif problem := _too_long(value, self.max_chars) or _storable_text_problem(value):
+                self.fail("task_description", problem)
+        return value
 
-    description_score = None
-    present = [key for key in (MISSPELLED_SCORE_KEY, SCORE_KEY) if key in data]
-    if len(present) == 2 and data[MISSPELLED_SCORE_KEY] != data[SCORE_KEY]:
-        fail(SCORE_KEY, f"both spellings are present with different values ({MISSPELLED_SCORE_KEY} too)")
-    elif present:
-        description_score = data[present[0]]
-        if description_score is not None and (problem := _number_problem(description_score, "a finite number or null")):
-            fail(present[0], problem)
+    def description_score(self) -> Any:
+        data = self.data
+        present = [key for key in (MISSPELLED_SCORE_KEY, SCORE_KEY) if key in data]
+        if len(present) == 2 and data[MISSPELLED_SCORE_KEY] != data[SCORE_KEY]:
+            self.fail(SCORE_KEY, f"both spellings are present with different values ({MISSPELLED_SCORE_KEY} too)")
+            return None
+        if not present:
+            return None
+        value = data[present[0]]
+        if value is not None and (problem := _number_problem(value, "a finite number or null")):
+            self.fail(present[0], problem)
+        return value
 
-    member_id = required("red_team_member_id")
-    if "red_team_member_id" in data:
+    def member_id(self) -> Any:
+        value = self.required("red_team_member_id")
+        if "red_team_member_id" not in self.data:
+            return value
         # Finite first: int() of an infinity or NaN raises.
-        if _is_number(member_id) and math.isfinite(member_id) and member_id == int(member_id):
-            member_id = int(member_id)
-            if member_id < 0:
-                fail("red_team_member_id", f"{_show(member_id)} is negative")
-            elif member_id > INT64_MAX:
-                fail("red_team_member_id", f"{_show(member_id)} is too large: ids must fit in 64 bits")
-        else:
-            fail("red_team_member_id", f"must be an integer, got {_type_name(member_id)}")
+        if not (_is_number(value) and math.isfinite(value) and value == int(value)):
+            self.fail("red_team_member_id", f"must be an integer, got {_type_name(value)}")
+            return value
+        value = int(value)
+        if value < 0:
+            self.fail("red_team_member_id", f"{_show(value)} is negative")
+        elif value > INT64_MAX:
+            self.fail("red_team_member_id", f"{_show(value)} is too large: ids must fit in 64 bits")
+        return value
 
-    is_upworker = required("is_upworker")
-    if "is_upworker" in data and not isinstance(is_upworker, bool):
-        fail("is_upworker", f"must be true or false, got {_type_name(is_upworker)}")
+    def is_upworker(self) -> Any:
+        value = self.required("is_upworker")
+        if "is_upworker" in self.data and not isinstance(value, bool):
+            self.fail("is_upworker", f"must be true or false, got {_type_name(value)}")
+        return value
 
-    source_tags = data.get("tags")
-    mapped: list[int] = []
-    warnings: list[RecordError] = []
-    if source_tags is not None:
+    def tags(self, tag_ids: Mapping[str, int]) -> tuple[Any, list[int]]:
+        """The raw tags and the ids of the known ones, in order, once each; unknown tags are warned about."""
+        source_tags = self.data.get("tags")
+        mapped: list[int] = []
+        if source_tags is None:
+            return None, mapped
         if not isinstance(source_tags, list) or not all(isinstance(tag, str) for tag in source_tags):
-            fail("tags", f"must be null or a list of strings, got {_type_name(source_tags)}")
-        elif problems := [
+            self.fail("tags", f"must be null or a list of strings, got {_type_name(source_tags)}")
+            return source_tags, mapped
+        problems = [
             (number, problem)
             for number, tag in enumerate(source_tags, 1)
-            if (problem := _too_long(tag, max_chars) or _storable_text_problem(tag))
-        ]:
-            # Raw tags are kept as jsonb, which refuses \u0000 and lone surrogates just as text does.
-            for number, problem in problems:
-                fail("tags", f"tag {number} {problem}")
-        else:
-            for tag in source_tags:
-                tag_id = tag_ids.get(tag) or tag_ids.get(normalize_tag(tag))
-                if tag_id is None:
-                    warnings.append(RecordError(index, line, "tags", f"unknown tag {_show(tag)} kept raw, not mapped"))
-                elif tag_id not in mapped:
-                    mapped.append(tag_id)
+            if (problem := _too_long(tag, self.max_chars) or _storable_text_problem(tag))
+        ]
+        # Raw tags are kept as jsonb, which refuses \u0000 and lone surrogates just as text does.
+        for number, problem in problems:
+            self.fail("tags", f"tag {number} {problem}")
+        if problems:
+            return source_tags, mapped
+        for tag in source_tags:
+            tag_id = tag_ids.get(tag) or tag_ids.get(normalize_tag(tag))
+            if tag_id is None:
+                self.warnings.append(
+                    RecordError(self.index, self.line, "tags", f"unknown tag {_show(tag)} kept raw, not mapped")
+                )
+            elif tag_id not in mapped:
+                mapped.append(tag_id)
+        return source_tags, mapped
 
-    if errors:
-        return errors
-    unknown = sorted(set(data) - KNOWN_KEYS)
-    if unknown:
-        names = ", ".join(_show(name) for name in unknown[:10])
-        warnings.append(RecordError(index, line, None, f"ignored unknown fields: {names}"))
-    return _clean_record(
-        raw,
-        transcript=transcript,
-        turn_spans=turn_spans,
-        score=float(score),
-        num_params=num_params,
-        model_type=model_type,
-        rating=rating,
-        task_description=task_description,
-        description_score=None if description_score is None else float(description_score),
-        member_id=member_id,
-        is_upworker=is_upworker,
-        source_tags=source_tags,
-        tag_ids=mapped,
-        warnings=warnings,
-    )
+    def warn_unknown_fields(self) -> None:
+        unknown = sorted(set(self.data) - KNOWN_KEYS)
+        if unknown:
+            names = ", ".join(_show(name) for name in unknown[:10])
+            self.warnings.append(RecordError(self.index, self.line, None, f"ignored unknown fields: {names}"))
 
 
 def raw_for_reject(raw: RawRecord) -> str:
