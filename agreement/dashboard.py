@@ -40,7 +40,7 @@ def dashboard_tables(
 
 def agreement_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The snapshot's agreement rows, one line per group, rater set and scale, for the page's table."""
-    lines = []
+    lines: list[dict[str, Any]] = []
     for row in data.get("agreement", []):
         group = "Overall" if row["by"] == "overall" else MODEL_TYPE_NAMES.get(row["value"], row["value"])
         for scale in ("likert", "binary"):
@@ -170,91 +170,96 @@ def _share(count: int, total: int) -> float | None:
 
 
 def dashboard_plots(*, data: dict[str, Any], tags: dict[int, str]) -> list[Plot]:
-    plots = []
-    for model_type, series in data.get("rating_distribution", {}).items():
-        name = MODEL_TYPE_NAMES.get(model_type, model_type)
-        plots.append(
-            Plot(
-                f"Ratings, {name}",
-                charts.bar_chart(
-                    chart_id=f"ratings-{_slug(model_type)}",
-                    title=f"Self-ratings and reviewer ratings, {name}",
-                    categories=[RATING_NAMES[rating] for rating in RATINGS],
-                    series=[
-                        charts.Series(f"Self-ratings (n={sum(series['self'])})", _shares(series["self"])),
-                        charts.Series(f"Reviewer ratings (n={sum(series['reviewers'])})", _shares(series["reviewers"])),
-                    ],
-                    value_label="share of ratings",
-                    category_label="rating",
-                    percent=True,
-                ),
-                "ratings",
-            )
-        )
-    for model_type, found in data.get("tag_frequency", {}).items():
-        name = MODEL_TYPE_NAMES.get(model_type, model_type)
-        plots.append(
-            Plot(
-                f"Tags, {name}",
-                charts.bar_chart(
-                    chart_id=f"tags-{_slug(model_type)}",
-                    title=f"Harm topics of reviewed and successful attacks, {name}",
-                    categories=list(tags.values()),
-                    series=[
-                        charts.Series(
-                            f"All reviewed (n={found['items']})",
-                            [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
-                        ),
-                        charts.Series(
-                            f"Successful, mean reviewer rating ≥ 3 (n={found['successful_items']})",
-                            [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
-                        ),
-                    ],
-                    value_label="share of items tagged by a reviewer",
-                    horizontal=True,
-                    percent=True,
-                ),
-                "tags",
-            )
-        )
-    rows = data.get("harmlessness_by_rating", [])
-    if rows:
-        plots.append(
-            Plot(
-                "Min-harmlessness score by rating",
-                charts.error_bar_chart(
-                    chart_id="harmlessness",
-                    title="Mean min-harmlessness score (±1 SD) by reviewer rating",
-                    categories=[RATING_NAMES[row["rating"]] for row in rows],
-                    means=[row["mean"] for row in rows],
-                    sds=[row["sd"] for row in rows],
-                    counts=[row["n"] for row in rows],
-                    value_label="min-harmlessness score (lower is more harmful)",
-                    category_label="reviewer rating",
-                ),
-                "harmlessness",
-            )
-        )
+    """The dashboard's plots in page order: ratings and tags per model type, then harmlessness and time."""
+    plots = [_ratings_plot(model_type, series) for model_type, series in data.get("rating_distribution", {}).items()]
+    plots += [_tags_plot(model_type, found, tags) for model_type, found in data.get("tag_frequency", {}).items()]
+    if rows := data.get("harmlessness_by_rating", []):
+        plots.append(_harmlessness_plot(rows))
     found = data.get("time_on_task")
     if found and found["counts"]:
-        overflow = f"; the last bar includes {found['overflow']} longer reviews" if found["overflow"] else ""
-        plots.append(
-            Plot(
-                "Time on task",
-                charts.histogram(
-                    chart_id="time-on-task",
-                    title=f"Seconds from preview to submit (median {found['median']:.0f} s, 90th percentile "
-                    f"{found['p90']:.0f} s)",
-                    edges=found["edges"],
-                    counts=found["counts"],
-                    value_label="reviews",
-                    category_label="seconds on task",
-                    description=f"Histogram of {found['n']} reviews' time on task{overflow}.",
-                ),
-                "time",
-            )
-        )
+        plots.append(_time_plot(found))
     return plots
+
+
+def _ratings_plot(model_type: str, series: dict[str, list[int]]) -> Plot:
+    name = MODEL_TYPE_NAMES.get(model_type, model_type)
+    return Plot(
+        f"Ratings, {name}",
+        charts.bar_chart(
+            chart_id=f"ratings-{_slug(model_type)}",
+            title=f"Self-ratings and reviewer ratings, {name}",
+            categories=[RATING_NAMES[rating] for rating in RATINGS],
+            series=[
+                charts.Series(f"Self-ratings (n={sum(series['self'])})", _shares(series["self"])),
+                charts.Series(f"Reviewer ratings (n={sum(series['reviewers'])})", _shares(series["reviewers"])),
+            ],
+            value_label="share of ratings",
+            category_label="rating",
+            percent=True,
+        ),
+        "ratings",
+    )
+
+
+def _tags_plot(model_type: str, found: dict[str, Any], tags: dict[int, str]) -> Plot:
+    name = MODEL_TYPE_NAMES.get(model_type, model_type)
+    return Plot(
+        f"Tags, {name}",
+        charts.bar_chart(
+            chart_id=f"tags-{_slug(model_type)}",
+            title=f"Harm topics of reviewed and successful attacks, {name}",
+            categories=list(tags.values()),
+            series=[
+                charts.Series(
+                    f"All reviewed (n={found['items']})",
+                    [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
+                ),
+                charts.Series(
+                    f"Successful, mean reviewer rating ≥ 3 (n={found['successful_items']})",
+                    [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
+                ),
+            ],
+            value_label="share of items tagged by a reviewer",
+            horizontal=True,
+            percent=True,
+        ),
+        "tags",
+    )
+
+
+def _harmlessness_plot(rows: list[dict[str, Any]]) -> Plot:
+    return Plot(
+        "Min-harmlessness score by rating",
+        charts.error_bar_chart(
+            chart_id="harmlessness",
+            title="Mean min-harmlessness score (±1 SD) by reviewer rating",
+            categories=[RATING_NAMES[row["rating"]] for row in rows],
+            means=[row["mean"] for row in rows],
+            sds=[row["sd"] for row in rows],
+            counts=[row["n"] for row in rows],
+            value_label="min-harmlessness score (lower is more harmful)",
+            category_label="reviewer rating",
+        ),
+        "harmlessness",
+    )
+
+
+def _time_plot(found: dict[str, Any]) -> Plot:
+    overflow = f"; the last bar includes {found['overflow']} longer reviews" if found["overflow"] else ""
+    return Plot(
+        "Time on task",
+        charts.histogram(
+            chart_id="time-on-task",
+            title=f"Seconds from preview to submit (median {found['median']:.0f} s, 90th percentile "
+            f"{found['p90']:.0f} s)",
+            edges=found["edges"],
+            counts=found["counts"],
+            value_label="reviews",
+            category_label="seconds on task",
+            description=f"Histogram of {found['n']} reviews' time on task{overflow}.",
+        ),
+        "time",
+    )
 
 
 def _shares(counts: list[int]) -> list[float | None]:
