@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import get_user_model, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db.models import ProtectedError, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,8 +18,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.services import AUDITED_FIELDS, user_create, user_delete, user_password_set, user_update
 from core.admin import PersonalRowsHiddenOnDelete, ViewOnly
+from core.roles import signed_in_user
 
-User = get_user_model()
+# The stubs make UserAdmin generic in its user model; at run time Django's class takes no parameter.
+if TYPE_CHECKING:
+    _UserAdmin = UserAdmin[User]
+else:
+    _UserAdmin = UserAdmin
 
 
 # --- accounts: operators only; every change goes through review.accounts and is audited ---------
@@ -29,7 +34,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class TriadUserAdmin(PersonalRowsHiddenOnDelete, UserAdmin):
+class TriadUserAdmin(PersonalRowsHiddenOnDelete, _UserAdmin):
     """Django's user pages, with every write routed through review.accounts so that password
     resets, roles (groups), activation, staff and superuser flags are in the audit log with
     their values before and after. The delete page does not list wellbeing rows."""
@@ -37,17 +42,17 @@ class TriadUserAdmin(PersonalRowsHiddenOnDelete, UserAdmin):
     # Set by Django as things happen; save_model would not save an edit of them anyway.
     readonly_fields = ("last_login", "date_joined")
 
-    def save_model(self, request: HttpRequest, obj: AbstractBaseUser, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         data = form.cleaned_data
         if not change:
             password = data["password1"] if data.get("set_usable_password", True) else None
-            created = user_create(username=data["username"], password=password, actor=request.user)
+            created = user_create(username=data["username"], password=password, actor=signed_in_user(request.user))
             obj.pk, obj.password, obj._state.adding = created.pk, created.password, False
             return
         fields = {name: data[name] for name in AUDITED_FIELDS if name in data}
         roles = [group.name for group in data["groups"]] if "groups" in data else None
         permissions = data.get("user_permissions")
-        user_update(user=obj, fields=fields, roles=roles, permissions=permissions, actor=request.user)
+        user_update(user=obj, fields=fields, roles=roles, permissions=permissions, actor=signed_in_user(request.user))
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
         # Groups and permissions were saved by save_model through user_update; the form's
@@ -65,17 +70,17 @@ class TriadUserAdmin(PersonalRowsHiddenOnDelete, UserAdmin):
             usable = form.is_valid() and form.cleaned_data["set_usable_password"]
             if form.is_valid() and (usable or "unset-password" in request.POST):
                 password = form.cleaned_data["password1"] if usable else None
-                user_password_set(user=user, password=password, actor=request.user)
-                self.log_change(request, user, self.construct_change_message(request, form, None))
+                user_password_set(user=user, password=password, actor=signed_in_user(request.user))
+                self.log_change(request, user, self.construct_change_message(request, form, []))
                 message = "Password changed successfully." if usable else "Password-based authentication was disabled."
                 self.message_user(request, message, messages.SUCCESS)
                 update_session_auth_hash(request, user)
                 return HttpResponseRedirect(reverse(f"{self.admin_site.name}:auth_user_change", args=[user.pk]))
         return super().user_change_password(request, id, form_url)
 
-    def delete_model(self, request: HttpRequest, obj: AbstractBaseUser) -> None:
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
         try:
-            user_delete(user=obj, actor=request.user)
+            user_delete(user=obj, actor=signed_in_user(request.user))
         except ProtectedError:
             self.message_user(
                 request,

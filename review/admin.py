@@ -8,6 +8,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from core.admin import PersonalRowsHiddenOnDelete, ReadOnlyAdmin
+from core.roles import signed_in_user
 from review.errors import StudyHasReviews, StudyStateError
 from review.models import Review, ReviewerProfile, Skip, Slot, Study, StudyItem, StudyMembership
 from review.services.studies import (
@@ -74,7 +75,7 @@ class StudyAdmin(PersonalRowsHiddenOnDelete):
             name=data["name"],
             description=data["description"],
             lease_minutes=data["lease_minutes"],
-            actor=request.user,
+            actor=signed_in_user(request.user),
         )
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
@@ -94,7 +95,7 @@ class StudyAdmin(PersonalRowsHiddenOnDelete):
 
     def delete_model(self, request: HttpRequest, obj: Study) -> None:
         try:
-            study_delete(study=obj, actor=request.user)
+            study_delete(study=obj, actor=signed_in_user(request.user))
         except StudyHasReviews as exc:
             self.message_user(request, str(exc), messages.ERROR)
 
@@ -105,7 +106,7 @@ class StudyAdmin(PersonalRowsHiddenOnDelete):
     def _move(self, request: HttpRequest, queryset: QuerySet[Study], service: Any, done: str) -> None:
         for study in queryset:
             try:
-                service(study=study, actor=request.user)
+                service(study=study, actor=signed_in_user(request.user))
             except StudyStateError as exc:
                 self.message_user(request, f"{study.name}: not {done}, {exc}.", messages.ERROR)
             else:
@@ -149,7 +150,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ReviewerProfile, form: ModelForm, change: bool) -> None:
         saved = reviewer_profile_set(
-            user=obj.user, red_team_member_id=form.cleaned_data["red_team_member_id"], actor=request.user
+            user=obj.user, red_team_member_id=form.cleaned_data["red_team_member_id"], actor=signed_in_user(request.user)
         )
         obj.pk = saved.pk
 
