@@ -26,7 +26,7 @@ def audit_events(*, action: str | None = None, study_id: int | None = None) -> Q
     the study column has no foreign key, and Django joins a foreign key with an INNER JOIN
     whenever a filter names it, which would drop the events of deleted studies.
     """
-    study_name = Subquery(Study.objects.filter(pk=OuterRef("study_id")).values("name")[:1])
+    study_name = Subquery(Study._default_manager.filter(pk=OuterRef("study_id")).values("name")[:1])
     events = AuditEvent.objects.annotate(study_name=study_name).order_by("-id")
     if action:
         events = events.filter(action=action)
@@ -54,7 +54,7 @@ def audit_page(
 
 def audit_studies() -> list[tuple[int, str]]:
     """(id, name) of every study, to filter the audit log by."""
-    return list(Study.objects.order_by("name").values_list("id", "name"))
+    return list(Study._default_manager.order_by("name").values_list("id", "name"))
 
 
 AUDIT_CSV_HEADER = [

@@ -41,7 +41,8 @@ def audit_record(
         target_type=(target._meta.model_name or "") if target is not None else "",
         target_id=target.pk if target is not None else None,
         target_label=str(target)[:300] if target is not None else "",
-        study=study,
+        # By id: the audit app sits below the review app and cannot name its Study type.
+        study_id=study.pk if study is not None else None,
         details=details or {},
     )
 
