@@ -129,7 +129,7 @@ def _text(
     return f'<text class="{cls}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}"{extra}>{title}{_esc(shown)}</text>'
 
 
-def _rotated(x: float, y: float, content: object, cls: str, angle: int, anchor: str, limit: int = 0) -> str:
+def _rotated(x: float, y: float, content: object, cls: str, *, angle: int, anchor: str, limit: int = 0) -> str:
     return _text(x, y, content, cls, anchor, limit=limit, extra=f' transform="rotate({angle} {_n(x)} {_n(y)})"')
 
 
@@ -218,14 +218,16 @@ class _Frame:
             if self.horizontal:
                 parts.append(_text(self.left - 8, mid + 4, label, "category-label", "end", limit=MAX_LABEL))
             elif self.slant:
-                parts.append(_rotated(mid, bottom + 14, label, "category-label", -40, "end", MAX_LABEL))
+                parts.append(
+                    _rotated(mid, bottom + 14, label, "category-label", angle=-40, anchor="end", limit=MAX_LABEL)
+                )
             else:
                 parts.append(_text(mid, bottom + 16, label, "category-label", "middle", limit=MAX_LABEL))
         below, beside = (value_label, category_label) if self.horizontal else (category_label, value_label)
         if below:
             parts.append(_text(mid_x, self.total_height - 10, below, "axis-label", "middle", limit=80))
         if beside:
-            parts.append(_rotated(self.side_label_x, mid_y, beside, "axis-label", -90, "middle", limit=34))
+            parts.append(_rotated(self.side_label_x, mid_y, beside, "axis-label", angle=-90, anchor="middle", limit=34))
         return [*parts, "</g>"]
 
 

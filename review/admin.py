@@ -150,7 +150,9 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ReviewerProfile, form: ModelForm, change: bool) -> None:
         saved = reviewer_profile_set(
-            user=obj.user, red_team_member_id=form.cleaned_data["red_team_member_id"], actor=signed_in_user(request.user)
+            user=obj.user,
+            red_team_member_id=form.cleaned_data["red_team_member_id"],
+            actor=signed_in_user(request.user),
         )
         obj.pk = saved.pk
 
