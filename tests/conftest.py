@@ -4,6 +4,7 @@ from typing import Protocol
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
@@ -68,7 +69,5 @@ def fast_password_hashing(settings: object) -> None:
 @pytest.fixture(autouse=True)
 def fresh_cache() -> None:
     """Cached values (throttle counts) are keyed by ids, and ids repeat across tests on SQLite."""
-    from django.core.cache import caches
-
     for alias in ("default", "shared"):
         caches[alias].clear()
