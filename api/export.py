@@ -221,15 +221,19 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
     return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, FORCE_QUOTE ({quoted}))", params
 
 
+# The SQL of the kinds of field that read the same in JSONL and in CSV.
+_SAME_IN_BOTH_FORMATS = {
+    _INTEGER: "{v}",
+    _FLOAT: _PYTHON_FLOAT_SQL,
+    _BOOLEAN: "CASE WHEN {v} THEN 'true' ELSE 'false' END",
+}
+
+
 def _field_sql(name: str, export_format: str) -> str:
     """The field in SQL: JSON text (for concat) in JSONL, the cell's value in CSV."""
     kind, expression = _SQL_FIELDS[name]
-    if kind == _INTEGER:
-        return expression
-    if kind == _FLOAT:
-        return _PYTHON_FLOAT_SQL.format(v=expression)
-    if kind == _BOOLEAN:
-        return f"CASE WHEN {expression} THEN 'true' ELSE 'false' END"
+    if template := _SAME_IN_BOTH_FORMATS.get(kind):
+        return template.format(v=expression)
     if kind == _TAGS:
         # NULLIF mirrors label_dict's `if name`: a missing or empty name is no tag.
         if export_format == "csv":
