@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -54,6 +55,149 @@ def _next_slot(study_id: int, reviewer) -> Slot | None:  # type: ignore[no-untyp
     return None
 
 
+class _Run:
+    """What the threads of one run share, and the steps of the reviewers and the lead."""
+
+    def __init__(self, study: Study, reviewers: list[User]) -> None:
+        self.study = study
+        self.reviewers = reviewers
+        self.lease = timedelta(minutes=study.lease_minutes)
+        self.lock = threading.Lock()
+        self.events: list[tuple[float, str, int, int, object]] = []  # (when, what, slot, reviewer, lease start)
+        self.skips_per_item: Counter[int] = Counter()
+        self.stored_review_ids: set[int] = set()
+        self.failures: list[BaseException] = []
+        self.paused: list[tuple[datetime, datetime]] = []  # (paused by then, still paused then)
+        self.refusals: Counter[str] = Counter()
+        self.reviewers_done = threading.Event()
+
+    def submit(self, slot: Slot, reviewer: User, answers: ReviewAnswers) -> Review | None:
+        """Submit as the review page does, waiting out a pause; None when refused for good."""
+        while True:
+            try:
+                return work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at)
+            except ReviewNotSaved as exc:
+                if "the study is paused" not in exc.reason:
+                    with self.lock:
+                        self.refusals[type(exc).__name__] += 1
+                    return None  # lost, authored after a relink, or acted on by the other thread
+                time.sleep(0.01)
+
+    def work(self, reviewer: User, thread_seed: int) -> None:
+        local = random.Random(thread_seed)  # noqa: S311 - test data
+        try:
+            while (slot := _next_slot(self.study.pk, reviewer)) is not None:
+                self._work_on(slot, reviewer, local, thread_seed)
+        except BaseException as exc:  # surfaced by the test
+            self.failures.append(exc)
+        finally:
+            connection.close()
+
+    def _work_on(self, slot: Slot, reviewer: User, local: random.Random, thread_seed: int) -> None:
+        claimed_at = time.monotonic()
+        with self.lock:
+            self.events.append((claimed_at, "claim", slot.pk, reviewer.pk, slot.leased_at))
+            skip = local.random() < 0.15 and self.skips_per_item[slot.item_id] < MAX_SKIPS_PER_ITEM
+            if skip:
+                self.skips_per_item[slot.item_id] += 1
+        answers = ReviewAnswers(rating=local.randint(0, 4))
+        try:
+            released_at = time.monotonic()
+            if skip:
+                self._skip(slot, reviewer, answers, local, released_at)
+            else:
+                self._review(slot, reviewer, answers, local, released_at, thread_seed)
+        except SlotNotYours:
+            pass  # this reviewer's other thread acted on the same slot first
+
+    def _skip(
+        self, slot: Slot, reviewer: User, answers: ReviewAnswers, local: random.Random, released_at: float
+    ) -> None:
+        try:
+            slot_skip(slot_id=slot.pk, reviewer=reviewer, reason="concurrency test")
+        except StudyNotActive:
+            with self.lock:
+                self.skips_per_item[slot.item_id] -= 1
+            return  # the lease stays; the next claim hands it back
+        with self.lock:
+            self.events.append((released_at, "skip", slot.pk, reviewer.pk, None))
+        # Half the time, then the review page's submit, lease token and all.
+        if local.random() < 0.5 and self.submit(slot, reviewer, answers) is not None:
+            self.failures.append(AssertionError(f"slot {slot.pk}: reviewed after a skip"))
+
+    def _review(
+        self,
+        slot: Slot,
+        reviewer: User,
+        answers: ReviewAnswers,
+        local: random.Random,
+        released_at: float,
+        thread_seed: int,
+    ) -> None:
+        mode = local.random()
+        if mode < 0.1:  # a lease token past its lifetime, then a fresh submit
+            self._submit_with_expired_token(slot, reviewer, answers, thread_seed)
+        if mode < 0.2:  # the lease lapsed a minute ago, nobody took it: the token lands it
+            review = self._submit_after_lapse(slot, reviewer, answers)
+        else:
+            review = self.submit(slot, reviewer, answers)
+        if review is not None:
+            with self.lock:
+                self.stored_review_ids.add(review.pk)
+                self.events.append((released_at, "done", slot.pk, reviewer.pk, None))
+
+    def _submit_with_expired_token(self, slot: Slot, reviewer: User, answers: ReviewAnswers, thread_seed: int) -> None:
+        late = slot.leased_at + LEASE_TOKEN_LEASES * self.lease + timedelta(seconds=1)
+        marked = ReviewAnswers(rating=answers.rating, note=f"stale token {thread_seed} {slot.pk}")
+        try:
+            stale = work_submit(slot_id=slot.pk, reviewer=reviewer, answers=marked, leased_at=slot.leased_at, now=late)
+        except ReviewNotSaved:
+            return
+        # Only the review this reviewer's other thread stored may come back.
+        if stale.note == marked.note:
+            self.failures.append(AssertionError(f"slot {slot.pk}: stored on an expired lease token"))
+
+    def _submit_after_lapse(self, slot: Slot, reviewer: User, answers: ReviewAnswers) -> Review | None:
+        lapsed = slot.leased_at + self.lease + timedelta(minutes=1)
+        try:
+            return work_submit(
+                slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at, now=lapsed
+            )
+        except ReviewNotSaved:
+            return self.submit(slot, reviewer, answers)  # paused, or a relink: as usual
+
+    def lead(self, lead_seed: int) -> None:
+        local = random.Random(lead_seed)  # noqa: S311 - test data
+        links = {reviewer.pk: number for number, reviewer in enumerate(self.reviewers, start=1)}
+        try:
+            while not self.reviewers_done.is_set():
+                time.sleep(local.uniform(0.05, 0.15))
+                if local.random() < 0.5:
+                    self._pause_a_moment(local)
+                else:
+                    self._relink_someone(local, links)
+        except BaseException as exc:
+            self.failures.append(exc)
+        finally:
+            connection.close()
+
+    def _pause_a_moment(self, local: random.Random) -> None:
+        study_pause(study=self.study)
+        paused_by = timezone.now()
+        time.sleep(local.uniform(0.01, 0.05))
+        still_paused = timezone.now()
+        study_resume(study=self.study)
+        self.paused.append((paused_by, still_paused))
+
+    def _relink_someone(self, local: random.Random, links: dict[int, int]) -> None:
+        reviewer = local.choice(self.reviewers)
+        others = {number for pk, number in links.items() if pk != reviewer.pk}
+        free = sorted(set(RELINK_IDS) - others)
+        if free:
+            links[reviewer.pk] = local.choice(free)
+            reviewer_profile_set(user=reviewer, red_team_member_id=links[reviewer.pk])
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_author_reviews(
@@ -64,158 +208,55 @@ def test_concurrent_reviewers_leave_every_item_with_exactly_three_distinct_non_a
     study, reviewers = started_study(items=ITEMS, reviewers=REVIEWERS, authors=authors)
     for number, reviewer in enumerate(reviewers, start=1):
         reviewer_profile_set(user=reviewer, red_team_member_id=number)
-    lease = timedelta(minutes=study.lease_minutes)
-
-    lock = threading.Lock()
-    events: list[tuple[float, str, int, int, object]] = []  # (when, what, slot, reviewer, lease start)
-    skips_per_item: Counter[int] = Counter()
-    stored_review_ids: set[int] = set()
-    failures: list[BaseException] = []
-    paused: list[tuple[datetime, datetime]] = []  # (paused by then, still paused then)
-    refusals: Counter[str] = Counter()
-    reviewers_done = threading.Event()
-
-    def submit(slot: Slot, reviewer, answers: ReviewAnswers) -> Review | None:  # type: ignore[no-untyped-def]
-        """Submit as the review page does, waiting out a pause; None when refused for good."""
-        while True:
-            try:
-                return work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers, leased_at=slot.leased_at)
-            except ReviewNotSaved as exc:
-                if "the study is paused" not in exc.reason:
-                    with lock:
-                        refusals[type(exc).__name__] += 1
-                    return None  # lost, authored after a relink, or acted on by the other thread
-                time.sleep(0.01)
-
-    def work(reviewer, thread_seed: int) -> None:  # type: ignore[no-untyped-def]
-        local = random.Random(thread_seed)  # noqa: S311 - test data
-        try:
-            while (slot := _next_slot(study.pk, reviewer)) is not None:
-                claimed_at = time.monotonic()
-                with lock:
-                    events.append((claimed_at, "claim", slot.pk, reviewer.pk, slot.leased_at))
-                    skip = local.random() < 0.15 and skips_per_item[slot.item_id] < MAX_SKIPS_PER_ITEM
-                    if skip:
-                        skips_per_item[slot.item_id] += 1
-                answers = ReviewAnswers(rating=local.randint(0, 4))
-                try:
-                    released_at = time.monotonic()
-                    if skip:
-                        try:
-                            slot_skip(slot_id=slot.pk, reviewer=reviewer, reason="concurrency test")
-                        except StudyNotActive:
-                            with lock:
-                                skips_per_item[slot.item_id] -= 1
-                            continue  # the lease stays; the next claim hands it back
-                        with lock:
-                            events.append((released_at, "skip", slot.pk, reviewer.pk, None))
-                        # Half the time, then the review page's submit, lease token and all.
-                        if local.random() < 0.5 and submit(slot, reviewer, answers) is not None:
-                            failures.append(AssertionError(f"slot {slot.pk}: reviewed after a skip"))
-                        continue
-                    mode = local.random()
-                    if mode < 0.1:  # a lease token past its lifetime, then a fresh submit
-                        late = slot.leased_at + LEASE_TOKEN_LEASES * lease + timedelta(seconds=1)
-                        marked = ReviewAnswers(rating=answers.rating, note=f"stale token {thread_seed} {slot.pk}")
-                        try:
-                            stale = work_submit(
-                                slot_id=slot.pk, reviewer=reviewer, answers=marked, leased_at=slot.leased_at, now=late
-                            )
-                        except ReviewNotSaved:
-                            pass
-                        else:  # only the review this reviewer's other thread stored may come back
-                            if stale.note == marked.note:
-                                failures.append(AssertionError(f"slot {slot.pk}: stored on an expired lease token"))
-                    if mode < 0.2:  # the lease lapsed a minute ago, nobody took it: the token lands it
-                        lapsed = slot.leased_at + lease + timedelta(minutes=1)
-                        try:
-                            review = work_submit(
-                                slot_id=slot.pk,
-                                reviewer=reviewer,
-                                answers=answers,
-                                leased_at=slot.leased_at,
-                                now=lapsed,
-                            )
-                        except ReviewNotSaved:
-                            review = submit(slot, reviewer, answers)  # paused, or a relink: as usual
-                    else:
-                        review = submit(slot, reviewer, answers)
-                    if review is not None:
-                        with lock:
-                            stored_review_ids.add(review.pk)
-                            events.append((released_at, "done", slot.pk, reviewer.pk, None))
-                except SlotNotYours:
-                    pass  # this reviewer's other thread acted on the same slot first
-        except BaseException as exc:  # surfaced below
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    def lead(lead_seed: int) -> None:
-        local = random.Random(lead_seed)  # noqa: S311 - test data
-        links = {reviewer.pk: number for number, reviewer in enumerate(reviewers, start=1)}
-        try:
-            while not reviewers_done.is_set():
-                time.sleep(local.uniform(0.05, 0.15))
-                if local.random() < 0.5:
-                    study_pause(study=study)
-                    paused_by = timezone.now()
-                    time.sleep(local.uniform(0.01, 0.05))
-                    still_paused = timezone.now()
-                    study_resume(study=study)
-                    paused.append((paused_by, still_paused))
-                else:
-                    reviewer = local.choice(reviewers)
-                    others = {number for pk, number in links.items() if pk != reviewer.pk}
-                    free = sorted(set(RELINK_IDS) - others)
-                    if free:
-                        links[reviewer.pk] = local.choice(free)
-                        reviewer_profile_set(user=reviewer, red_team_member_id=links[reviewer.pk])
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            connection.close()
+    run = _Run(study, reviewers)
 
     threads = [
-        threading.Thread(target=work, args=(reviewers[number % REVIEWERS], seed * 1000 + number))
+        threading.Thread(target=run.work, args=(reviewers[number % REVIEWERS], seed * 1000 + number))
         for number in range(THREADS)
     ]
-    lead_thread = threading.Thread(target=lead, args=(seed,))
+    lead_thread = threading.Thread(target=run.lead, args=(seed,))
     lead_thread.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
-    reviewers_done.set()
+    run.reviewers_done.set()
     lead_thread.join(timeout=30)
-    assert not failures, failures
-    assert paused, "the lead never paused the study: the mix is not what it says"
+    assert not run.failures, run.failures
+    assert run.paused, "the lead never paused the study: the mix is not what it says"
 
+    _assert_three_distinct_reviews_each_none_while_paused(study, run)
+    _assert_no_slot_leased_to_two_at_once(study, run.events)
+
+
+def _assert_three_distinct_reviews_each_none_while_paused(study: Study, run: _Run) -> None:
     reviews = list(
         Review.objects.values_list(
             "id", "item_id", "reviewer_id", "author_member_id", "reviewer_member_id", "created_at"
         )
     )
     assert len(reviews) == ITEMS * 3
-    assert {review_id for review_id, *_ in reviews} == stored_review_ids, "a returned review is missing"
+    assert {review_id for review_id, *_ in reviews} == run.stored_review_ids, "a returned review is missing"
     per_item: defaultdict[int, list[int]] = defaultdict(list)
     for _, item_id, reviewer_id, author, reviewer_member, created_at in reviews:
         per_item[item_id].append(reviewer_id)
         assert reviewer_member != author, "a review by the transcript's author"
-        assert not any(start < created_at < end for start, end in paused), "a review stored while paused"
+        assert not any(start < created_at < end for start, end in run.paused), "a review stored while paused"
     assert len(per_item) == ITEMS
     assert all(len(set(ids)) == len(ids) == 3 for ids in per_item.values())
     assert not Slot.objects.filter(study=study).exclude(status=SlotStatus.DONE).exists()
     skips = set(Skip.objects.values_list("item_id", "reviewer_id"))
     assert not skips & {(item_id, reviewer_id) for _, item_id, reviewer_id, *_ in reviews}, "a review and a skip"
     for created_at in Skip.objects.values_list("created_at", flat=True):
-        assert not any(start < created_at < end for start, end in paused), "a skip stored while paused"
+        assert not any(start < created_at < end for start, end in run.paused), "a skip stored while paused"
 
-    # No slot was held by two reviewers at once. A claim is logged after it returns and a
-    # release before it starts, so a legal hand-over always logs release before claim. A
-    # claim that hands back a lease the reviewer already holds (same start) is no new lease.
-    # Slots of items by the relinked ids are left out: a claim or submit may release those
-    # inside the service when their holder turns out to be the author.
+
+def _assert_no_slot_leased_to_two_at_once(study: Study, events: list[tuple[float, str, int, int, object]]) -> None:
+    """A claim is logged after it returns and a release before it starts, so a legal hand-over
+    always logs release before claim. A claim that hands back a lease the reviewer already
+    holds (same start) is no new lease. Slots of items by the relinked ids are left out: a
+    claim or submit may release those inside the service when their holder turns out to be
+    the author."""
     relinked = set(Slot.objects.filter(study=study, author_member_id__in=RELINK_IDS).values_list("id", flat=True))
     holder: dict[int, int] = {}
     seen_leases: set[tuple[int, object]] = set()
