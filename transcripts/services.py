@@ -184,7 +184,7 @@ def _binary_copy() -> Iterator[Any]:
     """
     fields = [Transcript._meta.get_field(name) for name in _COPY_FIELDS]
     columns = ", ".join(field.column for field in fields)
-    sql = f"COPY {Transcript._meta.db_table} ({columns}) FROM STDIN (FORMAT BINARY)"  # noqa: S608
+    sql = f"COPY {Transcript._meta.db_table} ({columns}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # Rows carry their JSON already serialized (spans_json is about 3x faster than
         # json.dumps); set before the COPY exists, since it picks its dumpers when created.

@@ -71,7 +71,7 @@ def dashboard_tables(*, board: WellbeingDashboard) -> dict[str, Table]:
                 f"mean score {spread}",
             ],
             who5_rows,
-        ),  # fmt: skip
+        ),
         Table(
             "exposure",
             f"Exposure by week, {board.period.label}",

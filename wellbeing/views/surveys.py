@@ -124,6 +124,21 @@ def _thanks_redirect(response_id: int, next_url: str) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'next': next_url})}")
 
 
+def _checkin_page(request: HttpRequest, current: Instrument | None, *, next_url: str, trigger: str) -> HttpResponse:
+    if current is None:  # nothing to ask
+        return redirect(next_url)
+    return _survey_page(request, "wellbeing/checkin.html", current, next_url=next_url, trigger=trigger)
+
+
+def _checkin_decline(
+    request: HttpRequest, instrument: Instrument | None, *, trigger: str, next_url: str
+) -> HttpResponse:
+    """'Not now': recorded (so the check-in is not offered again at once), then on to where they were going."""
+    if instrument is not None:
+        checkin_decline(respondent=signed_in_user(request.user), instrument=instrument, trigger=trigger)
+    return redirect(next_url)
+
+
 @never_cache
 @role_required(REVIEWER)
 @require_http_methods(["GET", "POST"])
@@ -139,16 +154,11 @@ def checkin(request: HttpRequest) -> HttpResponse:
     trigger = trigger if trigger in CHECKIN_TRIGGERS else Trigger.AFTER_REVIEWS
     current = checkin_instrument_current()
     if request.method == "GET":
-        if current is None:  # nothing to ask
-            return redirect(next_url)
-        return _survey_page(request, "wellbeing/checkin.html", current, next_url=next_url, trigger=trigger)
+        return _checkin_page(request, current, next_url=next_url, trigger=trigger)
 
     instrument = instrument_for_answer(instrument_id=request.POST.get("instrument"), kind=InstrumentKind.CHECKIN)
     if request.POST.get("action") == "decline":
-        instrument = instrument or current
-        if instrument is not None:
-            checkin_decline(respondent=signed_in_user(request.user), instrument=instrument, trigger=trigger)
-        return redirect(next_url)
+        return _checkin_decline(request, instrument or current, trigger=trigger, next_url=next_url)
     if instrument is None:
         if current is None:
             return redirect(next_url)

@@ -41,7 +41,7 @@ from workspace.selectors import saved_notice_text
 from workspace.services import work_page_claim, work_page_submit
 
 if TYPE_CHECKING:
-    from review.models import Slot
+    from review.models import Review, Slot
 
 # The same words whatever the reason (answered, skipped, handed back, or someone else's), so the
 # page tells a reviewer what happened without telling anyone whose a conversation is.
@@ -201,10 +201,14 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
         if slot is None:
             raise Http404(NOT_OPEN_FOR_YOU) from None
         return _review_page(request, slot, form, status=400)
-    review = submitted.review
+    return _after_submit(request, submitted.review, checkin_due=submitted.checkin_due)
+
+
+def _after_submit(request: HttpRequest, review: Review, *, checkin_due: bool) -> HttpResponse:
+    """The "Saved" notice, then the check-in when it is due, else the next item."""
     notice = saved_notice_text(reviewer=signed_in_user(request.user), study=review.study)
     messages.success(request, notice, extra_tags="saved")
-    if submitted.checkin_due:
+    if checkin_due:
         # Nothing is claimed while the check-in is open: its way on is the read-only GET of
         # "next", which offers the button that claims.
         query = urlencode(
