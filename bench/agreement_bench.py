@@ -33,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+from figures import Figure, figures_write
 from review_loop import django_setup, import_batch_create, migrate
 from scratch_db import recreate_database
 
@@ -169,6 +170,7 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/triad_agreement_bench"),
     )
+    parser.add_argument("--json", metavar="PATH", help="Also write the key figures to PATH (for bench/compare.py).")
     args = parser.parse_args()
 
     print(f"Scratch database: {args.database_url}", flush=True)
@@ -266,6 +268,19 @@ def main() -> None:
         f"Dashboard {url} from the snapshot ({snapshot.review_count:,} reviews), {args.requests} requests: "
         f"p50 {statistics.median(page_times_ms):.1f} ms, p95 {p95:.1f} ms  (target p50 < 300 ms)"
     )
+    if args.json:
+        # The figures bench/compare.py compares, as printed (figures.agreement_bench_parse reads the same).
+        figures = [
+            Figure("full computation, median", statistics.median(full_times), "s", "lower"),
+            Figure("loading the ratings, median", statistics.median(load_times), "s", "lower"),
+            Figure("agreement and figures, median", statistics.median(compute_times), "s", "lower"),
+            Figure("kappa + interval, fleiss_from_counts", 1000 * ours_median, "ms", "lower"),
+            Figure("kappa + interval, naive statsmodels", 1000 * naive_median, "ms", "info"),
+            Figure("one fleiss_kappa call", 1000 * statistics.median(point_times), "ms", "info"),
+            Figure("dashboard p50", statistics.median(page_times_ms), "ms", "lower"),
+            Figure("dashboard p95", p95, "ms", "lower"),
+        ]
+        figures_write(args.json, bench="agreement_bench", figures=figures)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from figures import Figure, figures_write
 from review_loop import (
     PASSWORD,
     BenchError,
@@ -412,6 +413,30 @@ def report(export_format: str, labels: int, http: list[Run], local: list[Run], c
     ]
 
 
+def key_figures(results: dict[str, dict[str, list[Run]]], skip_http: bool) -> list[Figure]:
+    """The figures bench/compare.py compares, as printed (figures.export_bench_parse reads the same)."""
+    figures = []
+    for export_format, runs in results.items():
+        name = export_format.upper()
+        local, copy = median_run(runs["local"]), median_run(runs["copy"])
+        if skip_http:
+            figures += [
+                Figure(f"{name}: in-process rows/s", local.rate, "rows/s", "higher"),
+                Figure(f"{name}: COPY rows/s", copy.rate, "rows/s", "higher"),
+                Figure(f"{name}: in-process / COPY", local.seconds / copy.seconds, "x", "lower"),
+            ]
+            continue
+        http = median_run(runs["http"])
+        figures += [
+            Figure(f"{name}: HTTP rows/s", http.rate, "rows/s", "higher"),
+            Figure(f"{name}: worker peak RSS", http.peak_rss / 1e6, "MB", "lower"),
+            Figure(f"{name}: in-process rows/s", local.rate, "rows/s", "higher"),
+            Figure(f"{name}: COPY rows/s", copy.rate, "rows/s", "higher"),
+            Figure(f"{name}: HTTP / COPY", http.seconds / copy.seconds, "x", "lower"),
+        ]
+    return figures
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -421,6 +446,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="Timed exports of each kind and format.")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/triad_export_bench")
     parser.add_argument("--skip-http", action="store_true", help="Only the in-process export and the COPY baseline.")
+    parser.add_argument("--json", metavar="PATH", help="Also write the key figures to PATH (for bench/compare.py).")
     options = parser.parse_args()
     if options.labels < 1 or options.runs < 1:
         parser.error("--labels and --runs must be positive")
@@ -509,6 +535,8 @@ def main() -> None:
             continue
         for line in report(export_format, options.labels, runs["http"], runs["local"], runs["copy"]):
             print(line)
+    if options.json:
+        figures_write(options.json, bench="export_bench", figures=key_figures(results, options.skip_http))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from figures import Figure, figures_write, loop_labels
 from scratch_db import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -799,6 +800,33 @@ def million_compare(*, items: int, claims: int, reviewers: list[Any], seed: int)
     return MillionResult(items, build, small_times, large_times, small_ms, large_ms)
 
 
+# --- key figures (--json) ----------------------------------------------------------------
+
+
+def key_figures(loops: list[LoopResult], million: MillionResult | None) -> list[Figure]:
+    """The figures bench/compare.py compares, as printed above (figures.review_loop_parse reads the same)."""
+    figures = []
+    for label, result in zip(loop_labels([result.clients for result in loops]), loops, strict=True):
+        stats = result.stats
+        figures += [
+            Figure(f"{label}: reviews/s", stats.reviews / result.wall if result.wall else 0.0, "reviews/s", "higher"),
+            Figure(f"{label}: claim p50", percentile(stats.claims, 50) * 1000, "ms", "lower"),
+            Figure(f"{label}: submit p50", percentile(stats.submits, 50) * 1000, "ms", "lower"),
+        ]
+        if stats.pages:
+            figures.append(Figure(f"{label}: pages p50", percentile(stats.pages, 50) * 1000, "ms", "lower"))
+        figures.append(Figure(f"{label}: must-be-zero counts", bad_counts(result), "", "zero"))
+    if million is not None:
+        small_p50, large_p50 = percentile(million.small.claims, 50), percentile(million.large.claims, 50)
+        figures += [
+            Figure(f"{million.items:,}-item study build", sum(million.build.values()), "s", "lower"),
+            Figure("1,000-item study claim p50", small_p50 * 1000, "ms", "lower"),
+            Figure(f"{million.items:,}-item study claim p50", large_p50 * 1000, "ms", "lower"),
+            Figure("claim p50 large / small", large_p50 / small_p50 if small_p50 else math.nan, "x", "lower"),
+        ]
+    return figures
+
+
 # --- main -------------------------------------------------------------------------------
 
 
@@ -835,6 +863,7 @@ def main() -> None:
     parser.add_argument("--million-items", type=int, default=1_000_000)
     parser.add_argument("--million-claims", type=int, default=300, help="Timed claims on each study.")
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--json", metavar="PATH", help="Also write the key figures to PATH (for bench/compare.py).")
     options = parser.parse_args()
     if options.reviewers < 4:
         sys.exit("--reviewers must be at least 4: three reviews per item, and some reviewers are authors")
@@ -946,6 +975,8 @@ def main() -> None:
         ]
     for label, value, note in rows:
         print(f"{label:<38}{value:>26}   {note}")
+    if options.json:
+        figures_write(options.json, bench="review_loop", figures=key_figures(loops, million))
 
 
 if __name__ == "__main__":
