@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck install install-dev browser bench clean stack stack-start stack-stop stack-status
+.PHONY: demo test lint typecheck install install-dev browser bench bench-compare clean stack stack-start stack-stop stack-status
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench: install-dev
 	$(BIN)/python bench/review_loop.py
 	$(BIN)/python bench/agreement_bench.py
 	$(BIN)/python bench/worker_memory.py
+
+# The review, export and agreement benches on BASE (default: the merge-base with main) and on the
+# working tree, alternating, with a before/after table (about 10 minutes). BASE=HEAD measures the
+# same code twice; COMPARE_ARGS passes more options, e.g. COMPARE_ARGS="--benches export --rounds 5".
+bench-compare: install-dev
+	$(BIN)/python bench/compare.py $(if $(BASE),--base $(BASE)) $(COMPARE_ARGS)
 
 # The production process layout on this machine (gunicorn, Celery worker and beat) against
 # DATABASE_URL and REDIS_URL: `stack` runs it in the foreground until Ctrl-C.
