@@ -20,7 +20,8 @@ current first in even ones, so that a machine getting busier or quieter during t
 both sides alike. The table gives, per key figure, the median of the rounds on each side with
 their range, the ratio of the medians, and a verdict: REGRESSION when the current median is
 worse than the base one by more than --tolerance AND every current round is worse than every
-base round; "worse, within noise" when the medians differ that much but the rounds overlap.
+base round (given at least 3 rounds); "worse, within noise" when the medians differ that much
+but the rounds overlap.
 With 3 rounds a side, identical code separates that way by chance 1 time in 20 (per figure and
 direction), so a REGRESSION is worth a second look, not a proof; more rounds make it stronger.
 Baselines that measure no project code (statsmodels alone) are shown and never flagged. A
@@ -54,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from figures import PARSERS, Figure, figures_read, rows_collect, table_lines
+from figures import PARSERS, Figure, figures_read, rows_collect, table_lines, value_format
 from scratch_db import drop_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +96,8 @@ def base_default() -> tuple[str, str]:
 
 
 def describe(revision: str) -> str:
-    return git("log", "-1", "--format=%h %s", revision)
+    line = git("log", "-1", "--format=%h %s", revision)
+    return line if len(line) <= 72 else line[:71] + "…"
 
 
 def side_database(url: str, key: str, side: str) -> str:
@@ -225,7 +227,7 @@ def main() -> int:
             if not figures:
                 outcomes[key].failures.append(f"{side} round {number}: no figures found in {log_path}")
             outcomes[key].figures[side].append(figures)
-            headline = f"{figures[0].name} {figures[0].value:,.1f} {figures[0].unit}" if figures else "no figures"
+            headline = f"{figures[0].name} {value_format(figures[0].value)} {figures[0].unit}" if figures else "none"
             print(f" {seconds:5.1f} s  {headline}  ({len(figures)} figures, {source})", file=sys.stderr)
     finally:
         git("worktree", "remove", "--force", str(base_tree))

@@ -21,6 +21,9 @@ from pathlib import Path
 # baseline), "zero" (a count of violations, which must be 0), or "info": a figure measured
 # outside the project's code (statsmodels alone), printed for scale and never flagged.
 DIRECTIONS = ("higher", "lower", "zero", "info")
+# Below this many rounds a side, every current round being worse than every base round happens
+# by chance too often (1 time in 2 with one round, 1 in 6 with two; 1 in 20 with three).
+MIN_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -188,9 +191,10 @@ class Row:
         """The verdict on the current side, given a tolerance (0.10: 10% worse).
 
         REGRESSION when the medians differ by more than the tolerance the wrong way and every
-        current run is worse than every base run; "worse, within noise" when the medians differ
-        that much but the runs overlap; "better" and "better, within noise" likewise; empty
-        otherwise. A must-be-zero count is FAIL when any current run counted something.
+        current run is worse than every base run (with at least MIN_ROUNDS runs a side); "worse,
+        within noise" when the medians differ that much but the runs overlap; "better" and
+        "better, within noise" likewise; empty otherwise. A must-be-zero count is FAIL when any
+        current run counted something.
         """
         base, current = [v for v in self.base if not math.isnan(v)], [v for v in self.current if not math.isnan(v)]
         if self.better == "zero":
@@ -202,6 +206,8 @@ class Row:
         better = self.ratio > 1 + tolerance if higher else self.ratio < 1 - tolerance
         if not worse and not better:
             return ""
+        if min(len(base), len(current)) < MIN_ROUNDS:
+            return ("worse" if worse else "better") + f", under {MIN_ROUNDS} rounds: noise untold"
         # Separated: the worst run of the better side beats the best run of the other side.
         if worse:
             separated = max(current) < min(base) if higher else min(current) > max(base)
@@ -232,7 +238,7 @@ def rows_collect(base_runs: list[list[Figure]], current_runs: list[list[Figure]]
     ]
 
 
-def _format(value: float) -> str:
+def value_format(value: float) -> str:
     if math.isnan(value):
         return "nan"
     if abs(value) >= 1000:
@@ -249,9 +255,9 @@ def _cell(values: list[float]) -> str:
     present = [value for value in values if not math.isnan(value)]
     if not present:
         return "—"
-    text = _format(statistics.median(present))
+    text = value_format(statistics.median(present))
     if len(present) > 1:
-        text += f" ({_format(min(present))}-{_format(max(present))})"
+        text += f" ({value_format(min(present))}-{value_format(max(present))})"
     return text
 
 

@@ -77,6 +77,12 @@ def test_a_latency_worse_in_median_but_overlapping_the_base_rounds_is_within_noi
     assert row.verdict(0.10) == "worse, within noise"
 
 
+def test_with_fewer_than_three_rounds_a_side_a_worse_median_is_not_called_a_regression() -> None:
+    row = Row("claim p50", "ms", "lower", base=[100.0, 101.0], current=[130.0, 131.0])
+
+    assert row.verdict(0.10) == "worse, under 3 rounds: noise untold"
+
+
 def test_lower_throughput_is_worse_and_higher_throughput_better() -> None:
     slower = Row("reviews/s", "reviews/s", "higher", base=[60.0, 62.0, 61.0], current=[50.0, 52.0, 51.0])
     faster = Row("reviews/s", "reviews/s", "higher", base=[50.0, 52.0, 51.0], current=[60.0, 62.0, 61.0])
