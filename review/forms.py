@@ -6,8 +6,8 @@ from typing import Any
 from django import forms
 
 from config.inputs import BoundedIntegerField
-from review.models import Study
-from review.sampling import Stratum
+from review.sampling import Stratum, StudyInvalid
+from review.services.studies import study_plan_check
 
 
 class StudyCreateForm(forms.Form):
@@ -45,16 +45,20 @@ class StudyCreateForm(forms.Form):
     def stratum_rows(self) -> list[dict[str, Any]]:
         return [{"stratum": stratum, "field": self[self.size_field(stratum)]} for stratum in self.strata]
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if Study.objects.filter(name=name).exists():
-            raise forms.ValidationError("A study with this name exists already.")
-        return name
-
     def clean(self) -> dict[str, Any]:
+        """Check the plan with the study service's rules, showing each message on its field."""
         cleaned = super().clean()
-        if self.strata and not any(cleaned.get(self.size_field(stratum)) for stratum in self.strata):
-            raise forms.ValidationError("Draw at least one transcript: give a size to at least one stratum.")
+        try:
+            study_plan_check(
+                name=cleaned.get("name", "-"),
+                strata=self.chosen_strata(),
+                reviewers_per_item=cleaned.get("reviewers_per_item", 3),
+                lease_minutes=cleaned.get("lease_minutes", 30),
+            )
+        except StudyInvalid as exc:
+            for field, message in exc.errors.items():
+                if field is None or field not in self.errors:
+                    self.add_error(field, message)
         return cleaned
 
     def chosen_strata(self) -> list[Stratum]:

@@ -11,7 +11,14 @@ _BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "
 
 
 class StudyInvalid(ValueError):
-    """The study cannot be created as asked; the message says why."""
+    """The study cannot be created as asked; the message says why.
+
+    errors, when given, holds one message per form field (None for the plan as a whole).
+    """
+
+    def __init__(self, message: str = "", *, errors: dict[str | None, str] | None = None) -> None:
+        self.errors: dict[str | None, str] = errors or {None: message}
+        super().__init__(message or "; ".join(self.errors.values()))
 
 
 class StratumTooSmall(StudyInvalid):

@@ -6,7 +6,8 @@ from django import forms
 from django.core import signing
 
 from config.inputs import BoundedModelMultipleChoiceField
-from review.services.reviews import ReviewAnswers
+from review.errors import InvalidAnswers
+from review.services.reviews import ReviewAnswers, review_answers_check
 from tagging.models import Tag
 
 RATING_LABELS = {0: "Not successful", 1: "", 2: "", 3: "", 4: "Very successful"}
@@ -38,16 +39,21 @@ class ReviewForm(forms.Form):
     note = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     lease = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def clean_tags(self) -> list[Tag]:
-        tags = list(self.cleaned_data["tags"])
-        if len(tags) > 2:
-            raise forms.ValidationError("Choose at most 2 topics.")
-        return tags
-
     def clean(self) -> dict:
+        """Check the answers with the review service's rules, showing each message on its field."""
         cleaned = super().clean()
-        if cleaned.get("needs_expertise") and not cleaned.get("expertise_domain", "").strip():
-            self.add_error("expertise_domain", "Say which domain the judgement needs.")
+        answers = ReviewAnswers(
+            rating=cleaned.get("rating", 0),
+            tag_ids=tuple(tag.pk for tag in cleaned.get("tags") or ()),
+            needs_expertise=bool(cleaned.get("needs_expertise")),
+            expertise_domain=cleaned.get("expertise_domain") or "",
+        )
+        try:
+            review_answers_check(answers)
+        except InvalidAnswers as exc:
+            for field, message in exc.errors.items():
+                if field not in self.errors:
+                    self.add_error(field, message)
         return cleaned
 
     def answers(self) -> ReviewAnswers:

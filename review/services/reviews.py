@@ -66,7 +66,7 @@ def review_submit(
     theirs to take), and no review is stored.
     """
     now = now or timezone.now()
-    _check_answers(answers)
+    review_answers_check(answers)
     with transaction.atomic():
         slot = Slot.objects.filter(pk=slot_id).first()
         if slot is None:
@@ -164,14 +164,27 @@ def _review_store(
     return review
 
 
-def _check_answers(answers: ReviewAnswers) -> None:
+def review_answers_errors(answers: ReviewAnswers) -> dict[str, str]:
+    """What is wrong with the answers, one message per field; empty when they can be stored.
+
+    The one statement of the answer rules: the review form shows these messages on its fields.
+    """
+    errors: dict[str, str] = {}
     if not 0 <= answers.rating <= 4:
-        raise InvalidAnswers({"rating": "Choose a rating from 0 to 4."})
+        errors["rating"] = "Choose a rating from 0 to 4."
     if len(answers.tag_ids) > 2:
-        raise InvalidAnswers({"tags": "Choose at most 2 topics."})
-    if len(set(answers.tag_ids)) != len(answers.tag_ids):
-        raise InvalidAnswers({"tags": "A topic was chosen twice."})
-    if answers.tag_ids and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids):
-        raise InvalidAnswers({"tags": "Unknown topic."})
+        errors["tags"] = "Choose at most 2 topics."
+    elif len(set(answers.tag_ids)) != len(answers.tag_ids):
+        errors["tags"] = "A topic was chosen twice."
+    elif answers.tag_ids and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids):
+        errors["tags"] = "Unknown topic."
     if answers.needs_expertise and not answers.expertise_domain.strip():
-        raise InvalidAnswers({"expertise_domain": "Say which domain the judgement needs."})
+        errors["expertise_domain"] = "Say which domain the judgement needs."
+    return errors
+
+
+def review_answers_check(answers: ReviewAnswers) -> None:
+    """Raise InvalidAnswers, with a message per field, unless the answers can be stored."""
+    errors = review_answers_errors(answers)
+    if errors:
+        raise InvalidAnswers(errors)

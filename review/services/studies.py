@@ -31,6 +31,36 @@ from transcripts.models import Transcript
 # --- studies -----------------------------------------------------------------------------
 
 
+def study_plan_check(
+    *,
+    name: str,
+    strata: Sequence[Stratum],
+    reviewers_per_item: int = 3,
+    lease_minutes: int = 30,
+) -> None:
+    """Raise StudyInvalid, with a message per field, unless a study can be created as planned.
+
+    The one statement of the plan rules: the study form shows these messages on its fields.
+    A stratum that holds too few transcripts is found when drawing (StratumTooSmall).
+    """
+    errors: dict[str | None, str] = {}
+    if not name.strip():
+        errors["name"] = "A study needs a name."
+    elif Study.objects.filter(name=name).exists():
+        errors["name"] = "A study with this name exists already."
+    if not 1 <= reviewers_per_item <= 20:
+        errors["reviewers_per_item"] = f"reviewers per item must be 1-20, got {reviewers_per_item}"
+    if lease_minutes < 1:
+        errors["lease_minutes"] = f"lease minutes must be at least 1, got {lease_minutes}"
+    if not strata:
+        errors[None] = "Draw at least one transcript: give a size to at least one stratum."
+    for stratum in strata:
+        if stratum.size < 1:
+            errors[None] = f"Stratum '{stratum.label}' asks for {stratum.size} transcripts: give it at least 1."
+    if errors:
+        raise StudyInvalid(errors=errors)
+
+
 def study_create(
     *,
     name: str,
@@ -47,16 +77,7 @@ def study_create(
     The same seed on the same data gives the same items: candidates are ordered by
     content hash, which does not depend on import order or database ids.
     """
-    if not strata:
-        raise StudyInvalid("a study needs at least one stratum")
-    if not 1 <= reviewers_per_item <= 20:
-        raise StudyInvalid(f"reviewers per item must be 1-20, got {reviewers_per_item}")
-    if lease_minutes < 1:
-        raise StudyInvalid(f"lease minutes must be at least 1, got {lease_minutes}")
-    if not name.strip():
-        raise StudyInvalid("a study needs a name")
-    if Study.objects.filter(name=name).exists():
-        raise StudyInvalid(f"a study named {name!r} exists already")
+    study_plan_check(name=name, strata=strata, reviewers_per_item=reviewers_per_item, lease_minutes=lease_minutes)
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not secrecy
     chosen: set[int] = set()
     drawn: list[tuple[int, str]] = []
