@@ -6,7 +6,7 @@ every character of free text kept, so pipelines should read it. CSV is for peopl
 spreadsheet: booleans are "true"/"false", tags are joined with "; ", and every text cell
 (tag names, notes, domains, any text column) that starts with = + - @ tab or CR gets a
 leading apostrophe so a spreadsheet shows it as text instead of running it as a formula
-(review.csv_safety, the rule every CSV of the project follows). That changes those values,
+(core.csv_safety, the rule every CSV of the project follows). That changes those values,
 which is why CSV is not the format to feed anything automatic.
 
 On PostgreSQL one COPY statement produces the whole file and its output is passed through
