@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -38,7 +38,7 @@ class LockedMembership:
     red_team_member_id: int | None
 
 
-def membership_lock(*, study_id: int, reviewer: AbstractBaseUser) -> LockedMembership:
+def membership_lock(*, study_id: int, reviewer: User) -> LockedMembership:
     """Lock the reviewer's membership row: one reviewer's claims, skips and submits run one at a time.
 
     The same query brings the study and the reviewer's red-team id. Every lock here is FOR
@@ -51,26 +51,34 @@ def membership_lock(*, study_id: int, reviewer: AbstractBaseUser) -> LockedMembe
     commits. The study row this brings may therefore predate a status change this lock
     waited for: skips and submits read the status again, in a later statement (slot_lock).
     """
-    if connection.vendor == "postgresql":
-        # Raw SQL: this runs twice per review, and compiling the ORM version cost more than
-        # the query itself.
-        studies = list(
-            Study.objects.raw(
-                f"""
-                SELECT study.*, profile.red_team_member_id AS reviewer_member_id
-                FROM {StudyMembership._meta.db_table} membership
-                JOIN {Study._meta.db_table} study ON study.id = membership.study_id
-                LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
-                WHERE membership.study_id = %s AND membership.reviewer_id = %s
-                FOR NO KEY UPDATE OF membership
-                """,  # noqa: S608 - table names come from code; values are parameters
-                [study_id, reviewer.pk],
-            )
+    lock = _membership_lock_postgresql if connection.vendor == "postgresql" else _membership_lock_portable
+    return lock(study_id=study_id, reviewer=reviewer)
+
+
+def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembership:
+    # Raw SQL: this runs twice per review, and compiling the ORM version cost more than the
+    # query itself.
+    studies = list(
+        Study.objects.raw(
+            f"""
+            SELECT study.*, profile.red_team_member_id AS reviewer_member_id
+            FROM {StudyMembership._meta.db_table} membership
+            JOIN {Study._meta.db_table} study ON study.id = membership.study_id
+            LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
+            WHERE membership.study_id = %s AND membership.reviewer_id = %s
+            FOR NO KEY UPDATE OF membership
+            """,  # noqa: S608 - table names come from code; values are parameters
+            [study_id, reviewer.pk],
         )
-        if not studies:
-            raise NotAMember(f"you are not a reviewer in study {study_id}")
-        return LockedMembership(study=studies[0], red_team_member_id=studies[0].reviewer_member_id)
-    # SQLite runs one writing transaction at a time: there is nothing to lock row by row.
+    )
+    if not studies:
+        raise NotAMember(f"you are not a reviewer in study {study_id}")
+    member_id: int | None = getattr(studies[0], "reviewer_member_id", None)
+    return LockedMembership(study=studies[0], red_team_member_id=member_id)
+
+
+def _membership_lock_portable(*, study_id: int, reviewer: User) -> LockedMembership:
+    # On SQLite, which runs one writing transaction at a time, the lock is a no-op.
     membership = (
         StudyMembership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("study")
@@ -80,7 +88,8 @@ def membership_lock(*, study_id: int, reviewer: AbstractBaseUser) -> LockedMembe
     )
     if membership is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
-    return LockedMembership(study=membership.study, red_team_member_id=membership.reviewer_member_id)
+    member_id: int | None = getattr(membership, "reviewer_member_id", None)
+    return LockedMembership(study=membership.study, red_team_member_id=member_id)
 
 
 def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
@@ -119,9 +128,7 @@ def claim_unlimited(study: Study, now: datetime) -> ClaimLimits:
     return ClaimLimits()
 
 
-def slot_claim(
-    *, study_id: int, reviewer: AbstractBaseUser, guard: ClaimGuard, now: datetime | None = None
-) -> Slot | None:
+def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetime | None = None) -> Slot | None:
     """Lease the reviewer their next slot, or give back the one they hold; None when nothing is left.
 
     Fullest items first, so agreement can be measured early. Never an item the reviewer
@@ -153,96 +160,122 @@ def slot_claim(
             # never gets their own attack back. The slot goes back to the pool for others.
             slot_release(slot=held)
         lease = (now, now + timedelta(minutes=study.lease_minutes))
-        pick = {
-            "study": study,
-            "reviewer": reviewer,
-            "member_id": membership.red_team_member_id,
-            "lease": lease,
-            "opted_out": limits.opted_out_tag_ids,
-        }
-        slot = _lease_open_slot(**pick)
+        member_id = membership.red_team_member_id
+        opted_out = limits.opted_out_tag_ids
+        slot = _lease_open_slot(study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out)
         # Expired leases count as open: reopened here when no open slot is left for this
         # reviewer (and every minute by the beat sweep), which spares every other claim a
         # round trip.
         if slot is None and leases_expire(now=now, study=study, limit=100):
-            slot = _lease_open_slot(**pick)
+            slot = _lease_open_slot(
+                study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out
+            )
         return slot
 
 
 def _lease_open_slot(
     *,
     study: Study,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     member_id: int | None,
     lease: tuple[datetime, datetime],
     opted_out: Sequence[int] = (),
 ) -> Slot | None:
     """Pick the best open slot for the reviewer, skipping rows others have locked, and lease it.
 
-    opted_out: tag ids the reviewer will not be shown. An item's known topics are its
-    transcript's source tags and the topics earlier reviewers of the item chose.
+    Fullest item first, then position and slot number; never an item the reviewer authored
+    (member_id), holds or held, or skipped. opted_out: tag ids the reviewer will not be
+    shown; an item's known topics are its transcript's source tags and the topics earlier
+    reviewers of the item chose. Both twins below follow these rules, and a test holds them
+    to the same picks.
     """
-    if connection.vendor == "postgresql":
-        # The claim is the hottest statement Triad runs: pick and lease in one round trip.
-        # NOT IN over the reviewer's own items becomes one hashed set per claim; NOT EXISTS
-        # probed an index for every open slot passed over, and a reviewer's own items sort
-        # first (fullest first), so a reviewer far into a study paid ~40 ms a claim.
-        author_clause = "AND s.author_member_id <> %(member)s" if member_id is not None else ""
-        # Only for reviewers with opt-outs, so everyone else's claim is the statement it was.
-        # NOT EXISTS here, unlike the hashed NOT IN above: a hashed set of every item in the
-        # study carrying one of the topics grows with the study's reviews (the pick measured
-        # 38 ms at 100k items and 59 ms with all 20 topics opted out), while these probes of
-        # unique indexes kept it under 1 ms at 1k and 100k items alike. Unlike a reviewer's
-        # own items, excluded items rarely pile up at the front: others take them, fullest first.
-        topics_clause = (
-            f"""AND NOT EXISTS (
-                          SELECT 1 FROM {StudyItem._meta.db_table} tagged
-                          JOIN {Transcript.tags.through._meta.db_table} source
-                            ON source.transcript_id = tagged.transcript_id
-                          WHERE tagged.id = s.item_id AND source.tag_id = ANY(%(opted_out)s))
-                      AND NOT EXISTS (
-                          SELECT 1 FROM {Review._meta.db_table} earlier
-                          WHERE earlier.item_id = s.item_id
-                            AND (earlier.first_tag_id = ANY(%(opted_out)s)
-                                 OR earlier.second_tag_id = ANY(%(opted_out)s)))"""  # noqa: S608
-            if opted_out
-            else ""
+    lease_slot = _lease_open_slot_postgresql if connection.vendor == "postgresql" else _lease_open_slot_portable
+    return lease_slot(study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out)
+
+
+def _lease_open_slot_postgresql(
+    *,
+    study: Study,
+    reviewer: User,
+    member_id: int | None,
+    lease: tuple[datetime, datetime],
+    opted_out: Sequence[int] = (),
+) -> Slot | None:
+    # The claim is the hottest statement Triad runs: pick and lease in one round trip.
+    slots = list(
+        Slot.objects.raw(
+            f"""
+            WITH pick AS ({_open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out))})
+            UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
+                leased_at = %(start)s, leased_until = %(until)s
+            FROM pick WHERE {Slot._meta.db_table}.id = pick.id
+            RETURNING {Slot._meta.db_table}.*
+            """,  # noqa: S608 - table names come from code; values are parameters
+            {
+                "study": study.pk,
+                "open": SlotStatus.OPEN,
+                "leased": SlotStatus.LEASED,
+                "member": member_id,
+                "reviewer": reviewer.pk,
+                "start": lease[0],
+                "until": lease[1],
+                "opted_out": list(opted_out),
+            },
         )
-        slots = list(
-            Slot.objects.raw(
-                f"""
-                WITH pick AS (
-                    SELECT s.id FROM {Slot._meta.db_table} s
-                    WHERE s.study_id = %(study)s AND s.status = %(open)s {author_clause}
-                      AND s.item_id NOT IN (
-                          SELECT mine.item_id FROM {Slot._meta.db_table} mine
-                          WHERE mine.holder_id = %(reviewer)s AND mine.study_id = %(study)s)
-                      AND s.item_id NOT IN (
-                          SELECT skipped.item_id FROM {Skip._meta.db_table} skipped
-                          WHERE skipped.reviewer_id = %(reviewer)s AND skipped.study_id = %(study)s)
-                      {topics_clause}
-                    ORDER BY s.item_done DESC, s.position, s.number
-                    LIMIT 1
-                    FOR NO KEY UPDATE SKIP LOCKED
-                )
-                UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
-                    leased_at = %(start)s, leased_until = %(until)s
-                FROM pick WHERE {Slot._meta.db_table}.id = pick.id
-                RETURNING {Slot._meta.db_table}.*
-                """,  # noqa: S608 - table names come from code; values are parameters
-                {
-                    "study": study.pk,
-                    "open": SlotStatus.OPEN,
-                    "leased": SlotStatus.LEASED,
-                    "member": member_id,
-                    "reviewer": reviewer.pk,
-                    "start": lease[0],
-                    "until": lease[1],
-                    "opted_out": list(opted_out),
-                },
-            )
-        )
-        return slots[0] if slots else None
+    )
+    return slots[0] if slots else None
+
+
+def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
+    """The SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the one slot to lease."""
+    # NOT IN over the reviewer's own items becomes one hashed set per claim; NOT EXISTS
+    # probed an index for every open slot passed over, and a reviewer's own items sort
+    # first (fullest first), so a reviewer far into a study paid ~40 ms a claim.
+    author_clause = "AND s.author_member_id <> %(member)s" if by_author else ""
+    # Only for reviewers with opt-outs, so everyone else's claim is the statement it was.
+    # NOT EXISTS here, unlike the hashed NOT IN above: a hashed set of every item in the
+    # study carrying one of the topics grows with the study's reviews (the pick measured
+    # 38 ms at 100k items and 59 ms with all 20 topics opted out), while these probes of
+    # unique indexes kept it under 1 ms at 1k and 100k items alike. Unlike a reviewer's
+    # own items, excluded items rarely pile up at the front: others take them, fullest first.
+    topics_clause = (
+        f"""AND NOT EXISTS (
+                  SELECT 1 FROM {StudyItem._meta.db_table} tagged
+                  JOIN {Transcript.tags.through._meta.db_table} source
+                    ON source.transcript_id = tagged.transcript_id
+                  WHERE tagged.id = s.item_id AND source.tag_id = ANY(%(opted_out)s))
+              AND NOT EXISTS (
+                  SELECT 1 FROM {Review._meta.db_table} earlier
+                  WHERE earlier.item_id = s.item_id
+                    AND (earlier.first_tag_id = ANY(%(opted_out)s)
+                         OR earlier.second_tag_id = ANY(%(opted_out)s)))"""  # noqa: S608
+        if by_topic
+        else ""
+    )
+    return f"""
+        SELECT s.id FROM {Slot._meta.db_table} s
+        WHERE s.study_id = %(study)s AND s.status = %(open)s {author_clause}
+          AND s.item_id NOT IN (
+              SELECT mine.item_id FROM {Slot._meta.db_table} mine
+              WHERE mine.holder_id = %(reviewer)s AND mine.study_id = %(study)s)
+          AND s.item_id NOT IN (
+              SELECT skipped.item_id FROM {Skip._meta.db_table} skipped
+              WHERE skipped.reviewer_id = %(reviewer)s AND skipped.study_id = %(study)s)
+          {topics_clause}
+        ORDER BY s.item_done DESC, s.position, s.number
+        LIMIT 1
+        FOR NO KEY UPDATE SKIP LOCKED
+    """  # noqa: S608 - table names come from code; values are parameters
+
+
+def _lease_open_slot_portable(
+    *,
+    study: Study,
+    reviewer: User,
+    member_id: int | None,
+    lease: tuple[datetime, datetime],
+    opted_out: Sequence[int] = (),
+) -> Slot | None:
     candidates = (
         Slot.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
         .filter(study=study, status=SlotStatus.OPEN)
@@ -285,7 +318,7 @@ def slot_release(*, slot: Slot) -> None:
     slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
 
 
-def slot_skip(*, slot_id: int, reviewer: AbstractBaseUser, reason: str = "") -> Skip:
+def slot_skip(*, slot_id: int, reviewer: User, reason: str = "") -> Skip:
     """Never offer this item to this reviewer again, and reopen the slot for others. Idempotent.
 
     Only while the study is active (StudyNotActive otherwise): nothing is written to a paused
