@@ -47,7 +47,8 @@ class StudyCreateForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         """Check the plan with the study service's rules, showing each message on its field."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         try:
             study_plan_check(
                 name=cleaned.get("name", "-"),

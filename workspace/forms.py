@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core import signing
 
@@ -39,9 +41,10 @@ class ReviewForm(forms.Form):
     note = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     lease = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         """Check the answers with the review service's rules, showing each message on its field."""
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         answers = ReviewAnswers(
             rating=cleaned.get("rating", 0),
             tag_ids=tuple(tag.pk for tag in cleaned.get("tags") or ()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -45,7 +45,7 @@ LEASE_TOKEN_LEASES = 2
 def review_submit(
     *,
     slot_id: int,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     answers: ReviewAnswers,
     leased_at: datetime | None = None,
     now: datetime | None = None,
@@ -91,13 +91,13 @@ def review_submit(
 
 
 def _submit_refusal(
-    *, slot: Slot, membership: LockedMembership, reviewer: AbstractBaseUser, leased_at: datetime | None, now: datetime
+    *, slot: Slot, membership: LockedMembership, reviewer: User, leased_at: datetime | None, now: datetime
 ) -> ReviewNotSaved | None:
     """Why these answers cannot be stored for this slot now, or None. The caller holds the locks."""
     study = slot.study  # read after the membership lock: see slot_lock
     # The slot first: someone else's slot is refused as LeaseLost, whatever else is true.
     mine = slot.status == SlotStatus.LEASED and slot.holder_id == reviewer.pk
-    if not (mine and slot.leased_until > now):
+    if not (mine and slot.leased_until is not None and slot.leased_until > now):
         vouched = leased_at is not None and now <= leased_at + LEASE_TOKEN_LEASES * timedelta(
             minutes=study.lease_minutes
         )
@@ -120,7 +120,7 @@ def _review_store(
     *,
     slot: Slot,
     membership: LockedMembership,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     answers: ReviewAnswers,
     leased_at: datetime | None,
     now: datetime,

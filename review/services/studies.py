@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from audit.models import AuditAction
@@ -69,7 +69,7 @@ def study_create(
     description: str = "",
     reviewers_per_item: int = 3,
     lease_minutes: int = 30,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     actor: Actor = None,
 ) -> Study:
     """Create a study from a seeded random sample, without replacement, of each stratum.
@@ -251,7 +251,7 @@ def study_details_set(*, study: Study, name: str, description: str, lease_minute
     return study
 
 
-def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser], actor: Actor = None) -> None:
+def study_members_set(*, study: Study, reviewers: Sequence[User], actor: Actor = None) -> None:
     """Make exactly these reviewers the study's members. Removing one keeps their reviews."""
     wanted = {reviewer.pk: reviewer for reviewer in reviewers}
     with transaction.atomic():
@@ -273,9 +273,7 @@ def study_members_set(*, study: Study, reviewers: Sequence[AbstractBaseUser], ac
             audit_record(actor=actor, action=AuditAction.MEMBER_ADDED, target=reviewer, study=study)
 
 
-def reviewer_profile_set(
-    *, user: AbstractBaseUser, red_team_member_id: int | None, actor: Actor = None
-) -> ReviewerProfile:
+def reviewer_profile_set(*, user: User, red_team_member_id: int | None, actor: Actor = None) -> ReviewerProfile:
     """Link a reviewer to their red-team id (they are never offered their own attacks); recorded."""
     with transaction.atomic():
         previous = (
