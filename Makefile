@@ -31,7 +31,6 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Not yet a prerequisite of `test`: mypy still reports errors to fix (issue 15, item 5).
 typecheck: install-dev
 	$(BIN)/mypy
 
@@ -46,7 +45,7 @@ browser:
 		fi; \
 	fi
 
-test: lint browser
+test: lint typecheck browser
 	$(BIN)/python -m pytest
 
 bench: install-dev

@@ -167,7 +167,7 @@ class SourceInfo:
     file_format: str  # "json-array" or "jsonl"
 
 
-class _MeteredReader(io.RawIOBase):
+class MeteredReader(io.RawIOBase):
     """Counts and hashes the bytes read from the file on disk, for progress and the batch sha256."""
 
     def __init__(self, raw: io.BufferedIOBase) -> None:
@@ -224,7 +224,7 @@ def inspect_source(path: Path) -> SourceInfo:
 
 
 def iter_source_records(
-    info: SourceInfo, meter: _MeteredReader, limits: ImportLimits | None = None
+    info: SourceInfo, meter: MeteredReader, limits: ImportLimits | None = None
 ) -> Iterator[RawRecord]:
     limits = limits or ImportLimits.from_settings()
     stream = io.BufferedReader(meter, buffer_size=1 << 20)
@@ -538,9 +538,9 @@ def _first_unreadable_byte(info: SourceInfo) -> _BadByte | None:
     return None
 
 
-def open_metered(info: SourceInfo) -> tuple[BinaryIO, _MeteredReader]:
+def open_metered(info: SourceInfo) -> tuple[BinaryIO, MeteredReader]:
     raw = info.path.open("rb")
-    return raw, _MeteredReader(raw)
+    return raw, MeteredReader(raw)
 
 
 # --- validating ------------------------------------------------------------------------

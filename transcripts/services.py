@@ -24,7 +24,9 @@ from transcripts.importing import (
     MAX_KEPT_WARNINGS,
     CleanRecord,
     ImportFileError,
+    MeteredReader,
     RecordError,
+    SourceInfo,
     collector_relaxed,
     inspect_source,
     iter_source_records,
@@ -266,6 +268,44 @@ def _attach_tags(records: list[CleanRecord]) -> None:
     )
 
 
+@dataclass
+class _ImportTally:
+    """What an import found wrong with its records: rejects and warnings, each kept up to a bound."""
+
+    max_rejects: int
+    rejected: list[RecordError] = field(default_factory=list)
+    reject_rows: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[RecordError] = field(default_factory=list)
+    warnings_not_kept: int = 0
+    kept_raw_chars: int = 0  # of all rejects' raw text: past MAX_KEPT_REJECTS_RAW_CHARS only errors are kept
+
+    def reject(self, raw: Any, errors: list[RecordError], *, path: Path) -> None:
+        if len(self.reject_rows) == self.max_rejects:
+            raise ImportFileError(
+                f"{path}: more than {self.max_rejects:,} invalid records (the limit, TRIAD_IMPORT_MAX_REJECTS): "
+                f"stopped at {errors[0].location()}"
+            )
+        self.rejected.extend(errors)
+        raw_text = raw_for_reject(raw) if self.kept_raw_chars < MAX_KEPT_REJECTS_RAW_CHARS else ""
+        self.kept_raw_chars += len(raw_text)
+        self.reject_rows.append(
+            {"record": raw.index, "line": raw.line, "errors": [error.as_dict() for error in errors], "raw": raw_text}
+        )
+
+    def warn(self, warnings: list[RecordError]) -> None:
+        if len(self.warnings) < MAX_KEPT_WARNINGS:
+            self.warnings.extend(warnings)
+        else:
+            self.warnings_not_kept += len(warnings)
+
+    def warning_rows(self) -> list[dict[str, Any]]:
+        rows = [warning.as_dict() for warning in self.warnings]
+        if self.warnings_not_kept:
+            note = f"{self.warnings_not_kept:,} more warnings not kept"
+            rows.append({"record": None, "line": None, "field": None, "reason": note})
+        return rows
+
+
 def transcript_import(
     *,
     path: Path,
@@ -285,14 +325,7 @@ def transcript_import(
     """
     info = inspect_source(path)
     started = timezone.now()
-    tag_ids = tag_lookup()
-    rejected: list[RecordError] = []
-    reject_rows: list[dict[str, Any]] = []
-    warnings: list[RecordError] = []
-    warnings_not_kept = 0
-    kept_raw_chars = 0  # of all rejects' raw text: past MAX_KEPT_REJECTS_RAW_CHARS only errors are kept
-    max_rejects = settings.TRIAD_IMPORT_MAX_REJECTS
-    records_seen = 0
+    tally = _ImportTally(max_rejects=settings.TRIAD_IMPORT_MAX_REJECTS)
     raw_file, meter = open_metered(info)
     with raw_file, collector_relaxed(), transaction.atomic():
         if connection.vendor == "postgresql":
@@ -310,84 +343,97 @@ def transcript_import(
             finished_at=started,
         )
         with _TranscriptWriter(batch) as writer:
-            for raw in iter_source_records(info, meter):
-                records_seen += 1
-                if records_seen % PROGRESS_EVERY == 0 and progress is not None:
-                    progress(meter.bytes_read)
-                outcome = [raw.error] if raw.error is not None else validate_record(raw, tag_ids)
-                if isinstance(outcome, list):
-                    if len(reject_rows) == max_rejects:
-                        raise ImportFileError(
-                            f"{path}: more than {max_rejects:,} invalid records (the limit, TRIAD_IMPORT_MAX_REJECTS): "
-                            f"stopped at {outcome[0].location()}"
-                        )
-                    rejected.extend(outcome)
-                    raw_text = raw_for_reject(raw) if kept_raw_chars < MAX_KEPT_REJECTS_RAW_CHARS else ""
-                    kept_raw_chars += len(raw_text)
-                    reject_rows.append(
-                        {
-                            "record": raw.index,
-                            "line": raw.line,
-                            "errors": [error.as_dict() for error in outcome],
-                            "raw": raw_text,
-                        }
-                    )
-                    continue
-                if outcome.warnings:
-                    if len(warnings) < MAX_KEPT_WARNINGS:
-                        warnings.extend(outcome.warnings)
-                    else:
-                        warnings_not_kept += len(outcome.warnings)
-                if skip_invalid or not rejected:  # after a reject, all-or-nothing only validates
-                    writer.add(outcome)
-            writer.flush()
-        created, duplicates = writer.created, writer.duplicates
+            records_seen = _records_write(
+                info,
+                meter,
+                writer,
+                tally,
+                tag_ids=tag_lookup(),
+                path=path,
+                skip_invalid=skip_invalid,
+                progress=progress,
+            )
         if progress is not None:
             progress(meter.bytes_read)
-        if rejected and not skip_invalid:
+        if tally.rejected and not skip_invalid:
             transaction.set_rollback(True)
-            raise ImportRejected(str(path), rejected, records_seen)
+            raise ImportRejected(str(path), tally.rejected, records_seen)
         if records_seen == 0:
             raise ImportFileError(f"{path}: holds no records")
         sha256 = meter.sha256.hexdigest()
         identical = list(ImportBatch.objects.filter(sha256=sha256).order_by("pk").values_list("pk", flat=True))
-        if created == 0 and not reject_rows:
+        if writer.created == 0 and not tally.reject_rows:
             # A re-import: everything is in the database already, so nothing is written.
             transaction.set_rollback(True)
             kept_batch = None
         else:
-            batch.sha256 = sha256
-            batch.created_count = created
-            batch.duplicate_count = duplicates
-            batch.rejected_count = len(reject_rows)
-            batch.errors = reject_rows
-            batch.warnings = [warning.as_dict() for warning in warnings]
-            if warnings_not_kept:
-                note = f"{warnings_not_kept:,} more warnings not kept"
-                batch.warnings.append({"record": None, "line": None, "field": None, "reason": note})
-            batch.finished_at = timezone.now()
-            batch.save()
-            kept_batch = batch
-            audit_record(
-                actor=actor if actor is not None else created_by,
-                action=AuditAction.IMPORT,
-                target=batch,
-                details={
-                    "file": batch.file_name,
-                    "sha256": sha256,
-                    "created": created,
-                    "duplicates": duplicates,
-                    "rejected": len(reject_rows),
-                    "skip_invalid": skip_invalid,
-                },
+            kept_batch = _batch_finish(
+                batch, writer, tally, sha256=sha256, actor=actor if actor is not None else created_by
             )
     return ImportResult(
-        created=created,
-        duplicates=duplicates,
-        rejected_records=len(reject_rows),
+        created=writer.created,
+        duplicates=writer.duplicates,
+        rejected_records=len(tally.reject_rows),
         seconds=(timezone.now() - started).total_seconds(),
         batch=kept_batch,
         identical_batch_ids=identical,
-        warnings=warnings,
-        rejected=rejected,
+        warnings=tally.warnings,
+        rejected=tally.rejected,
     )
+
+
+def _records_write(
+    info: SourceInfo,
+    meter: MeteredReader,
+    writer: _TranscriptWriter,
+    tally: _ImportTally,
+    *,
+    tag_ids: dict[str, int],
+    path: Path,
+    skip_invalid: bool,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Validate each record of the file and hand the valid ones to the writer; how many were seen."""
+    records_seen = 0
+    for raw in iter_source_records(info, meter):
+        records_seen += 1
+        if records_seen % PROGRESS_EVERY == 0 and progress is not None:
+            progress(meter.bytes_read)
+        outcome = [raw.error] if raw.error is not None else validate_record(raw, tag_ids)
+        if isinstance(outcome, list):
+            tally.reject(raw, outcome, path=path)
+            continue
+        if outcome.warnings:
+            tally.warn(outcome.warnings)
+        if skip_invalid or not tally.rejected:  # after a reject, all-or-nothing only validates
+            writer.add(outcome)
+    writer.flush()
+    return records_seen
+
+
+def _batch_finish(
+    batch: ImportBatch, writer: _TranscriptWriter, tally: _ImportTally, *, sha256: str, actor: Actor
+) -> ImportBatch:
+    """Record on the batch what the import did, and the import in the audit log."""
+    batch.sha256 = sha256
+    batch.created_count = writer.created
+    batch.duplicate_count = writer.duplicates
+    batch.rejected_count = len(tally.reject_rows)
+    batch.errors = tally.reject_rows
+    batch.warnings = tally.warning_rows()
+    batch.finished_at = timezone.now()
+    batch.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.IMPORT,
+        target=batch,
+        details={
+            "file": batch.file_name,
+            "sha256": sha256,
+            "created": writer.created,
+            "duplicates": writer.duplicates,
+            "rejected": len(tally.reject_rows),
+            "skip_invalid": batch.skip_invalid,
+        },
+    )
+    return batch

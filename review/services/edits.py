@@ -15,7 +15,7 @@ from review.errors import NotAMember, ReviewNotEditable, ReviewNotYours
 from review.models import Review
 from review.selectors import review_edit_refusal
 from review.services.assignment import membership_lock
-from review.services.reviews import ReviewAnswers, _check_answers
+from review.services.reviews import ReviewAnswers, review_answers_check
 
 
 def review_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: datetime | None = None) -> Review:
@@ -29,7 +29,7 @@ def review_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: 
     reason) otherwise; nothing is changed then. The change is audited with what it changed.
     """
     now = now or timezone.now()
-    _check_answers(answers)
+    review_answers_check(answers)
     with transaction.atomic():
         study_id = Review.objects.filter(pk=review_id, reviewer=reviewer).values_list("study_id", flat=True).first()
         if study_id is None:

@@ -56,7 +56,8 @@ def exposure_record(*, reviewer: User, now: datetime | None = None) -> ExposureD
         "now": ops.adapt_datetimefield_value(now),
         "idle_since": ops.adapt_datetimefield_value(now - timedelta(seconds=IDLE_SECONDS)),
     }
-    return list(ExposureDay.objects.raw(sql, params))[0]
+    (row,) = ExposureDay.objects.raw(sql, params)  # the upsert returns its one row
+    return row
 
 
 def break_prompt(*, reviewer: User, now: datetime | None = None) -> BreakEvent:
