@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from agreement.services import agreement_refreshes_requeue, agreement_snapshot_refresh
+from agreement.services import REFRESH_TASK, agreement_refreshes_requeue, agreement_snapshot_refresh
 
 
-@shared_task(name="review.refresh_agreement")
+# Named in agreement.services, which sends it by that name; "review." since queued messages carry it.
+@shared_task(name=REFRESH_TASK)
 def refresh_agreement(study_id: int) -> int:
     """Recompute a study's agreement snapshot. Safe to re-run: it rewrites the snapshot from the reviews.
 
