@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -68,6 +69,35 @@ class ReviewForm(forms.Form):
             expertise_domain=data["expertise_domain"].strip(),
             note=data["note"].strip(),
         )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One radio button or checkbox of the review form, as review.html writes it.
+
+    The page writes its 25 inputs itself instead of through Django's widget templates, which
+    render three nested templates per choice: on the page reviewers load most, that was a
+    fifth of its time on the server.
+    """
+
+    value: str
+    label: str
+    checked: bool
+
+
+def rating_marks(form: ReviewForm) -> list[Mark]:
+    """The 0-4 scale, with the rating chosen (the form's data, or its initial rating) checked."""
+    chosen = form["rating"].value()
+    return [
+        Mark(value=str(value), label=label, checked=chosen is not None and str(chosen) == str(value))
+        for value, label in RATING_LABELS.items()
+    ]
+
+
+def tag_marks(form: ReviewForm, tags: dict[int, str]) -> list[Mark]:
+    """Every harm topic in the paper's order (tags: id to name), those chosen checked."""
+    chosen = {str(value) for value in form["tags"].value() or ()}
+    return [Mark(value=str(tag_id), label=name, checked=str(tag_id) in chosen) for tag_id, name in tags.items()]
 
 
 def lease_token(*, slot_id: int, reviewer_id: int, leased_at: str) -> str:

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.roles import REVIEWER, role_required, signed_in_user
 from review.errors import InvalidAnswers, ReviewNotEditable, ReviewNotYours
 from review.selectors import REVIEW_EDIT_WINDOW, review_edit_refusal, review_last, review_of_reviewer
-from workspace.forms import QUESTION, RATING_LABELS, ReviewForm
+from tagging.selectors import tag_names
+from workspace.forms import QUESTION, ReviewForm, rating_marks, tag_marks
 from workspace.services import work_edit
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def _edit_page(request: HttpRequest, review: Review, form: ReviewForm, status: i
         "turns": transcript.turns,
         "form": form,
         "question": QUESTION,
-        "rating_labels": RATING_LABELS,
+        "rating_marks": rating_marks(form),
+        "tag_marks": tag_marks(form, tag_names()),
         "edit_minutes": int(REVIEW_EDIT_WINDOW.total_seconds() // 60),
     }
     return render(request, "workspace/review.html", context, status=status)

@@ -34,9 +34,18 @@ from review.selectors import (
     study_of_slot,
 )
 from review.services.assignment import slot_skip
+from tagging.selectors import tag_names
 from wellbeing.errors import BreakDue, ExposureCapReached, PausedForToday
 from wellbeing.selectors.exposure import exposure_today
-from workspace.forms import QUESTION, RATING_LABELS, ReviewForm, SkipForm, lease_token, lease_token_start
+from workspace.forms import (
+    QUESTION,
+    ReviewForm,
+    SkipForm,
+    lease_token,
+    lease_token_start,
+    rating_marks,
+    tag_marks,
+)
 from workspace.selectors import saved_notice_text
 from workspace.services import work_page_claim, work_page_submit
 
@@ -230,7 +239,8 @@ def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int
         "turns": slot.item.transcript.turns,
         "form": form,
         "question": QUESTION,
-        "rating_labels": RATING_LABELS,
+        "rating_marks": rating_marks(form),
+        "tag_marks": tag_marks(form, tag_names()),
         "skip_form": SkipForm(),
     }
     return render(request, "workspace/review.html", context, status=status)
