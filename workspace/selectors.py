@@ -16,7 +16,7 @@ def saved_summary(*, reviewer: User, study: Study, now: datetime | None = None) 
     """What the "Saved" notice after a submit says: the items left for the reviewer in the study,
     and today's time against their cap."""
     return {
-        "items_left": review_items_left(study_id=study.pk, reviewer=reviewer, now=now),
+        "items_left": review_items_left(study=study, reviewer=reviewer, now=now),
         "exposure": exposure_today(reviewer=reviewer, study=study, now=now),
     }
 

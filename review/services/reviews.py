@@ -129,7 +129,9 @@ def _review_store(
     review = Review.objects.create(
         slot=slot,
         item_id=slot.item_id,
-        study_id=slot.study_id,
+        # The study read under the lock (slot_lock), so whoever reads review.study next
+        # (the check-in rule, the "Saved" notice) has it without another query.
+        study=slot.study,
         reviewer=reviewer,
         rating=answers.rating,
         first_tag_id=answers.tag_ids[0] if answers.tag_ids else None,

@@ -13,8 +13,9 @@ from audit.models import AuditAction, AuditEvent
 from review.errors import InvalidAnswers, ReviewNotEditable, ReviewNotYours
 from review.models import Review
 from review.selectors import REVIEW_EDIT_WINDOW, review_items_left
+from review.services.assignment import slot_skip
 from review.services.reviews import ReviewAnswers
-from review.services.studies import study_instructions_set, study_pause
+from review.services.studies import reviewer_profile_set, study_instructions_set, study_pause
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study
 from workspace.selectors import saved_notice_text
@@ -114,14 +115,31 @@ def test_an_edit_checks_the_answers_as_a_submit_does() -> None:
 
 def test_items_left_counts_what_the_reviewer_can_still_be_offered() -> None:
     study, [ann, bob, *_] = started_study(items=3, reviewers_per_item=1)
-    assert review_items_left(study_id=study.pk, reviewer=ann) == 3
+    assert review_items_left(study=study, reviewer=ann) == 3
     reviewed(study, ann)
     # The one ann reviewed is gone for her, and its only slot is gone for bob too.
-    assert review_items_left(study_id=study.pk, reviewer=ann) == 2
-    assert review_items_left(study_id=study.pk, reviewer=bob) == 2
+    assert review_items_left(study=study, reviewer=ann) == 2
+    assert review_items_left(study=study, reviewer=bob) == 2
     work_claim(study_id=study.pk, reviewer=bob)  # bob holds one: not on offer to ann meanwhile
-    assert review_items_left(study_id=study.pk, reviewer=ann) == 1
-    assert review_items_left(study_id=study.pk, reviewer=bob) == 2
+    assert review_items_left(study=study, reviewer=ann) == 1
+    assert review_items_left(study=study, reviewer=bob) == 2
+
+
+def test_items_left_leave_out_what_the_reviewer_wrote_or_skipped_and_a_lease_once_it_lapses() -> None:
+    study, [ann, bob, *_] = started_study(items=4, reviewers_per_item=1, authors=[1000, 1001, 1002, 1003])
+    reviewer_profile_set(user=ann, red_team_member_id=1000)
+    assert review_items_left(study=study, reviewer=ann) == 3  # she wrote the first
+    skipped = work_claim(study_id=study.pk, reviewer=ann)
+    assert skipped is not None
+    slot_skip(slot_id=skipped.pk, reviewer=ann, reason="")
+    assert review_items_left(study=study, reviewer=ann) == 2
+    held = work_claim(study_id=study.pk, reviewer=ann)
+    assert held is not None and held.leased_until is not None
+    # The one she holds still counts for her; once its lease lapses it is neither hers nor open.
+    assert review_items_left(study=study, reviewer=ann) == 2
+    assert review_items_left(study=study, reviewer=ann, now=held.leased_until + timedelta(seconds=1)) == 1
+    # Bob may have all but the one ann holds: her skip leaves its slot open for him.
+    assert review_items_left(study=study, reviewer=bob) == 3
 
 
 def test_setting_instructions_stores_them_and_audits_the_change_once() -> None:
@@ -146,6 +164,6 @@ def test_an_audit_event_of_an_edit_passes_the_known_action_constraint() -> None:
 
 def test_items_left_is_counted_only_up_to_the_limit_and_the_notice_says_more_than() -> None:
     study, [ann, *_] = started_study(items=4)
-    assert review_items_left(study_id=study.pk, reviewer=ann, limit=2) == 3
+    assert review_items_left(study=study, reviewer=ann, limit=2) == 3
     assert "More than 100 conversations left" not in saved_notice_text(reviewer=ann, study=study)
     assert "4 conversations left for you" in saved_notice_text(reviewer=ann, study=study)
