@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -44,13 +44,21 @@ def agreement_refresh_request(
     """
     now = now or timezone.now()
     delay = settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS if delay is None else delay
-    pending = AgreementSnapshot.objects.filter(study_id=study_id)
-    if not force:
-        pending = pending.filter(refresh_requested_at__isnull=True)
-    queued = pending.update(refresh_requested_at=now)
-    if not queued:
-        # Studies made before snapshots existed have no row yet.
-        _, queued = AgreementSnapshot.objects.get_or_create(study_id=study_id, defaults={"refresh_requested_at": now})
+    table = AgreementSnapshot._meta.db_table
+    # One statement on every submit: it makes the study's row if there is none yet (a new study,
+    # or one made before snapshots existed) and marks it, unless a refresh is queued already.
+    # A row comes back only when this request did mark it (PostgreSQL and SQLite alike).
+    only_unmarked = "" if force else f"WHERE {table}.refresh_requested_at IS NULL"
+    sql = f"""
+        INSERT INTO {table} (study_id, review_count, data, refresh_requested_at)
+        VALUES (%(study)s, 0, '{{}}', %(now)s)
+        ON CONFLICT (study_id) DO UPDATE SET refresh_requested_at = excluded.refresh_requested_at
+        {only_unmarked}
+        RETURNING id
+    """  # noqa: S608 - a table name from code; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"study": study_id, "now": connection.ops.adapt_datetimefield_value(now)})
+        queued = cursor.fetchone() is not None
     # Without a broker a task would run inside the reviewer's request, countdown ignored, on
     # every submit; there the request stays pending and the dashboard settles it when viewed.
     # With Redis down the enqueue is logged and skipped; the mark stays set, so the beat's
