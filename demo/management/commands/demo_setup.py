@@ -1,31 +1,26 @@
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.services import account_ensure, user_create, user_password_set
-from agreement.services import agreement_snapshot_refresh
+from accounts.services import account_ensure
 from audit.services import Actor, audit_cli_actor
+from demo.simulation import SIMULATED_STUDY, simulated_history_set_up
 from review.models import Study, StudyStatus
 from review.sampling import parse_stratum
-from review.services.reviews import ReviewAnswers
 from review.services.studies import (
     reviewer_profile_set,
-    study_archive,
     study_create,
     study_instructions_set,
     study_members_set,
     study_start,
 )
-from tagging.models import Tag
-from workspace.services import work_claim, work_submit
+from wellbeing.services.surveys import invitations_create
 
 DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "red_team_attempts_demo.json"
 DEMO_STUDY = "Demo: prompted vs RLHF 52B"
@@ -48,18 +43,15 @@ something harmful, offensive or dangerous.
 
 You can skip any conversation, and take a break whenever you need one.
 """
-# A finished study, so the lead dashboard has figures to show from the start. Its reviews
-# are simulated by accounts nobody can log in as, and say so in their notes.
-SIMULATED_STUDY = "Demo: finished study (simulated reviews)"
-SIMULATED_REVIEWERS = ["simulated-reviewer-1", "simulated-reviewer-2", "simulated-reviewer-3"]
-# A simulated rating is the self-rating moved by one of these, clamped to 0-4.
-SIMULATED_SHIFTS = [-2, -1, -1, 0, 0, 0, 0, 1, 1, 2]
+# lead2's own small study: the first lead owns nothing of it, and lead2 nothing of the first lead's.
+LEAD2_STUDY = "Demo: lead2's pilot on 13B models"
 # Demo credentials are printed on purpose: they exist only in a local demo database. The
 # operator runs the Django admin and holds no role; the lead is not an operator, since the
 # admin reaches every account's password and so every reviewer's private pages.
 DEMO_ACCOUNTS = [
     ("operator", "triad-operator-demo", (), True),
     ("lead", "triad-lead-demo", ("lead",), False),
+    ("lead2", "triad-lead2-demo", ("lead",), False),
     ("reviewer1", "triad-review-demo1", ("reviewer",), False),
     ("reviewer2", "triad-review-demo2", ("reviewer",), False),
     ("reviewer3", "triad-review-demo3", ("reviewer",), False),
@@ -104,40 +96,33 @@ class Command(BaseCommand):
         if study.status == StudyStatus.DRAFT:
             study_start(study=study, actor=actor)
         self.stdout.write(self.style.SUCCESS(f"Demo study: {DEMO_STUDY!r}, started, with reviewer1-4 as its reviewers"))
-        if not Study.objects.filter(name=SIMULATED_STUDY).exists():
-            self._simulated_study(created_by=lead, actor=actor)
-        self.stdout.write(self.style.SUCCESS(f"Finished study for the dashboard: {SIMULATED_STUDY!r}"))
+        simulated_history_set_up(created_by=lead, actor=actor)
+        self.stdout.write(
+            self.style.SUCCESS(f"Finished study for the dashboard and wellbeing answers: {SIMULATED_STUDY!r}")
+        )
+        lead2 = next(user for user, _ in accounts if user.get_username() == "lead2")
+        self._lead2_study(lead2=lead2, reviewers=reviewers[1:3], actor=actor)
+        # What the daily beat task does: reviewers with no WHO-5 in the last two weeks are invited.
+        invitations_create()
+        self.stdout.write(self.style.SUCCESS("reviewer1-4 have an open WHO-5 invitation until they answer it"))
         self.stdout.write("Demo accounts (username / password):")
         for user, password in accounts:
             roles = ", ".join(user.groups.values_list("name", flat=True))
             what = "operator: Django admin, no role" if user.is_superuser else roles
             self.stdout.write(f"  {user.get_username():<10} / {password:<20} {what}")
 
-    def _simulated_study(self, *, created_by: User, actor: Actor) -> None:
-        rng = random.Random(11)
-        study = study_create(
-            name=SIMULATED_STUDY,
-            description="Simulated reviews of 60 demo transcripts, for a first look at the lead dashboard.",
-            strata=[parse_stratum("all:60")],
-            seed=11,
-            created_by=created_by,
-            actor=actor,
-        )
-        reviewers = []
-        for username in SIMULATED_REVIEWERS:
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                user = user_create(username=username, password=None, actor=actor)
-            elif user.has_usable_password():
-                user = user_password_set(user=user, password=None, actor=actor)
-            reviewers.append(user)
+    def _lead2_study(self, *, lead2: User, reviewers: list[User], actor: Actor) -> None:
+        study = Study.objects.filter(name=LEAD2_STUDY).first()
+        if study is None:
+            study = study_create(
+                name=LEAD2_STUDY,
+                description="A second lead's small study: only lead2 sees its pages.",
+                strata=[parse_stratum("num_params=13B:8")],
+                seed=13,
+                created_by=lead2,
+                actor=actor,
+            )
         study_members_set(study=study, reviewers=reviewers, actor=actor)
-        study_start(study=study, actor=actor)
-        tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True)[:19])
-        for reviewer in reviewers:
-            while (slot := work_claim(study_id=study.pk, reviewer=reviewer)) is not None:
-                rating = min(4, max(0, slot.item.transcript.rating + rng.choice(SIMULATED_SHIFTS)))
-                answers = ReviewAnswers(rating=rating, tag_ids=(rng.choice(tag_ids),), note="Simulated review.")
-                work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
-        study_archive(study=study, actor=actor)
-        agreement_snapshot_refresh(study_id=study.pk)
+        if study.status == StudyStatus.DRAFT:
+            study_start(study=study, actor=actor)
+        self.stdout.write(self.style.SUCCESS(f"lead2's own study: {LEAD2_STUDY!r}, with reviewer2 and reviewer3"))
