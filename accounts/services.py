@@ -120,13 +120,16 @@ def account_ensure(
 ) -> User:
     """Create the user, or reset an existing one's password and roles, so setup scripts can rerun.
 
+    A rerun that finds everything as asked writes and records nothing (a password that already
+    matches is left alone).
+
     `admin` makes an operator: Django admin access with every permission. Leads are not
     operators: the admin reaches every account's password.
     """
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         user = user_create(username=username, password=password, actor=actor)
-    else:
+    elif not user.check_password(password):
         user = user_password_set(user=user, password=password, actor=actor)
     return user_update(
         user=user,

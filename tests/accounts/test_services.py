@@ -42,3 +42,10 @@ def test_account_ensure_records_creation_then_only_what_a_rerun_changes() -> Non
         "is_staff": {"from": True, "to": False},
         "is_superuser": {"from": True, "to": False},
     }
+
+
+def test_account_ensure_with_nothing_to_change_records_nothing() -> None:
+    account_ensure(username="ops", password="a passphrase", roles=["lead"], actor="cli:setup")
+    before = AuditEvent.objects.count()
+    user = account_ensure(username="ops", password="a passphrase", roles=["lead"], actor="cli:setup")
+    assert AuditEvent.objects.count() == before and user.check_password("a passphrase")

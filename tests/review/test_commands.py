@@ -121,13 +121,13 @@ def test_demo_setup_creates_accounts_data_and_a_study_and_can_rerun() -> None:
     out_again, _ = run("demo_setup")
     users = get_user_model().objects
     assert users.filter(groups__name="reviewer").count() == 4
-    assert users.filter(groups__name="lead").count() == 1
+    assert users.filter(groups__name="lead").count() == 2
     assert Transcript.objects.count() == 100
     study = Study.objects.get(name="Demo: prompted vs RLHF 52B")
     assert study.items.count() == 20
     finished = Study.objects.get(name="Demo: finished study (simulated reviews)")
-    assert finished.reviews.count() == 180 and finished.status == "archived"
-    assert finished.agreement_snapshot.data["agreement"][0]["n_items"] == 60
+    assert finished.reviews.count() == 240 and finished.status == "archived"
+    assert finished.agreement_snapshot.data["agreement"][0]["n_items"] == 80
     assert not users.get(username="simulated-reviewer-1").has_usable_password()
     assert "reviewer1  / triad-review-demo1" in out
     assert "lead       / triad-lead-demo" in out_again
