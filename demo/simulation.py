@@ -121,18 +121,23 @@ def simulated_history_set_up(*, created_by: User, actor: Actor, today: date | No
     if Study.objects.filter(name=SIMULATED_STUDY).exists():
         return None
     today = today or timezone.localdate()
-    rng = random.Random(SEED)
+    # One stream per part, so the study's reviews are the same whatever month they fall in (the
+    # months' lengths change how many draws the earlier answers take).
+    people_rng, study_rng, checkin_rng, earlier_rng, who5_rng = (random.Random(SEED + k) for k in range(5))
     with transaction.atomic():
-        people = [_person(user, rng, number) for number, user in enumerate(simulated_people(actor=actor))]
+        users = simulated_people(actor=actor)
+        people = [_person(user, people_rng, number) for number, user in enumerate(users)]
         month = latest_complete_period(today=today)
         earlier = [month]
         for _ in range(EARLIER_MONTHS):
             earlier.append(earlier[-1].previous())
         for period in reversed(earlier[1:]):
-            _earlier_checkins(people=people, period=period, rng=rng)
+            _earlier_checkins(people=people, period=period, rng=earlier_rng)
         for period in reversed(earlier):
-            _who5_answers(people=people, period=period, rng=rng)
-        study = _finished_study(people=people, month=month, created_by=created_by, actor=actor, rng=rng)
+            _who5_answers(people=people, period=period, rng=who5_rng)
+        study = _finished_study(
+            people=people, month=month, created_by=created_by, actor=actor, rng=study_rng, checkin_rng=checkin_rng
+        )
     # After the commit: the submits' refresh requests are on_commit hooks that mark the snapshot
     # pending; computing it after them leaves it current.
     agreement_snapshot_refresh(study_id=study.pk)
@@ -165,7 +170,13 @@ def _workdays(first: date, last: date) -> list[date]:
 
 
 def _finished_study(
-    *, people: list[Person], month: Period, created_by: User, actor: Actor, rng: random.Random
+    *,
+    people: list[Person],
+    month: Period,
+    created_by: User,
+    actor: Actor,
+    rng: random.Random,
+    checkin_rng: random.Random,
 ) -> Study:
     days = _workdays(month.last_day - timedelta(days=13), month.last_day)
     study = study_create(
@@ -194,7 +205,15 @@ def _finished_study(
         # Sessions in the order they start; on the last day everyone works until nothing is left.
         for person in sorted(working, key=lambda p: p.clock):
             target = 10_000 if last_day else rng.randint(2, 6)
-            items_left -= _session(person=person, study=study, target=target, ratings=ratings, tag_ids=tag_ids, rng=rng)
+            items_left -= _session(
+                person=person,
+                study=study,
+                target=target,
+                ratings=ratings,
+                tag_ids=tag_ids,
+                rng=rng,
+                checkin_rng=checkin_rng,
+            )
     if items_left:
         raise RuntimeError(f"the simulated study was left with {items_left} reviews to do")
     study_archive(study=study, actor=actor)
@@ -209,6 +228,7 @@ def _session(
     ratings: dict[int, int],
     tag_ids: list[int],
     rng: random.Random,
+    checkin_rng: random.Random,
 ) -> int:
     """One sitting of up to `target` reviews from person.clock on; returns how many were stored."""
     stored = 0
@@ -237,7 +257,7 @@ def _session(
             stored += 1
             if checkin_due_after_review(reviewer=person.user, study=study):
                 person.clock += timedelta(seconds=rng.randint(20, 60))
-                _checkin(person=person, trigger=Trigger.AFTER_REVIEWS, in_study=True, rng=rng)
+                _checkin(person=person, trigger=Trigger.AFTER_REVIEWS, in_study=True, rng=checkin_rng)
         # Reading the next conversation's warning, or now and then a longer pause.
         person.clock += timedelta(seconds=rng.randint(5, 30) if rng.random() > 0.05 else rng.randint(360, 900))
     return stored
