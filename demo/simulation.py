@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.services import user_create, user_password_set
 from agreement.services import agreement_snapshot_refresh
 from audit.services import Actor
-from review.models import Review, Skip, Study, StudyItem
+from review.models import Review, Skip, Study, StudyItem, StudyStatus
 from review.sampling import parse_stratum
 from review.services.assignment import slot_skip
 from review.services.reviews import ReviewAnswers
@@ -116,18 +116,26 @@ def simulated_history_set_up(*, created_by: User, actor: Actor, today: date | No
 
     The study is reviewed on the working days of the last two weeks of the latest month that is
     over, so the lead's wellbeing page opens on a month with figures; the answers go back
-    EARLIER_MONTHS more months.
+    EARLIER_MONTHS more months. The study is set up and started first, each step committed as a
+    lead's would be; the reviews and answers then land in one transaction, so a run cut short
+    leaves a study without reviews, which the next run reviews.
     """
-    if Study.objects.filter(name=SIMULATED_STUDY).exists():
+    study = Study.objects.filter(name=SIMULATED_STUDY).first()
+    if study is not None and (study.status == StudyStatus.ARCHIVED or study.reviews.exists()):
         return None
-    today = today or timezone.localdate()
+    month = latest_complete_period(today=today or timezone.localdate())
+    days = _workdays(month.last_day - timedelta(days=13), month.last_day)
+    users = simulated_people(actor=actor)
+    if study is None:
+        study = _study_create(created_by=created_by, first_day=days[0], actor=actor)
+    study_members_set(study=study, reviewers=users, actor=actor)
+    if study.status == StudyStatus.DRAFT:
+        study = study_start(study=study, actor=actor)
     # One stream per part, so the study's reviews are the same whatever month they fall in (the
     # months' lengths change how many draws the earlier answers take).
     people_rng, study_rng, checkin_rng, earlier_rng, who5_rng = (random.Random(SEED + k) for k in range(5))
+    people = [_person(user, people_rng, number) for number, user in enumerate(users)]
     with transaction.atomic():
-        users = simulated_people(actor=actor)
-        people = [_person(user, people_rng, number) for number, user in enumerate(users)]
-        month = latest_complete_period(today=today)
         earlier = [month]
         for _ in range(EARLIER_MONTHS):
             earlier.append(earlier[-1].previous())
@@ -135,9 +143,8 @@ def simulated_history_set_up(*, created_by: User, actor: Actor, today: date | No
             _earlier_checkins(people=people, period=period, rng=earlier_rng)
         for period in reversed(earlier):
             _who5_answers(people=people, period=period, rng=who5_rng)
-        study = _finished_study(
-            people=people, month=month, created_by=created_by, actor=actor, rng=study_rng, checkin_rng=checkin_rng
-        )
+        _reviews(study=study, people=people, days=days, rng=study_rng, checkin_rng=checkin_rng)
+        study = study_archive(study=study, actor=actor)
     # After the commit: the submits' refresh requests are on_commit hooks that mark the snapshot
     # pending; computing it after them leaves it current.
     agreement_snapshot_refresh(study_id=study.pk)
@@ -169,16 +176,7 @@ def _workdays(first: date, last: date) -> list[date]:
 # --- the finished study ----------------------------------------------------------------------------
 
 
-def _finished_study(
-    *,
-    people: list[Person],
-    month: Period,
-    created_by: User,
-    actor: Actor,
-    rng: random.Random,
-    checkin_rng: random.Random,
-) -> Study:
-    days = _workdays(month.last_day - timedelta(days=13), month.last_day)
+def _study_create(*, created_by: User, first_day: date, actor: Actor) -> Study:
     study = study_create(
         name=SIMULATED_STUDY,
         description=f"Simulated reviews of {SIMULATED_ITEMS} demo transcripts by {SIMULATED_PEOPLE} reviewers "
@@ -188,12 +186,17 @@ def _finished_study(
         created_by=created_by,
         actor=actor,
     )
-    # Dated the working day before its first reviews, as if it had been set up then.
-    Study.objects.filter(pk=study.pk).update(created_at=_at(days[0] - timedelta(days=3), 16))
-    study_wellbeing_set(study=study, daily_cap_minutes=240, checkin_every_reviews=SIMULATED_CHECKIN_EVERY, actor=actor)
-    study_members_set(study=study, reviewers=[person.user for person in people], actor=actor)
-    study_start(study=study, actor=actor)
-    study.refresh_from_db()
+    # Dated the Friday before its first reviews, as if it had been set up then.
+    Study.objects.filter(pk=study.pk).update(created_at=_at(first_day - timedelta(days=3), 16))
+    return study_wellbeing_set(
+        study=study, daily_cap_minutes=240, checkin_every_reviews=SIMULATED_CHECKIN_EVERY, actor=actor
+    )
+
+
+def _reviews(
+    *, study: Study, people: list[Person], days: list[date], rng: random.Random, checkin_rng: random.Random
+) -> None:
+    """Sessions of the study's reviewers on `days`, until every slot is reviewed."""
     ratings = dict(StudyItem.objects.filter(study=study).values_list("pk", "transcript__rating"))
     tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True)[:19])
     items_left = study.items.count() * study.reviewers_per_item
@@ -216,8 +219,6 @@ def _finished_study(
             )
     if items_left:
         raise RuntimeError(f"the simulated study was left with {items_left} reviews to do")
-    study_archive(study=study, actor=actor)
-    return study
 
 
 def _session(

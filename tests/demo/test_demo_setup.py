@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from audit.models import AuditEvent
+from demo import simulation
 from demo.simulation import SIMULATED_PEOPLE, SIMULATED_STUDY
 from review.models import Review, Skip, Slot, Study, StudyItem, StudyMembership
 from tests.conftest import Login
@@ -109,3 +110,21 @@ def test_a_second_run_changes_nothing() -> None:
         sorted(Review.objects.values_list("item__transcript_id", "reviewer__username", "rating", "seconds_on_task"))
         == reviews
     )
+
+
+def test_a_run_cut_short_in_the_simulated_reviews_is_finished_by_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    def cut_short(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(simulation, "_reviews", cut_short)
+        with pytest.raises(KeyboardInterrupt):
+            demo_setup()
+    study = Study.objects.get(name=SIMULATED_STUDY)
+    assert study.status == "active" and not study.reviews.exists() and not Response.objects.exists()
+
+    demo_setup()
+
+    study.refresh_from_db()
+    assert study.status == "archived" and study.reviews.count() == 3 * study.items.count()
+    assert StudyMembership.objects.filter(study=study).count() == SIMULATED_PEOPLE
