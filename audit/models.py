@@ -15,6 +15,7 @@ class AuditAction(models.TextChoices):
     STUDY_PAUSED = "study.paused", "Study paused"
     STUDY_RESUMED = "study.resumed", "Study resumed"
     STUDY_ARCHIVED = "study.archived", "Study archived"
+    STUDY_UNARCHIVED = "study.unarchived", "Study unarchived"
     STUDY_CHANGED = "study.changed", "Study settings changed"
     STUDY_DELETED = "study.deleted", "Study deleted"
     MEMBER_ADDED = "member.added", "Reviewer added to a study"

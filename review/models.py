@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from transcripts.models import Transcript
 
 
 class StudyStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    # Its slots are being created by a worker (review.tasks.start_study); nothing can be claimed yet.
+    STARTING = "starting", "Starting"
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
     ARCHIVED = "archived", "Archived"
@@ -40,6 +42,13 @@ class Study(models.Model):
     # Markdown, shown to reviewers before their first item and beside every review (rendered
     # with raw HTML escaped: core.markdown.markdown_safe).
     instructions = models.TextField(blank=True, default="", help_text="What reviewers are asked to do, in Markdown.")
+    # Starting: how far the worker has got, stored so the lead's page can show it (and a rerun
+    # of the task resumes after start_position, the last item position whose slots exist).
+    start_items_total = models.PositiveIntegerField(default=0)
+    start_items_done = models.PositiveIntegerField(default=0)
+    start_position = models.PositiveIntegerField(default=0)
+    # The status an archived study had, which unarchiving gives back; empty unless archived.
+    archived_from = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "studies"
@@ -50,6 +59,17 @@ class Study(models.Model):
             ),
             models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="study_lease_positive"),
             models.CheckConstraint(condition=Q(status__in=StudyStatus.values), name="study_known_status"),
+            models.CheckConstraint(
+                condition=Q(archived_from="")
+                | Q(
+                    status=StudyStatus.ARCHIVED,
+                    archived_from__in=[StudyStatus.DRAFT, StudyStatus.STARTING, StudyStatus.ACTIVE, StudyStatus.PAUSED],
+                ),
+                name="study_archived_from_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_items_done__lte=F("start_items_total")), name="study_start_done_le_total"
+            ),
             models.CheckConstraint(condition=Q(checkin_every_reviews__gte=1), name="study_checkin_every_positive"),
             models.CheckConstraint(
                 condition=Q(daily_cap_minutes__gte=1, daily_cap_minutes__lte=24 * 60), name="study_daily_cap_in_a_day"

@@ -29,6 +29,24 @@ def study_of_slot(*, slot_id: int) -> Study | None:
     return Study.objects.filter(slots__pk=slot_id).first()
 
 
+def study_start_progress(*, study_id: int) -> dict[str, Any] | None:
+    """How far a study's start has got, for the lead's progress bar (None: no such study).
+
+    Read from the counts the start stores as it goes: one row, however large the study.
+    """
+    row = Study.objects.filter(pk=study_id).values("status", "start_items_done", "start_items_total").first()
+    if row is None:
+        return None
+    total, done = row["start_items_total"], row["start_items_done"]
+    return {
+        "status": row["status"],
+        "status_display": StudyStatus(row["status"]).label,
+        "done": done,
+        "total": total,
+        "percent": 100 if total == 0 else int(100 * done / total),
+    }
+
+
 def study_item_count(*, study: Study) -> int:
     return StudyItem.objects.filter(study=study).count()
 

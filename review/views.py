@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.inputs import parse_id
@@ -13,6 +15,7 @@ from review.errors import (
     StudyStateError,
 )
 from review.forms import StudyCreateForm, StudyInstructionsForm
+from review.models import StudyStatus
 from review.sampling import StudyInvalid
 from review.selectors import (
     lead_studies,
@@ -22,6 +25,7 @@ from review.selectors import (
     study_get,
     study_item_count,
     study_member_ids,
+    study_start_progress,
 )
 from review.services.studies import (
     study_archive,
@@ -31,7 +35,8 @@ from review.services.studies import (
     study_notes_sharing_set,
     study_pause,
     study_resume,
-    study_start,
+    study_start_request,
+    study_unarchive,
 )
 
 if TYPE_CHECKING:
@@ -51,26 +56,72 @@ def _study(study_id: int) -> Study:
 @role_required(LEAD)
 @require_GET
 def lead_study_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "review/lead_studies.html", {"rows": lead_studies()})
+    # ?archived=<id>, where archiving sends the lead: that study's undo, while it is archived.
+    archived_id = parse_id(request.GET.get("archived", ""))
+    just_archived = study_get(study_id=archived_id) if archived_id else None
+    if just_archived is not None and just_archived.status != StudyStatus.ARCHIVED:
+        just_archived = None
+    return render(request, "review/lead_studies.html", {"rows": lead_studies(), "just_archived": just_archived})
 
 
 @role_required(LEAD)
 @require_POST
 def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Start, pause, resume or unarchive (the undo of an archive); archiving asks first (lead_study_archive)."""
     study = _study(study_id)
-    actions = {"start": study_start, "pause": study_pause, "resume": study_resume, "archive": study_archive}
-    action = actions.get(request.POST.get("action", ""))
-    if action is None:
+    actor = signed_in_user(request.user)
+    action = request.POST.get("action", "")
+    moves = {"pause": study_pause, "resume": study_resume, "unarchive": study_unarchive}
+    if action != "start" and action not in moves:
         return HttpResponse(
-            "Unknown action: use start, pause, resume or archive.", status=400, content_type="text/plain"
+            "Unknown action: use start, pause, resume or unarchive (archive has its own page).",
+            status=400,
+            content_type="text/plain",
         )
     try:
-        study = action(study=study, actor=signed_in_user(request.user))
+        if action == "start":
+            started = study_start_request(study=study, actor=actor)
+            study = started.study
+        else:
+            study = moves[action](study=study, actor=actor)
     except StudyStateError as exc:
         messages.error(request, f"Not changed: {exc}.")
-    else:
-        messages.success(request, f"{study.name} is now {study.get_status_display().lower()}.")
+        return redirect("review:lead_studies")
+    if action == "start":
+        if started.queued:
+            messages.success(request, f"{study.name} is starting: its slots are being created.")
+        else:
+            messages.info(request, f"{study.name} was starting already; asked the workers to carry on.")
+        return redirect("workspace:lead_dashboard", study_id=study.pk)
+    messages.success(request, f"{study.name} is now {study.get_status_display().lower()}.")
     return redirect("review:lead_studies")
+
+
+@never_cache
+@role_required(LEAD)
+@require_http_methods(["GET", "POST"])
+def lead_study_archive(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Ask before archiving, naming the study; archiving then offers its undo on the study list."""
+    study = _study(study_id)
+    if request.method == "POST":
+        try:
+            study = study_archive(study=study, actor=signed_in_user(request.user))
+        except StudyStateError as exc:
+            messages.error(request, f"Not changed: {exc}.")
+            return redirect("review:lead_studies")
+        return redirect(f"{reverse('review:lead_studies')}?archived={study.pk}")
+    return render(request, "review/lead_archive_confirm.html", {"study": study})
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+def lead_study_start_progress(request: HttpRequest, study_id: int) -> JsonResponse:
+    """How far the study's start has got, as JSON for the progress bar's script."""
+    progress = study_start_progress(study_id=study_id)
+    if progress is None:
+        raise Http404("No such study.")
+    return JsonResponse(progress)
 
 
 @role_required(LEAD)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import redis
+from celery import current_app
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from kombu.exceptions import KombuError
 
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
@@ -27,6 +33,11 @@ from review.models import (
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
 from review.selectors import stratum_candidate_ids
 from transcripts.models import Transcript
+
+logger = logging.getLogger(__name__)
+
+# What a publish raises when Redis is down or drops the connection (as agreement.services).
+BROKER_ERRORS = (KombuError, redis.RedisError, OSError)
 
 # --- studies -----------------------------------------------------------------------------
 
@@ -127,35 +138,171 @@ def study_create(
 # --- study lifecycle and membership ----------------------------------------------------
 
 
+# The start task (review.tasks.start_study) by its registered name: the task module imports
+# these services, so they send it by name (as agreement.services.REFRESH_TASK). Sent through the
+# app's registry, it runs in-process, after the commit, when Celery is eager (no REDIS_URL).
+START_TASK = "review.start_study"
+# Items whose slots one transaction of the start creates: one progress step of the lead's bar.
+START_BATCH_ITEMS = 50_000
+# One run of the start task stops after this long and queues the next, well inside the task time
+# limit and the broker's visibility timeout, so no worker is killed or the task re-sent mid-way.
+START_RUN_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What asking to start did: `queued` is False when the study was starting already
+    (the start was sent to the workers again, nothing else changed)."""
+
+    study: Study
+    queued: bool
+
+
+def study_start_request(*, study: Study, actor: Actor = None) -> StartRequest:
+    """Move a draft to "starting" and queue the task that creates its slots; returns at once.
+
+    The lead's request does no more than lock and count: a million-item study's slots are made
+    by a worker (study_start_continue), which moves the study to active when they all exist.
+    Asking again while it starts sends the task again (a lost enqueue, a worker that never
+    came) without recording anything: the task resumes where the last one stopped.
+    """
+    with transaction.atomic():
+        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
+        if study.status not in (StudyStatus.DRAFT, StudyStatus.STARTING):
+            raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}, not a draft")
+        first = study.status == StudyStatus.DRAFT
+        if first:
+            total = StudyItem.objects.filter(study_id=study.pk).count()
+            Study.objects.filter(pk=study.pk).update(
+                status=StudyStatus.STARTING, start_items_total=total, start_items_done=0, start_position=0
+            )
+            study.status, study.start_items_total, study.start_items_done, study.start_position = (
+                StudyStatus.STARTING,
+                total,
+                0,
+                0,
+            )
+            audit_record(
+                actor=actor,
+                action=AuditAction.STUDY_STARTED,
+                target=study,
+                study=study,
+                details={"from": StudyStatus.DRAFT, "items": total},
+            )
+        study_id = study.pk
+        transaction.on_commit(lambda: study_start_enqueue(study_id=study_id))
+    return StartRequest(study=study, queued=first)
+
+
+def study_start_enqueue(*, study_id: int) -> bool:
+    """Send the start task; with the broker down, log it and go on (False): the study stays
+    starting, and the lead's Start button (study_start_request again) sends it once more."""
+    try:
+        current_app.signature(START_TASK, args=[study_id]).apply_async()
+    except BROKER_ERRORS as exc:
+        logger.warning("start of study %s not queued, broker unavailable (%s); ask again to resend", study_id, exc)
+        return False
+    return True
+
+
+def study_start_continue(
+    *, study_id: int, batch_items: int = START_BATCH_ITEMS, seconds: float = START_RUN_SECONDS
+) -> bool | None:
+    """Create the slots of a starting study, a batch of items per transaction, for up to `seconds`.
+
+    Returns True once the study is active (now or before), False when time ran out with items
+    left (the task queues itself again), None when there is nothing to do: no such study, or
+    one that is not starting (archived meanwhile: unarchiving queues the start again).
+    Safe to re-run and to run twice at once: each batch locks the study row, reads how far
+    the start got, and records its progress in the same transaction as its slots.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        with transaction.atomic():
+            study = Study.objects.select_for_update(no_key=True).filter(pk=study_id).first()
+            if study is None or study.status != StudyStatus.STARTING:
+                if study is not None and study.status in (StudyStatus.ACTIVE, StudyStatus.PAUSED):
+                    return True
+                return None
+            upper = _start_batch_end(study=study, batch_items=batch_items)
+            if upper is not None:
+                created = _slots_insert(study=study, after_position=study.start_position, up_to_position=upper)
+                done = min(study.start_items_total, study.start_items_done + created // study.reviewers_per_item)
+                Study.objects.filter(pk=study.pk).update(start_position=upper, start_items_done=done)
+            else:
+                # Every item has its slots: fresh statistics, then open the study to its reviewers.
+                _slots_analyze()
+                Study.objects.filter(pk=study.pk).update(
+                    status=StudyStatus.ACTIVE, start_items_done=study.start_items_total
+                )
+                return True
+        if time.monotonic() >= deadline:
+            return False
+
+
+def _start_batch_end(*, study: Study, batch_items: int) -> int | None:
+    """The position of the last item of the next batch after study.start_position; None when none is left."""
+    items = StudyItem.objects.filter(study_id=study.pk, position__gt=study.start_position).order_by("position")
+    positions = list(items.values_list("position", flat=True)[batch_items - 1 : batch_items])
+    if positions:
+        return positions[0]
+    # Fewer than a batch left: up to the last item, if there is any left at all.
+    return items.order_by("-position").values_list("position", flat=True).first()
+
+
+def _slots_insert(*, study: Study, after_position: int, up_to_position: int | None) -> int:
+    """Create the slots of the study's items in (after_position, up_to_position] (None: to the end) in
+    one statement, so a million items are not a round trip a slot; returns how many were made."""
+    numbers = " UNION ALL ".join(f"SELECT {number} AS number" for number in range(1, study.reviewers_per_item + 1))
+    upper = "" if up_to_position is None else "AND item.position <= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Slot._meta.db_table}
+                (study_id, item_id, number, position, author_member_id, item_done, status)
+            SELECT item.study_id, item.id, n.number, item.position, transcript.red_team_member_id, 0, %s
+            FROM {StudyItem._meta.db_table} item
+            JOIN {Transcript._meta.db_table} transcript ON transcript.id = item.transcript_id
+            CROSS JOIN ({numbers}) n
+            WHERE item.study_id = %s AND item.position > %s {upper}
+            """,  # noqa: S608 - table names and numbers come from code, not input
+            [SlotStatus.OPEN, study.pk, after_position, *([] if up_to_position is None else [up_to_position])],
+        )
+        return int(cursor.rowcount)
+
+
+def _slots_analyze() -> None:
+    if connection.vendor == "postgresql":
+        # Fresh statistics, or the planner may think a just-started study is empty and
+        # pick a claim plan that reads every open slot (measured: 565 ms a review
+        # instead of 15). Autovacuum would wait until 10% of the table had changed.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Slot._meta.db_table}")
+
+
 def study_start(*, study: Study, actor: Actor = None) -> Study:
-    """Create every item's slots and open the study to its reviewers."""
+    """Create every item's slots and open the study to its reviewers now, in one transaction.
+
+    For commands, the admin and tests, which wait for it; the lead's page asks for
+    study_start_request instead, which a worker carries out without holding up the request.
+    """
     with transaction.atomic():
         study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         if study.status != StudyStatus.DRAFT:
             raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}, not a draft")
-        numbers = " UNION ALL ".join(f"SELECT {number} AS number" for number in range(1, study.reviewers_per_item + 1))
-        # One statement, so starting a million-item study does not round-trip per slot.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {Slot._meta.db_table}
-                    (study_id, item_id, number, position, author_member_id, item_done, status)
-                SELECT item.study_id, item.id, n.number, item.position, transcript.red_team_member_id, 0, %s
-                FROM {StudyItem._meta.db_table} item
-                JOIN {Transcript._meta.db_table} transcript ON transcript.id = item.transcript_id
-                CROSS JOIN ({numbers}) n
-                WHERE item.study_id = %s
-                """,  # noqa: S608 - table names and numbers come from code, not input
-                [SlotStatus.OPEN, study.pk],
-            )
-            if connection.vendor == "postgresql":
-                # Fresh statistics, or the planner may think a just-started study is empty and
-                # pick a claim plan that reads every open slot (measured: 565 ms a review
-                # instead of 15). Autovacuum would wait until 10% of the table had changed.
-                cursor.execute(f"ANALYZE {Slot._meta.db_table}")
+        total = StudyItem.objects.filter(study_id=study.pk).count()
+        _slots_insert(study=study, after_position=0, up_to_position=None)
+        _slots_analyze()
         study.status = StudyStatus.ACTIVE
-        study.save(update_fields=["status"])
-        audit_record(actor=actor, action=AuditAction.STUDY_STARTED, target=study, study=study)
+        study.start_items_total = study.start_items_done = total
+        study.save(update_fields=["status", "start_items_total", "start_items_done"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.STUDY_STARTED,
+            target=study,
+            study=study,
+            details={"from": StudyStatus.DRAFT, "items": total},
+        )
     return study
 
 
@@ -180,17 +327,31 @@ def study_resume(*, study: Study, actor: Actor = None) -> Study:
 
 
 def study_archive(*, study: Study, actor: Actor = None) -> Study:
-    """Close a study for good: nothing more is offered, its reviews and figures stay."""
+    """Close a study: nothing more is offered, its reviews and figures stay; study_unarchive undoes it."""
     return _study_move(
         study=study,
-        allowed_from={StudyStatus.DRAFT, StudyStatus.ACTIVE, StudyStatus.PAUSED},
+        allowed_from={StudyStatus.DRAFT, StudyStatus.STARTING, StudyStatus.ACTIVE, StudyStatus.PAUSED},
         to=StudyStatus.ARCHIVED,
         actor=actor,
         action=AuditAction.STUDY_ARCHIVED,
     )
 
 
-def _study_move(*, study: Study, allowed_from: set[str], to: str, actor: Actor, action: str) -> Study:
+def study_unarchive(*, study: Study, actor: Actor = None) -> Study:
+    """Undo an archive: the study goes back to the status it had (a study archived before that was
+    kept goes back to paused if it had started, else to draft). One archived while starting
+    starts again where it stopped."""
+    study = _study_move(
+        study=study, allowed_from={StudyStatus.ARCHIVED}, to=None, actor=actor, action=AuditAction.STUDY_UNARCHIVED
+    )
+    if study.status == StudyStatus.STARTING:
+        study_id = study.pk
+        transaction.on_commit(lambda: study_start_enqueue(study_id=study_id))
+    return study
+
+
+def _study_move(*, study: Study, allowed_from: set[str], to: str | None, actor: Actor, action: str) -> Study:
+    """Move the study to `to`, or out of the archive to where it was (to=None); recorded from and to."""
     with transaction.atomic():
         # Every membership row of the study, as each claim, skip and submit locks its own: this
         # waits for those in flight and holds off new ones until the new status commits, so no
@@ -205,10 +366,19 @@ def _study_move(*, study: Study, allowed_from: set[str], to: str, actor: Actor, 
         study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         if study.status not in allowed_from:
             raise StudyStateError(f"study {study.name!r} is {study.get_status_display().lower()}")
-        previous, study.status = study.status, to
-        study.save(update_fields=["status"])
-        audit_record(actor=actor, action=action, target=study, study=study, details={"from": previous})
+        previous = study.status
+        if to is None:
+            to = study.archived_from or _status_before_archive(study)
+        study.status = to
+        study.archived_from = previous if to == StudyStatus.ARCHIVED else ""
+        study.save(update_fields=["status", "archived_from"])
+        audit_record(actor=actor, action=action, target=study, study=study, details={"from": previous, "to": to})
     return study
+
+
+def _status_before_archive(study: Study) -> str:
+    """For a study archived before archives kept their status: paused if it has slots, else draft."""
+    return StudyStatus.PAUSED if Slot.objects.filter(study_id=study.pk).exists() else StudyStatus.DRAFT
 
 
 def study_delete(*, study: Study, actor: Actor = None) -> None:
