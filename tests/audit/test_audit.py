@@ -112,7 +112,7 @@ def test_every_audited_change_records_who_did_what_to_which_target(tmp_path: Pat
     assert events[8].details == {"api_share_notes": {"from": False, "to": True}}
     assert events[9].details == {"daily_cap_minutes": {"from": 240, "to": 120}}
     assert events[10].target_label == str(token) and events[10].details["scopes"] == ["read:labels"]
-    assert events[12].details == {"from": "active"}
+    assert events[12].details == {"from": "active", "to": "archived"}
 
 
 def test_a_setting_saved_unchanged_and_a_refused_change_record_nothing() -> None:

@@ -104,6 +104,13 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/lead/studies/{study}/instructions",                      "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/wellbeing",                         "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/status",                            "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    # Archive asks first (GET, a confirmation page naming the study), then archives (POST).
+    ("/lead/studies/{study}/archive",                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/archive",                           "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{missing}/archive",                         "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    # A starting study's progress, polled by the lead's page (JSON).
+    ("/lead/studies/{study}/start-progress",                    "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{missing}/start-progress",                  "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/studies/{study}/members",                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/studies/{study}/members",                           "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/tokens/",                                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),

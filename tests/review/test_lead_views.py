@@ -47,7 +47,7 @@ def test_every_lead_page_is_404_for_a_reviewer(reviewer_client: Client) -> None:
     ]:
         assert reviewer_client.get(url).status_code == 404, url
     assert reviewer_client.post(f"/lead/studies/{study.pk}/agreement/refresh").status_code == 404
-    assert reviewer_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 404
+    assert reviewer_client.post(f"/lead/studies/{study.pk}/archive").status_code == 404
     assert Study.objects.get(pk=study.pk).status == StudyStatus.ACTIVE
 
 
@@ -100,13 +100,13 @@ def test_the_create_form_refuses_an_empty_sample_too_large_a_stratum_and_a_taken
 
 def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client) -> None:
     study, [ann, *_] = started_study(items=2)
-    response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"})
+    response = lead_client.post(f"/lead/studies/{study.pk}/archive")
     assert response.status_code == 302
     assert Study.objects.get(pk=study.pk).status == StudyStatus.ARCHIVED
 
     with pytest.raises(StudyNotActive):
         work_claim(study_id=study.pk, reviewer=ann)
-    response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}, follow=True)
+    response = lead_client.post(f"/lead/studies/{study.pk}/archive", follow=True)
     assert "Not changed" in response.content.decode()
 
 
