@@ -1,9 +1,10 @@
 """The REST API's views: validate, call a selector, render. Permissions and throttling come
 from REST_FRAMEWORK's defaults (leads only; a token needs the view's scope).
 
-Label and agreement handlers read from the replica when one is configured (pipelines pulling
-labels tolerate a few seconds of lag); authentication runs before the handler, on the
-primary, so a revoked token stops working at once.
+Label handlers read from the replica when one is configured (pipelines pulling labels
+tolerate a few seconds of lag); authentication runs before the handler, on the primary, so a
+revoked token stops working at once. The agreement handler reads its one snapshot row on the
+primary, as the dashboard does, because without a worker it computes a pending one first.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreement.selectors import agreement_snapshot
+from agreement.services import agreement_snapshot_settle
 from api.authentication import request_token
 from api.export import labels_export, labels_export_audit, labels_export_summary
 from api.filters import ItemFilter, LabelFilter
@@ -141,16 +142,18 @@ class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class AgreementView(generics.GenericAPIView):
-    """The study's cached agreement snapshot (see the dashboard for when it is recomputed)."""
+    """The study's agreement snapshot: recomputed by a worker after reviews; without one (no
+    broker), computed here when reviews came in since, as the lead's dashboard does."""
 
     serializer_class = AgreementSerializer
     required_scopes = AGREEMENT
     pagination_class = None
 
-    @replica_reads()
     def get(self, request: Request, study_id: int) -> Response:
         study = _study(study_id)
-        snapshot = agreement_snapshot(study=study)
+        # As the dashboard: a refresh pending with no worker to run it (no broker) is computed now.
+        # On the primary, which the settle may have just written (a replica could lag behind it).
+        snapshot = agreement_snapshot_settle(study_id=study.pk)
         if snapshot is None or snapshot.computed_at is None:  # not computed yet
             data: dict[str, object] = {"study": study.pk, "computed_at": None, "review_count": 0, "rows": []}
         else:

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from agreement.services import agreement_snapshot_refresh
+from agreement.models import AgreementSnapshot
+from agreement.services import agreement_refresh_request, agreement_snapshot_refresh
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from api.services import api_token_create, api_token_revoke
@@ -289,3 +290,22 @@ def test_each_token_has_its_own_request_budget(client: Client, monkeypatch: pyte
     over = client.get("/api/v1/tags/", **bearer(first))
     assert over.status_code == 429 and int(over["Retry-After"]) > 0
     assert client.get("/api/v1/tags/", **bearer(second)).status_code == 200
+
+
+def test_without_a_worker_the_agreement_endpoint_computes_a_pending_snapshot_as_the_dashboard_does(
+    client: Client, settings
+) -> None:
+    study = reviewed_study(items=3)
+    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="pipeline", scopes=[AGREEMENT])
+    # Reviews came in: a refresh is pending (the submit's own request, run by hand here).
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a broker: a worker will run it, the endpoint does not
+    agreement_refresh_request(study_id=study.pk, delay=0)
+    data = client.get(f"/api/v1/studies/{study.pk}/agreement/", **bearer(raw)).json()
+    assert data["computed_at"] is None and data["rows"] == []
+    assert AgreementSnapshot.objects.get(study=study).refresh_requested_at is not None
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker: nobody else will
+    data = client.get(f"/api/v1/studies/{study.pk}/agreement/", **bearer(raw)).json()
+    assert data["review_count"] == 9 and data["rows"][0]["n_items"] == 3
+    snapshot = AgreementSnapshot.objects.get(study=study)
+    assert snapshot.refresh_requested_at is None and snapshot.computed_at is not None

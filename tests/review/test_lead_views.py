@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from agreement.models import AgreementSnapshot
-from agreement.services import agreement_snapshot_refresh
+from agreement.services import agreement_refresh_request, agreement_snapshot_refresh
 from review.errors import StudyNotActive
 from review.models import Study, StudyStatus
 from review.services.assignment import slot_skip
@@ -206,3 +206,16 @@ def test_a_reviewer_cannot_set_study_safeguards(client: Client) -> None:
     assert client.post(f"/lead/studies/{study.pk}/wellbeing", {"daily_cap_minutes": "999"}).status_code == 404
     study.refresh_from_db()
     assert study.daily_cap_minutes == 240
+
+
+def test_without_a_worker_a_table_download_computes_a_pending_snapshot_as_the_dashboard_does(
+    lead_client: Client, settings
+) -> None:
+    study, reviewers = started_study(items=2, reviewers=3)
+    review_everything(study, reviewers)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    agreement_refresh_request(study_id=study.pk)  # pending: no worker will run it
+    response = lead_client.get(f"/lead/studies/{study.pk}/tables/agreement.csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert rows and AgreementSnapshot.objects.get(study=study).refresh_requested_at is None
+    assert AgreementSnapshot.objects.get(study=study).review_count == 6

@@ -11,7 +11,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement.dashboard import agreement_lines, dashboard_plots, dashboard_tables
-from agreement.selectors import agreement_snapshot
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -81,10 +80,15 @@ def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
 @never_cache
 @role_required(LEAD)
 @require_GET
-@replica_reads()
 def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpResponse:
     study = _study(study_id)
-    snapshot = agreement_snapshot(study=study)
+    # As the dashboard: settle a pending refresh no worker will run, on the primary, first.
+    snapshot = agreement_snapshot_settle(study_id=study.pk)
+    with replica_reads():
+        return _lead_table_csv(request, study, snapshot, name)
+
+
+def _lead_table_csv(request: HttpRequest, study: Study, snapshot: AgreementSnapshot | None, name: str) -> HttpResponse:
     data = snapshot.data if snapshot and snapshot.computed_at else {}
     tables = dashboard_tables(study=study, progress=study_progress(study=study), data=data, tags=tag_names())
     table = tables.get(name)
