@@ -474,6 +474,72 @@ class RatingsTable:
         return np.delete(self.ratings, column, axis=1)
 
 
+@dataclass(frozen=True)
+class RaterSets:
+    """The rater sets to compare, on the same items: those with every rating the sets need.
+
+    sets: (name, items x raters) in order; raters_per_item: the complete count of each set's ratings;
+    left_out: how many items were left out, by reason (each item once, under one reason).
+    """
+
+    sets: list[tuple[str, np.ndarray, int]]
+    items: int
+    left_out: dict[str, int]
+
+    @property
+    def left_out_count(self) -> int:
+        return sum(self.left_out.values())
+
+    def left_out_sentence(self) -> str:
+        """Like "2 items left out: no author rating", or "No items left out." """
+        if not self.left_out_count:
+            return "No items left out."
+        count = self.left_out_count
+        reasons = [reason for reason, number in self.left_out.items() if number]
+        # One reason needs no count of its own; several are each counted.
+        why = reasons[0] if len(reasons) == 1 else ", ".join(f"{self.left_out[key]} {key}" for key in reasons)
+        return f"{count} item{'s' if count != 1 else ''} left out: {why}"
+
+
+def rater_sets_same_items(
+    table: RatingsTable, *, author: str, with_author: str, reviewers_only: str, alone: str
+) -> RaterSets:
+    """Author + reviewers and reviewers only, both on the items that have the author's rating and
+    the full number of reviewer ratings (the most any item has), so the two compare like with like.
+
+    Without an `author` rater the one set `alone` is every rater, on the items with the full count.
+    """
+    if author not in table.raters:
+        counts = (~np.isnan(table.ratings)).sum(axis=1)
+        full = int(counts.max()) if len(counts) else 0
+        keep = counts == full
+        reason = f"fewer than {full} ratings"
+        return RaterSets(
+            sets=[(alone, table.ratings[keep], full)],
+            items=int(keep.sum()),
+            left_out={reason: int((~keep).sum())},
+        )
+    column = table.raters.index(author)
+    reviewers = table.without_rater(author)
+    has_author = ~np.isnan(table.ratings[:, column])
+    reviewer_counts = (~np.isnan(reviewers)).sum(axis=1)
+    full = int(reviewer_counts.max()) if len(reviewer_counts) else 0
+    complete = reviewer_counts == full
+    keep = has_author & complete
+    short = f"fewer than {full} reviewer ratings"
+    left_out = {
+        "no author rating": int((~has_author & complete).sum()),
+        short: int((has_author & ~complete).sum()),
+        f"no author rating and {short}": int((~has_author & ~complete).sum()),
+    }
+    with_author_matrix = np.column_stack([table.ratings[keep, column], reviewers[keep]])
+    return RaterSets(
+        sets=[(with_author, with_author_matrix, full + 1), (reviewers_only, reviewers[keep], full)],
+        items=int(keep.sum()),
+        left_out={reason: number for reason, number in left_out.items() if number},
+    )
+
+
 def ratings_read_csv(path: str | Path) -> RatingsTable:
     """Read long-format ratings (header ``item,rater,rating``, any order, other columns ignored).
 

@@ -183,7 +183,78 @@ def test_agreement_prints_a_table_of_rater_set_by_scale(tmp_path: Path) -> None:
     out, _ = run("agreement", "--ratings", str(write_ratings(tmp_path / "r.csv", rows)))
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["group", "rater", "set", "scale"]
-    assert [line.split()[3] for line in lines[2:]] == ["likert", "binary"]  # no author: one rater set
+    assert [line.split()[3] for line in lines[2:4]] == ["likert", "binary"]  # no author: one rater set
+    assert lines[4:] == ["No items left out."]
+
+
+def test_agreement_from_a_csv_compares_both_rater_sets_on_the_same_items_and_says_which_were_left_out(
+    tmp_path: Path,
+) -> None:
+    # Four items; t3 lacks the author's rating, so it is left out of both rater sets, not just one.
+    ratings = {"t0": (0, 0, 0, 1), "t1": (4, 4, 3, 4), "t2": (2, 1, 2, 2), "t3": (None, 1, 0, 0)}
+    rows = [
+        (item, rater, str(rating))
+        for item, values in ratings.items()
+        for rater, rating in zip(["author", "r1", "r2", "r3"], values, strict=True)
+        if rating is not None
+    ]
+    path = write_ratings(tmp_path / "ratings.csv", rows)
+    result = json.loads(run("agreement", "--ratings", str(path), "--json")[0])
+    assert result["rater_set"] == "author + reviewers" and result["n_items"] == 3
+    assert result["reviewers_only"]["n_items"] == 3  # was 4: t3 counted for reviewers only
+    assert result["n_excluded"] == result["reviewers_only"]["n_excluded"] == 1
+    assert result["left_out"] == {
+        "items": 1,
+        "reasons": {"no author rating": 1},
+        "text": "1 item left out: no author rating",
+    }
+    # The reviewers-only figures are those of the three items alone, computed by hand's twin.
+    alone = write_ratings(
+        tmp_path / "alone.csv",
+        [
+            (item, rater, str(rating))
+            for item, values in list(ratings.items())[:3]
+            for rater, rating in zip(["r1", "r2", "r3"], values[1:], strict=True)
+        ],
+    )
+    expected = json.loads(run("agreement", "--ratings", str(alone), "--json")[0])
+    assert result["reviewers_only"]["likert"] == expected["likert"]
+    table = run("agreement", "--ratings", str(path))[0].splitlines()
+    assert table[-1] == "1 item left out: no author rating"
+    assert {line.split()[-2] for line in table[2:-1]} == {"3"}  # n: the same items in every row
+
+
+def test_agreement_from_a_csv_counts_each_reason_an_item_was_left_out(tmp_path: Path) -> None:
+    ratings = {
+        "t0": (0, 0, 0, 1),
+        "t1": (4, 4, 3, 4),
+        "t2": (None, 1, 2, 2),
+        "t3": (None, 1, 0, 0),
+        "t4": (3, 3, None, 4),
+        "t5": (None, None, 4, 4),
+    }
+    rows = [
+        (item, rater, str(rating))
+        for item, values in ratings.items()
+        for rater, rating in zip(["author", "r1", "r2", "r3"], values, strict=True)
+        if rating is not None
+    ]
+    out = run("agreement", "--ratings", str(write_ratings(tmp_path / "r.csv", rows)))[0]
+    assert out.splitlines()[-1] == (
+        "4 items left out: 2 no author rating, 1 fewer than 3 reviewer ratings, "
+        "1 no author rating and fewer than 3 reviewer ratings"
+    )
+    with pytest.raises(CommandError, match="no item has every rating needed"):
+        run(
+            "agreement",
+            "--ratings",
+            str(
+                write_ratings(
+                    tmp_path / "none.csv",
+                    [("t0", "r1", "1"), ("t0", "author", "2"), ("t1", "r1", "1"), ("t1", "r2", "1")],
+                )
+            ),
+        )
 
 
 def test_agreement_names_the_line_of_a_bad_csv(tmp_path: Path) -> None:

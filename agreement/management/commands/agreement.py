@@ -8,7 +8,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agreement.analytics import AUTHOR_AND_REVIEWERS, REVIEWERS_ONLY, agreement_rows
 from agreement.selectors import study_ratings
-from agreement.statistics import DEFAULT_RESAMPLES, RatingsFileError, agreement_compute, ratings_read_csv
+from agreement.statistics import (
+    DEFAULT_RESAMPLES,
+    RaterSets,
+    RatingsFileError,
+    agreement_compute,
+    rater_sets_same_items,
+    ratings_read_csv,
+)
 from review.models import Study
 
 AUTHOR_RATER = "author"
@@ -26,7 +33,11 @@ class Command(BaseCommand):
         source.add_argument(
             "--ratings",
             metavar="FILE.csv",
-            help="Columns item,rater,rating; ratings are integers 0-4; the rater named 'author' is the author.",
+            help=(
+                "Columns item,rater,rating; ratings are integers 0-4; the rater named 'author' is the author. "
+                "Both rater sets use the items with the author's rating and every reviewer rating; "
+                "the output says how many items were left out and why."
+            ),
         )
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
         parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="Bootstrap resamples.")
@@ -35,11 +46,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["resamples"] < 1000:
             raise CommandError("--resamples must be at least 1000 for a 95% interval to mean something")
+        self.left_out: RaterSets | None = None
         rows = self._study_rows(options) if options["study"] is not None else self._csv_rows(options)
         if options["json"]:
-            self.stdout.write(json.dumps(_as_json(rows), indent=2))
+            data = _as_json(rows)
+            if self.left_out is not None:
+                data["left_out"] = {
+                    "items": self.left_out.left_out_count,
+                    "reasons": self.left_out.left_out,
+                    "text": self.left_out.left_out_sentence(),
+                }
+            self.stdout.write(json.dumps(data, indent=2))
         else:
             self.stdout.write(_as_table(rows))
+            if self.left_out is not None:
+                self.stdout.write(self.left_out.left_out_sentence())
 
     def _study_rows(self, options: dict[str, Any]) -> list[dict[str, Any]]:
         study = Study.objects.filter(pk=options["study"]).first()
@@ -58,16 +79,26 @@ class Command(BaseCommand):
         except RatingsFileError as exc:
             raise CommandError(str(exc)) from None
         seed = options["seed"] or 0
-        sets = [(AUTHOR_AND_REVIEWERS if AUTHOR_RATER in table.raters else "all raters", table.ratings)]
-        if AUTHOR_RATER in table.raters:
-            sets.append((REVIEWERS_ONLY, table.without_rater(AUTHOR_RATER)))
+        # Both rater sets on the same items, so their rows compare like with like.
+        chosen = rater_sets_same_items(
+            table,
+            author=AUTHOR_RATER,
+            with_author=AUTHOR_AND_REVIEWERS,
+            reviewers_only=REVIEWERS_ONLY,
+            alone="all raters",
+        )
+        if not chosen.items:
+            raise CommandError(f"{options['ratings']}: no item has every rating needed. {chosen.left_out_sentence()}")
+        self.left_out = chosen
         rows = []
-        for rater_set, matrix in sets:
+        for rater_set, matrix, raters in chosen.sets:
             try:
-                result = agreement_compute(matrix, resamples=options["resamples"], seed=seed)
+                result = agreement_compute(matrix, raters_per_item=raters, resamples=options["resamples"], seed=seed)
             except ValueError as exc:
                 raise CommandError(f"{options['ratings']}: {exc}") from None
-            rows.append({"by": "overall", "value": "all", "rater_set": rater_set, **result.as_dict()})
+            row = {"by": "overall", "value": "all", "rater_set": rater_set, **result.as_dict()}
+            row["n_excluded"] = chosen.left_out_count
+            rows.append(row)
         return rows
 
 
