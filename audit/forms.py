@@ -15,7 +15,7 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
     # Any id, not only the listed studies': a deleted study's events stay in the log.
     study = BoundedIntegerField(required=False, min_value=1, widget=forms.Select)
-    before = BoundedIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = BoundedIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

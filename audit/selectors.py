@@ -1,11 +1,13 @@
-"""Reads of the audit log: pages of events, the studies they name, the log as CSV."""
+"""Reads of the audit log: pages of events, their details as fields, the studies they name, the log as CSV."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Iterator
+from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from audit.models import AuditEvent
@@ -36,20 +38,42 @@ def audit_events(*, action: str | None = None, study_id: int | None = None) -> Q
 
 
 def audit_page(
-    *, action: str | None = None, study_id: int | None = None, before: int | None = None, size: int = AUDIT_PAGE_SIZE
-) -> tuple[list[AuditEvent], int | None]:
-    """One page of audit_events older than the event `before`, and the `before` of the next page.
+    *, action: str | None = None, study_id: int | None = None, page: int | None = None, size: int = AUDIT_PAGE_SIZE
+) -> Page[AuditEvent]:
+    """One page of audit_events (Django's Paginator), newest first by id, which is unique: the
+    order is stable, so no event shows twice or never while a lead pages. A page past the last
+    is the last page. Events appended meanwhile push older ones onto later pages."""
+    paginator: Paginator[AuditEvent] = Paginator(audit_events(action=action, study_id=study_id), size)
+    return paginator.get_page(page or 1)
 
-    Keyset paging on the id: a page costs the same however deep it is, and events appended
-    while a lead pages never shift what the next page shows.
-    """
-    events = audit_events(action=action, study_id=study_id)
-    if before is not None:
-        events = events.filter(id__lt=before)
-    page = list(events[: size + 1])
-    more = len(page) > size
-    page = page[:size]
-    return page, page[-1].pk if more else None
+
+def audit_detail_fields(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An event's details as (field, value) lines for the page, not JSON: a change reads
+    "from → to", a nested record becomes "record: field" lines, yes/no and — stand for
+    booleans and nothing. The CSV keeps the details whole, as JSON."""
+    fields: list[tuple[str, str]] = []
+    for key, value in sorted(details.items()):
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict) and set(value) == {"from", "to"}:
+            fields.append((label, f"{_detail_text(value['from'])} → {_detail_text(value['to'])}"))
+        elif isinstance(value, dict) and value:
+            fields.extend((f"{label}: {name}", text) for name, text in audit_detail_fields(value))
+        else:
+            fields.append((label, _detail_text(value)))
+    return fields
+
+
+def _detail_text(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(not isinstance(item, dict | list) for item in value):
+        return ", ".join(_detail_text(item) for item in value) or "—"
+    if isinstance(value, dict | list):
+        # Records in a list (a study's strata): compact, in the order written.
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
 
 
 def audit_studies() -> list[tuple[int, str]]:

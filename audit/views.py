@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditAction
-from audit.selectors import audit_csv_lines, audit_events, audit_page
+from audit.selectors import audit_csv_lines, audit_detail_fields, audit_events, audit_page
 from audit.services import audit_record
 from core.roles import LEAD, role_required, signed_in_user
 
@@ -23,19 +22,24 @@ from core.roles import LEAD, role_required, signed_in_user
 @role_required(LEAD)
 @require_GET
 def lead_audit(request: HttpRequest) -> HttpResponse:
-    """The audit log, newest first, a page at a time, filtered by action and study."""
+    """The audit log, newest first, a numbered page at a time, filtered by action and study."""
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return render(request, "audit/lead_audit.html", {"form": form, "events": []}, status=400)
     data = form.cleaned_data
-    events, next_before = audit_page(action=data["action"], study_id=data["study"], before=data["before"])
+    page = audit_page(action=data["action"], study_id=data["study"], page=data["page"])
     filters = {key: value for key in ("action", "study") if (value := request.GET.get(key))}
+    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     context = {
         "form": form,
-        # Details as JSON text, which the template escapes like everything else.
-        "events": [(event, json.dumps(event.details, ensure_ascii=False, sort_keys=True)) for event in events],
-        "next_query": urlencode({**filters, "before": next_before}) if next_before else None,
-        "first_query": urlencode(filters) if data["before"] else None,
+        "page": page,
+        "events": [(event, audit_detail_fields(event.details)) for event in page],
+        # Each page link keeps the filters: (number or the ellipsis, its query).
+        "page_links": [
+            (number, urlencode({**filters, "page": number}) if isinstance(number, int) else None) for number in numbers
+        ],
+        "previous_query": urlencode({**filters, "page": page.previous_page_number()}) if page.has_previous() else None,
+        "next_query": urlencode({**filters, "page": page.next_page_number()}) if page.has_next() else None,
         "csv_query": urlencode(filters),
     }
     return render(request, "audit/lead_audit.html", context)

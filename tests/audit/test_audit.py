@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import sqlite3
 import subprocess
@@ -292,6 +293,59 @@ def test_the_page_lists_events_newest_first_and_pages_back_through_all_of_them(l
         query = response.context["next_query"]
         url = f"/lead/audit/?{query}" if query else ""
     assert seen == list(range(119, -1, -1))
+
+
+def test_the_page_counts_the_events_and_links_each_page_with_the_filters_kept(lead_client: Client) -> None:
+    for number in range(120):
+        audit_record(actor="cli:test", action=AuditAction.IMPORT, details={"n": number})
+    audit_record(actor="cli:test", action=AuditAction.EXPORT)
+    response = lead_client.get("/lead/audit/", {"action": "import", "page": 2})
+    page = response.content.decode()
+    assert "Events 51–100 of 120 · page 2 of 3" in page
+    assert [event.details["n"] for event, _ in response.context["events"]] == list(range(69, 19, -1))
+    assert 'href="?action=import&amp;page=1" rel="prev"' in page
+    assert 'href="?action=import&amp;page=2" aria-current="page"' in page
+    assert 'href="?action=import&amp;page=3" rel="next"' in page
+    # Past the last page is the last page; a page that is not a number is refused.
+    last = lead_client.get("/lead/audit/", {"action": "import", "page": 99})
+    assert last.status_code == 200 and "Events 101–120 of 120 · page 3 of 3" in last.content.decode()
+    for bad in ("0", "-1", "abc", "1.5"):
+        assert lead_client.get("/lead/audit/", {"page": bad}).status_code == 400, bad
+    empty = lead_client.get("/lead/audit/", {"action": "token.revoked"}).content.decode()
+    assert "No events" in empty and 'aria-label="Audit log pages"' not in empty
+
+
+def test_the_page_shows_details_as_fields_and_the_csv_keeps_them_whole(lead_client: Client) -> None:
+    study = StudyFactory(name="Fields")
+    audit_record(
+        actor="cli:test",
+        action=AuditAction.STUDY_CHANGED,
+        target=study,
+        study=study,
+        details={
+            "api_share_notes": {"from": False, "to": True},
+            "lease_minutes": {"from": 30, "to": None},
+            "filters": {"action": "import", "study": None},
+            "scopes": ["read:labels", "read:agreement"],
+            "items": 4,
+        },
+    )
+    response = lead_client.get("/lead/audit/")
+    [(_, fields)] = response.context["events"]
+    assert fields == [
+        ("api share notes", "no → yes"),
+        ("filters: action", "import"),
+        ("filters: study", "—"),
+        ("items", "4"),
+        ("lease minutes", "30 → —"),
+        ("scopes", "read:labels, read:agreement"),
+    ]
+    page = response.content.decode()
+    assert "<dt>api share notes</dt><dd>no → yes</dd>" in page and "{&quot;" not in page
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(lead_client.get("/lead/audit/events.csv").streaming_content).decode()))
+    )
+    assert json.loads(rows[-1]["details"])["api_share_notes"] == {"from": False, "to": True}
 
 
 def test_the_page_filters_by_action_and_study(lead_client: Client) -> None:

@@ -288,12 +288,12 @@ def test_the_collected_names_include_the_parameters_that_broke_before(
 ) -> None:
     """The collection is not vacuous: it finds the filters, cursors and fields of the issue."""
     assert {"study", "cursor", "page_size", "tag", "model_type"} <= set(known_names[("/api/v1/labels/", "GET")])
-    assert {"study", "action", "before"} <= set(known_names[("/lead/audit/", "GET")])
-    assert {"study", "action", "before"} <= set(known_names[("/lead/audit/events.csv", "GET")])
+    assert {"study", "action", "page"} <= set(known_names[("/lead/audit/", "GET")])
+    assert {"study", "action", "page"} <= set(known_names[("/lead/audit/events.csv", "GET")])
     assert "study" in known_names[("/wellbeing/break/", "GET")]
     assert {"seed", "name", "reviewers_per_item"} <= set(known_names[("/lead/studies/new", "POST")])
     assert "reason" in known_names[("/review/slots/{held_slot}/skip", "POST")]
-    assert {"before", "period", "instrument", "next", "trigger", "reviewers", "daily_cap_minutes"} <= set(every_name)
+    assert {"page", "period", "instrument", "next", "trigger", "reviewers", "daily_cap_minutes"} <= set(every_name)
 
 
 def test_each_row_is_sent_as_a_role_the_table_lets_through() -> None:
@@ -415,7 +415,7 @@ ISSUE_CASES = [
     ("labels", f"/api/v1/labels/?study=-{BIG}", 400),
     ("labels", "/api/v1/labels/?study=1.5", 400),
     ("lead", f"/lead/audit/?study={BIG}", 400),
-    ("lead", f"/lead/audit/?before={BIG}", 400),
+    ("lead", f"/lead/audit/?page={BIG}", 400),
     ("lead", f"/lead/audit/events.csv?study={BIG}", 400),
     ("labels", "/api/v1/labels/?page_size=abc", 400),
     ("labels", "/api/v1/labels/?page_size=0", 400),
