@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from kombu.exceptions import KombuError
@@ -196,7 +197,16 @@ def study_start_request(*, study: Study, actor: Actor = None) -> StartRequest:
 
 def study_start_enqueue(*, study_id: int) -> bool:
     """Send the start task; with the broker down, log it and go on (False): the study stays
-    starting, and the lead's Start button (study_start_request again) sends it once more."""
+    starting, and the lead's Start button (study_start_request again) sends it once more.
+
+    Without a broker (Celery eager, no REDIS_URL) the start runs here, after the commit, as the
+    task would: only workers import the task modules, so a send by name from a web process
+    would not find the task to run eagerly (Celery sends it to the in-memory broker instead).
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        while study_start_continue(study_id=study_id) is False:
+            pass
+        return True
     try:
         current_app.signature(START_TASK, args=[study_id]).apply_async()
     except BROKER_ERRORS as exc:
