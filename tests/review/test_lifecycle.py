@@ -3,8 +3,10 @@ archive with confirmation and its undo, and hostile orders of all of these."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 
 from audit.models import AuditEvent
@@ -251,3 +253,30 @@ def test_steps_in_a_hostile_order_are_refused_with_a_message(lead_client: Client
     assert "Not changed" in response.content.decode() and status_of(study) == StudyStatus.ARCHIVED
     page = lead_client.get(f"/lead/studies/{study.pk}/archive").content.decode()
     assert "is archived already" in page
+
+
+# --- two workers at once (PostgreSQL's row locks) ---------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_the_start_at_once_make_every_slot_once(on_postgres: None) -> None:
+    study, _ = draft_study(items=40)
+    study_start_request(study=study)
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            while (finished := study_start_continue(study_id=study.pk, batch_items=3, seconds=0)) is False:
+                pass
+            results.append(finished)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [True, True]
+    assert Slot.objects.filter(study=study).count() == 40 * study.reviewers_per_item
+    assert Study.objects.values_list("status", "start_items_done").get(pk=study.pk) == ("active", 40)
