@@ -241,7 +241,10 @@ def test_a_paused_study_says_so(client: Client, login: Login) -> None:
     assert "is paused" in response.content.decode()
 
 
-def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client: Client, login: Login) -> None:
+def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(
+    client: Client, login: Login, django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the start runs after the request's commit, in-process
     study = StudyFactory(name="Fresh")
     StudyItemFactory(study=study)
     ann, bob = UserFactory(roles=["reviewer"]), UserFactory(roles=["reviewer"])
@@ -251,7 +254,8 @@ def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(client:
     client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [bob.pk]})
     assert list(StudyMembership.objects.values_list("reviewer", flat=True)) == [bob.pk]
     for action, status in [("start", "active"), ("pause", "paused"), ("resume", "active")]:
-        client.post(f"/lead/studies/{study.pk}/status", {"action": action})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/lead/studies/{study.pk}/status", {"action": action})
         study.refresh_from_db()
         assert study.status == status
     assert Slot.objects.filter(study=study, status=SlotStatus.OPEN).count() == 3
@@ -355,7 +359,7 @@ def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
     lead_client = login(UserFactory(roles=["lead"]), client=Client())
-    assert lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"}).status_code == 302
+    assert lead_client.post(f"/lead/studies/{study.pk}/archive").status_code == 302
     _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "the study is archived")
 
 
