@@ -285,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
     # Often, so the lead's snapshot catches up within debounce + 30 s of any fault ending; a run
     # that finds nothing overdue is one query over a table of one row per study.
     "agreement-refresh-catch-up": {"task": "review.catch_up_agreement_refreshes", "schedule": 10.0},
+    # Re-sends a study's start that stopped moving for 2 minutes (its enqueue lost with Redis down,
+    # or its worker killed); a run that finds none is one query on the study table.
+    "study-start-catch-up": {"task": "review.catch_up_starts", "schedule": 60.0},
 }
 # Workers write a heartbeat to Redis this often (for /healthz); it lapses after 3 missed beats.
 TRIAD_WORKER_HEARTBEAT_SECONDS = env_int("TRIAD_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)

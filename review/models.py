@@ -47,6 +47,9 @@ class Study(models.Model):
     start_items_total = models.PositiveIntegerField(default=0)
     start_items_done = models.PositiveIntegerField(default=0)
     start_position = models.PositiveIntegerField(default=0)
+    # When the start last moved (asked for, or a batch committed): beat re-sends a start that
+    # stopped moving (a lost enqueue, a dead worker), review.services.studies.study_starts_requeue.
+    start_touched_at = models.DateTimeField(null=True, blank=True)
     # The status an archived study had, which unarchiving gives back; empty unless archived.
     archived_from = models.CharField(max_length=10, blank=True, default="")
 

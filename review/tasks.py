@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import transaction
 
 from review.services.assignment import leases_expire
-from review.services.studies import START_TASK, study_start_continue, study_start_enqueue
+from review.services.studies import START_TASK, study_start_continue, study_start_enqueue, study_starts_requeue
 
 
 @shared_task(name="review.sweep_expired_leases")
@@ -24,3 +24,9 @@ def start_study(study_id: int) -> bool | None:
     if finished is False:
         transaction.on_commit(lambda: study_start_enqueue(study_id=study_id))
     return finished
+
+
+@shared_task(name="review.catch_up_starts")
+def catch_up_starts() -> int:
+    """Beat, every minute: re-send starts that stopped moving (a lost enqueue, a dead worker). Idempotent."""
+    return study_starts_requeue()

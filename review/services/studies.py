@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
@@ -14,6 +15,8 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from audit.models import AuditAction
@@ -175,7 +178,11 @@ def study_start_request(*, study: Study, actor: Actor = None) -> StartRequest:
         if first:
             total = StudyItem.objects.filter(study_id=study.pk).count()
             Study.objects.filter(pk=study.pk).update(
-                status=StudyStatus.STARTING, start_items_total=total, start_items_done=0, start_position=0
+                status=StudyStatus.STARTING,
+                start_items_total=total,
+                start_items_done=0,
+                start_position=0,
+                start_touched_at=timezone.now(),
             )
             study.status, study.start_items_total, study.start_items_done, study.start_position = (
                 StudyStatus.STARTING,
@@ -238,7 +245,9 @@ def study_start_continue(
             if upper is not None:
                 created = _slots_insert(study=study, after_position=study.start_position, up_to_position=upper)
                 done = min(study.start_items_total, study.start_items_done + created // study.reviewers_per_item)
-                Study.objects.filter(pk=study.pk).update(start_position=upper, start_items_done=done)
+                Study.objects.filter(pk=study.pk).update(
+                    start_position=upper, start_items_done=done, start_touched_at=timezone.now()
+                )
             else:
                 # Every item has its slots: fresh statistics, then open the study to its reviewers.
                 _slots_analyze()
@@ -248,6 +257,29 @@ def study_start_continue(
                 return True
         if time.monotonic() >= deadline:
             return False
+
+
+# A start whose progress has not moved for this long is re-sent by beat's catch-up: longer than
+# any one batch takes (a few seconds for 50,000 items) plus a wait in a busy queue.
+START_STALL_SECONDS = 120
+
+
+def study_starts_requeue(*, now: datetime | None = None) -> int:
+    """Re-send the start of every study that has been starting without progress for
+    START_STALL_SECONDS (its enqueue was lost with Redis down, or its worker died); returns how
+    many were sent. Each is claimed by a conditional UPDATE that moves its mark to now, so two
+    catch-ups at once send it once, and a start is re-sent at most once a window. One sent
+    while a worker still runs it is harmless: the runs take turns on the study's lock."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=START_STALL_SECONDS)
+    stalled = Q(status=StudyStatus.STARTING) & (Q(start_touched_at__lt=cutoff) | Q(start_touched_at__isnull=True))
+    sent = 0
+    for study_id in Study.objects.filter(stalled).values_list("pk", flat=True):
+        if Study.objects.filter(stalled, pk=study_id).update(start_touched_at=now) and study_start_enqueue(
+            study_id=study_id
+        ):
+            sent += 1
+    return sent
 
 
 def _start_batch_end(*, study: Study, batch_items: int) -> int | None:

@@ -4,24 +4,28 @@ archive with confirmation and its undo, and hostile orders of all of these."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from review.errors import StudyNotActive, StudyStateError
 from review.models import Slot, Study, StudyStatus
 from review.selectors import study_start_progress
+from review.services import studies
 from review.services.studies import (
     study_archive,
     study_members_set,
     study_pause,
     study_start_continue,
     study_start_request,
+    study_starts_requeue,
     study_unarchive,
 )
-from review.tasks import start_study
+from review.tasks import catch_up_starts, start_study
 from tests.factories import StudyFactory, StudyItemFactory, UserFactory, started_study
 from workspace.services import work_claim
 
@@ -153,6 +157,29 @@ def test_a_starting_study_cannot_be_paused_and_its_progress_is_on_the_lead_pages
     assert f'data-start-progress="/lead/studies/{study.pk}/start-progress"' in listing
     progress = lead_client.get(f"/lead/studies/{study.pk}/start-progress").json()
     assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == ("starting", 1, 4, 25)
+
+
+def test_beat_resends_a_start_that_stopped_moving_once_a_window(
+    settings, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    assert settings.CELERY_BEAT_SCHEDULE["study-start-catch-up"] == {"task": "review.catch_up_starts", "schedule": 60.0}
+    sent: list[int] = []
+    monkeypatch.setattr(studies, "study_start_enqueue", lambda *, study_id: sent.append(study_id) or True)
+    stalled, _ = draft_study(items=3)
+    moving, _ = draft_study(items=3)
+    study_start_request(study=stalled)
+    study_start_request(study=moving)
+    later = timezone.now() + timedelta(seconds=studies.START_STALL_SECONDS + 1)
+    study_start_continue(study_id=moving.pk, batch_items=1, seconds=0)
+    Study.objects.filter(pk=moving.pk).update(start_touched_at=later)  # a batch just committed
+    sent.clear()
+    assert study_starts_requeue(now=later) == 1 and sent == [stalled.pk]
+    assert study_starts_requeue(now=later + timedelta(seconds=30)) == 0  # once a window
+    assert catch_up_starts.apply().get() == 0
+    start_study.apply(args=[stalled.pk])
+    far = later + timedelta(hours=1)
+    # An hour on: the other start has stalled too; the one now active is not sent again.
+    assert study_starts_requeue(now=far) == 1 and sent[-1] == moving.pk
 
 
 # --- archive and its undo ------------------------------------------------------------------
