@@ -7,7 +7,7 @@ creates 30 reviewer accounts (five of them red-team authors, so the author exclu
 exercised) and, for each entry of --clients, a fresh started 1,000-item study with 3
 reviewers per item. It serves the app with gunicorn (deploy/gunicorn.conf.py with
 --web-workers workers, default 2; production settings over plain HTTP) and runs that many HTTP
-clients, each a requests.Session logged in through the form, claiming (POST .../next), with
+clients, each logged in through the form (then a lean keep-alive http.client session), claiming (POST .../next), with
 --pages loading the content warning and the review page as a browser does, and submitting
 (POST .../review, which claims the next item itself) until every reviewer is told the study
 is done. It prints reviews/s, claim and submit (+ next claim) latencies, HTTP errors and
@@ -22,6 +22,7 @@ study, and prints both latencies with their ratio and the claim query's plan.
 from __future__ import annotations
 
 import argparse
+import http.client
 import math
 import os
 import random
@@ -39,9 +40,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from figures import Figure, figures_write, loop_labels
@@ -58,6 +61,8 @@ HTTP_TIMEOUT = 30.0
 MAX_CONSECUTIVE_ERRORS = 5
 SLOT_PATH = re.compile(r"/review/slots/(\d+)/")
 CHECKIN_PATH = "/wellbeing/checkin/"
+SERVER_TIMING = re.compile(r"app;dur=([\d.]+)")  # config.middleware.ServerTimingMiddleware
+CHROMIUM = os.environ.get("TRIAD_CHROMIUM", "/usr/bin/chromium")
 
 
 class BenchError(Exception):
@@ -360,7 +365,10 @@ def served(database_url: str, log_path: Path, workers: int = 2) -> Iterator[str]
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
         SECURE_HSTS_SECONDS="0",
+        # As in production: the pages' scripts and styles come from collectstatic's hashed files.
+        DJANGO_STATIC_ROOT=str(log_path.parent / "static"),
     )
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     command = [
         _gunicorn(),
         "--config",
@@ -443,6 +451,70 @@ def login(base_url: str, username: str, password: str) -> requests.Session:
     return session
 
 
+class LeanResponse:
+    """The parts of a response the loop reads: status, headers, body, and what was asked."""
+
+    def __init__(self, method: str, path: str, status: int, headers: Any, body: bytes) -> None:
+        self.status_code = status
+        self.headers = headers  # http.client.HTTPMessage: get() ignores the case of names
+        self.text = body.decode("utf-8", "replace")
+        self.request = SimpleNamespace(method=method, path_url=path)
+
+
+class LeanSession:
+    """One reviewer's keep-alive HTTP/1.1 connection and cookies, for the timed loop.
+
+    The clients share this 2-core machine with gunicorn and PostgreSQL, so every millisecond a
+    client spends is taken from the server it measures: requests.Session (its cookie jar, its
+    adapters) spent about 2 ms a request here, http.client a fraction of that. Logging in still
+    goes through requests (login()), whose cookies this session carries on.
+    """
+
+    def __init__(self, base_url: str, cookies: dict[str, str]) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.cookies = dict(cookies)
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT)
+
+    def get(self, url: str, **_: Any) -> LeanResponse:
+        return self._request("GET", url, None, {})
+
+    def post(
+        self, url: str, data: dict[str, Any] | None = None, headers: dict[str, str] | None = None, **_: Any
+    ) -> LeanResponse:
+        body = urlencode(data or {}, doseq=True).encode()
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self._request("POST", url, body, {**form, **(headers or {})})
+
+    def _request(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> LeanResponse:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {**headers, "Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                payload = response.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # gunicorn closed the kept-alive connection (a worker recycled): once more, anew.
+                # A POST sent twice is safe: the app answers a repeated claim or submit with the first.
+                self.connection.close()
+                if attempt == 2:
+                    raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or morsel["expires"].endswith("1970 00:00:00 GMT"):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return LeanResponse(method, path, response.status, response.headers, payload)
+
+
+# What the client loop may meet on the wire: gunicorn gone, a timeout, a malformed answer.
+CLIENT_ERRORS = (OSError, http.client.HTTPException, requests.RequestException)
+
+
 @dataclass
 class ClientStats:
     reviews: int = 0
@@ -451,6 +523,9 @@ class ClientStats:
     done_claims: list[float] = field(default_factory=list)  # claims answered "nothing left"
     submits: list[float] = field(default_factory=list)
     pages: list[float] = field(default_factory=list)  # content warning + review page, with --pages
+    # The server's own time for each page (its Server-Timing header), with --pages.
+    preview_server: list[float] = field(default_factory=list)
+    review_server: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     deadline_hit: bool = False
@@ -462,11 +537,11 @@ class ClientStats:
         self.examples.setdefault(kind, detail)
 
 
-def _location(response: requests.Response) -> str:
+def _location(response: LeanResponse) -> str:
     return urlsplit(response.headers.get("Location", "")).path
 
 
-def _describe(response: requests.Response) -> str:
+def _describe(response: LeanResponse) -> str:
     body = " ".join(response.text[:300].split())
     request = response.request
     return f"{request.method} {request.path_url} -> {response.status_code} {_location(response)} {body}"
@@ -476,7 +551,7 @@ def client_loop(
     *,
     base_url: str,
     study_id: int,
-    sessions: list[requests.Session],
+    sessions: list[Any],  # LeanSession, or requests.Session with --http-client requests
     tag_ids: list[int],
     rng: random.Random,
     deadline: float,
@@ -496,7 +571,7 @@ def client_loop(
         if index > 0 and is_complete(study_id):
             break
         consecutive_errors = 0
-        claimed: requests.Response | None = None  # a submit's answer that claimed the next item
+        claimed: LeanResponse | None = None  # a submit's answer that claimed the next item
         while True:
             if time.perf_counter() >= deadline:
                 stats.deadline_hit = True
@@ -514,7 +589,7 @@ def client_loop(
                         allow_redirects=False,
                         timeout=HTTP_TIMEOUT,
                     )
-                except requests.RequestException as exc:
+                except CLIENT_ERRORS as exc:
                     stats.error(f"claim {type(exc).__name__}", str(exc))
                     consecutive_errors += 1
                     continue
@@ -545,7 +620,7 @@ def client_loop(
                     allow_redirects=False,
                     timeout=HTTP_TIMEOUT,
                 )
-            except requests.RequestException as exc:
+            except CLIENT_ERRORS as exc:
                 stats.error(f"submit {type(exc).__name__}", str(exc))
                 consecutive_errors += 1
                 continue
@@ -567,20 +642,88 @@ def client_loop(
     return stats
 
 
-def _pages_load(session: requests.Session, preview_url: str, stats: ClientStats) -> bool:
+def _pages_load(session: LeanSession, preview_url: str, stats: ClientStats) -> bool:
     """What a browser loads between claim and submit: the content warning, then the review page."""
     started = time.perf_counter()
-    for url in (preview_url, preview_url + "review"):
+    # Each page must come in one round trip: a 200, no redirect on the way.
+    for url, server_times in ((preview_url, stats.preview_server), (preview_url + "review", stats.review_server)):
         try:
             page = session.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
-        except requests.RequestException as exc:
+        except CLIENT_ERRORS as exc:
             stats.error(f"page {type(exc).__name__}", str(exc))
             return False
         if page.status_code != 200:
             stats.error(f"page {page.status_code}", _describe(page))
             return False
+        server = SERVER_TIMING.fullmatch(page.headers.get("Server-Timing", ""))
+        if server is not None:
+            server_times.append(float(server.group(1)) / 1000)
     stats.pages.append(time.perf_counter() - started)
     return True
+
+
+# --- the pages in Chromium -----------------------------------------------------------------
+
+# What the page's own Navigation Timing says, in ms from the start of the navigation: the first
+# byte, DOMContentLoaded's end (review.js is deferred, so its keys work from then on: the page
+# is interactive) and the load event's end; and the server's time from its Server-Timing header.
+NAVIGATION_TIMING_JS = """() => {
+    const n = performance.getEntriesByType("navigation")[0];
+    const app = n.serverTiming.find((entry) => entry.name === "app");
+    return {first_byte: n.responseStart - n.startTime, interactive: n.domContentLoadedEventEnd - n.startTime,
+            loaded: n.loadEventEnd - n.startTime, server: app ? app.duration : null};
+}"""
+
+
+@dataclass
+class ChromiumTimes:
+    warning: list[dict[str, float]] = field(default_factory=list)
+    review: list[dict[str, float]] = field(default_factory=list)
+
+
+def chromium_pages(*, base_url: str, study_id: int, username: str, count: int, warmup: int = 3) -> ChromiumTimes:
+    """One reviewer in Chromium at 1366x768, by keyboard: Enter on the content warning, 2 and
+    Ctrl+Enter on the review page, for warmup + count items; each page's Navigation Timing."""
+    from playwright.sync_api import sync_playwright
+
+    times = ChromiumTimes()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+        page.goto(f"{base_url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(f"{base_url}/review/studies/{study_id}/next")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")  # "Start reviewing": the claim
+        for number in range(warmup + count):
+            if not SLOT_PATH.search(page.url):
+                raise BenchError(f"Chromium expected a content warning, found {page.url}")
+            warning = page.evaluate(NAVIGATION_TIMING_JS)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")  # continue to the review page
+            review = page.evaluate(NAVIGATION_TIMING_JS)
+            page.keyboard.press("2")
+            with page.expect_navigation():
+                page.keyboard.press("Control+Enter")  # submit; the answer is the next warning
+            if number >= warmup:
+                times.warning.append(warning)
+                times.review.append(review)
+        browser.close()
+    return times
+
+
+def chromium_report(times: ChromiumTimes) -> None:
+    for name, entries in (("content warning", times.warning), ("review page", times.review)):
+        columns = ", ".join(
+            f"{key.replace('_', ' ')} {percentile([entry[key] for entry in entries], 50):.1f}"
+            for key in ("server", "first_byte", "interactive", "loaded")
+        )
+        print(f"  {name:<16} p50 ms: {columns}   ({len(entries)} pages)")
 
 
 @dataclass
@@ -601,11 +744,18 @@ def http_loop(
     seed: int,
     deadline_seconds: float,
     pages: bool = False,
+    http_client: str = "lean",
 ) -> LoopResult:
     """Log every reviewer in, then run the clients (reviewer i goes to client i % clients) to completion."""
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        sessions = list(pool.map(lambda name: login(base_url, name, PASSWORD), usernames))
+        logged_in = list(pool.map(lambda name: login(base_url, name, PASSWORD), usernames))
+    sessions: list[Any] = logged_in
+    if http_client == "lean":
+        sessions = [
+            LeanSession(base_url, {key: value or "" for key, value in session.cookies.get_dict().items()})
+            for session in logged_in
+        ]
     seconds = time.perf_counter() - started
     print(f"  {len(sessions)} reviewers logged in through the form in {seconds:.1f} s", flush=True)
     results: list[ClientStats | None] = [None] * clients
@@ -645,6 +795,8 @@ def http_loop(
         merged.done_claims += stats.done_claims
         merged.submits += stats.submits
         merged.pages += stats.pages
+        merged.preview_server += stats.preview_server
+        merged.review_server += stats.review_server
         merged.errors.update(stats.errors)
         for kind, detail in stats.examples.items():
             merged.examples.setdefault(kind, detail)
@@ -681,6 +833,8 @@ def loop_report(result: LoopResult) -> None:
     print(f"  submit p50 / p99        {ms(stats.submits, 50, 99)}   ({len(stats.submits):,} posts, each + next claim)")
     if stats.pages:
         print(f"  pages  p50 / p99        {ms(stats.pages, 50, 99)}   (content warning + review page)")
+        print(f"  content warning server p50 / p99  {ms(stats.preview_server, 50, 99)}   (Server-Timing)")
+        print(f"  review page server p50 / p99      {ms(stats.review_server, 50, 99)}   (Server-Timing)")
     for label, value in result.counts.items():
         print(f"  {label:<40}{value:>8,}")
     print(f"  {'HTTP errors':<40}{sum(stats.errors.values()):>8,}")
@@ -803,7 +957,9 @@ def million_compare(*, items: int, claims: int, reviewers: list[Any], seed: int)
 # --- key figures (--json) ----------------------------------------------------------------
 
 
-def key_figures(loops: list[LoopResult], million: MillionResult | None) -> list[Figure]:
+def key_figures(
+    loops: list[LoopResult], million: MillionResult | None, chromium: ChromiumTimes | None = None
+) -> list[Figure]:
     """The figures bench/compare.py compares, as printed above (figures.review_loop_parse reads the same)."""
     figures = []
     for label, result in zip(loop_labels([result.clients for result in loops]), loops, strict=True):
@@ -814,8 +970,17 @@ def key_figures(loops: list[LoopResult], million: MillionResult | None) -> list[
             Figure(f"{label}: submit p50", percentile(stats.submits, 50) * 1000, "ms", "lower"),
         ]
         if stats.pages:
-            figures.append(Figure(f"{label}: pages p50", percentile(stats.pages, 50) * 1000, "ms", "lower"))
+            figures += [
+                Figure(f"{label}: pages p50", percentile(stats.pages, 50) * 1000, "ms", "lower"),
+                Figure(f"{label}: warning server p50", percentile(stats.preview_server, 50) * 1000, "ms", "lower"),
+                Figure(f"{label}: review server p50", percentile(stats.review_server, 50) * 1000, "ms", "lower"),
+            ]
         figures.append(Figure(f"{label}: must-be-zero counts", bad_counts(result), "", "zero"))
+    if chromium is not None:
+        for name, entries in (("warning", chromium.warning), ("review page", chromium.review)):
+            for key in ("server", "interactive"):
+                value = percentile([entry[key] for entry in entries], 50)
+                figures.append(Figure(f"Chromium {name} {key} p50", value, "ms", "lower"))
     if million is not None:
         small_p50, large_p50 = percentile(million.small.claims, 50), percentile(million.large.claims, 50)
         figures += [
@@ -859,6 +1024,19 @@ def main() -> None:
         action="store_true",
         help="Also load the content warning and the review page between claim and submit, as a browser does.",
     )
+    parser.add_argument(
+        "--http-client",
+        choices=("lean", "requests"),
+        default="lean",
+        help="The timed clients' HTTP: lean (http.client, keep-alive) or requests.Session, as before.",
+    )
+    parser.add_argument(
+        "--chromium",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Also review N items in Chromium by keyboard, on a study of its own, and time each page there.",
+    )
     parser.add_argument("--skip-million", action="store_true", help="Skip the 1,000,000-item claim comparison.")
     parser.add_argument("--million-items", type=int, default=1_000_000)
     parser.add_argument("--million-claims", type=int, default=300, help="Timed claims on each study.")
@@ -888,12 +1066,20 @@ def main() -> None:
     )
 
     loops: list[LoopResult] = []
+    chromium: ChromiumTimes | None = None
     log_path = Path(tempfile.mkdtemp(prefix="triad-review-bench-")) / "gunicorn.log"
     if not options.skip_http:
         studies = []
         for number, clients in enumerate(options.clients, start=1):
             study, _ = study_build(name=f"bench http {number} ({clients} clients)", batch_id=batch_id, reviewers=users)
             studies.append(study)
+        browser_study = None
+        if options.chromium:
+            from wellbeing.services.exposure import study_wellbeing_set
+
+            browser_study, _ = study_build(name="bench chromium", batch_id=batch_id, reviewers=users)
+            # Every page timed is a content warning or a review page: the check-in comes at most once.
+            study_wellbeing_set(study=browser_study, daily_cap_minutes=24 * 60, checkin_every_reviews=1000)
         print(f"  {len(studies)} studies started; VACUUM (ANALYZE) in {vacuum_analyze():.1f} s", flush=True)
         with served(options.database_url, log_path, workers=options.web_workers) as base_url:
             for clients, study in zip(options.clients, studies, strict=True):
@@ -911,9 +1097,16 @@ def main() -> None:
                     seed=options.seed + clients,
                     deadline_seconds=options.deadline,
                     pages=options.pages,
+                    http_client=options.http_client,
                 )
                 loop_report(result)
                 loops.append(result)
+            if browser_study is not None:
+                print(f"Chromium, 1 reviewer by keyboard, study {browser_study.pk}, {options.chromium} items ...")
+                chromium = chromium_pages(
+                    base_url=base_url, study_id=browser_study.pk, username=usernames[-1], count=options.chromium
+                )
+                chromium_report(chromium)
         tracebacks = server_tracebacks(log_path)
         print(f"gunicorn stopped; {len(tracebacks)} traceback(s) in {log_path}")
         for block in tracebacks[:3]:
@@ -973,10 +1166,21 @@ def main() -> None:
                 "in-process work_submit",
             ),
         ]
+    if chromium is not None:
+        for name, entries in (("content warning", chromium.warning), ("review page", chromium.review)):
+            server = percentile([entry["server"] for entry in entries], 50)
+            interactive = percentile([entry["interactive"] for entry in entries], 50)
+            rows.append(
+                (
+                    f"Chromium {name} p50",
+                    f"{server:.1f} / {interactive:.1f} ms",
+                    f"server / interactive (DOMContentLoaded), {len(entries)} pages",
+                )
+            )
     for label, value, note in rows:
         print(f"{label:<38}{value:>26}   {note}")
     if options.json:
-        figures_write(options.json, bench="review_loop", figures=key_figures(loops, million))
+        figures_write(options.json, bench="review_loop", figures=key_figures(loops, million, chromium))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,24 @@ from django.utils.cache import add_never_cache_headers
 logger = logging.getLogger(__name__)
 
 
+class ServerTimingMiddleware:
+    """Say how long the server took over each response, as `Server-Timing: app;dur=<ms>`.
+
+    Outermost, so it covers every middleware, the view and the template. Browsers show it
+    beside the network timings (and a page can read it from PerformanceNavigationTiming);
+    bench/review_loop.py reads it to tell the server's share of a page from the network's.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+
 class ContentSecurityPolicyMiddleware:
     """Send one strict policy on every response; views never loosen it."""
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -68,3 +69,11 @@ def test_logging_out_ends_the_session_on_the_server(client: Client) -> None:
     replay = Client()
     replay.cookies[django_settings.SESSION_COOKIE_NAME] = stolen_key
     assert replay.get("/review/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/accounts/login/", "/no-such-page", "/review/"])
+def test_every_response_says_how_long_the_server_took(client: Client, path: str) -> None:
+    client.force_login(UserFactory(roles=["reviewer"]))
+    timing = client.get(path)["Server-Timing"]
+    assert re.fullmatch(r"app;dur=\d+\.\d", timing), timing
