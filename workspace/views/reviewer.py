@@ -138,7 +138,9 @@ def preview(request: HttpRequest, slot_id: int) -> HttpResponse:
         "study": slot.study,
         "transcript": transcript,
         "preview": preview_text(transcript=transcript),
-        "first_in_study": not reviewer_started_in(study_id=slot.study_id, reviewer=request.user),
+        # The instructions open by themselves before a reviewer's first item (a query only when there are some).
+        "first_in_study": bool(slot.study.instructions)
+        and not reviewer_started_in(study_id=slot.study_id, reviewer=request.user),
         "skip_form": SkipForm(),
     }
     return render(request, "workspace/preview.html", context)
