@@ -135,6 +135,9 @@ def test_database_replica_url_adds_a_read_only_replica_alias_that_mirrors_defaul
         "sslmode": "require",
         "options": "-c default_transaction_read_only=on",
         "connect_timeout": "5",
+        # Bound and prepared like the primary's statements (config/settings.py).
+        "server_side_binding": True,
+        "prepare_threshold": 5,
     }
     assert (replica["CONN_MAX_AGE"], replica["CONN_HEALTH_CHECKS"]) == (30, True)
     assert replica["TEST"]["MIRROR"] == DEFAULT_DB_ALIAS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -142,3 +143,26 @@ def test_an_api_rate_must_read_like_count_per_period() -> None:
     for bad in ["fast", "10/week", "0/minute", "-1/minute", "10 per minute"]:
         with pytest.raises(ImproperlyConfigured, match="TRIAD_API_RATE"):
             env_rate("TRIAD_API_RATE", "1200/minute", environ={"TRIAD_API_RATE": bad})
+
+
+def _database_options(**env: str) -> dict[str, object]:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "options = settings.DATABASES['default']['OPTIONS']; "
+        "print(json.dumps({key: options.get(key) for key in ('server_side_binding', 'prepare_threshold')}))"
+    )
+    environ = dict(os.environ)
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_binds_values_on_the_server_and_prepares_repeated_statements_unless_told_not_to() -> None:
+    url = "postgres://postgres@127.0.0.1:5432/triad"
+    assert _database_options(DATABASE_URL=url) == {"server_side_binding": True, "prepare_threshold": 5}
+    off = _database_options(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="false")
+    assert off == {"server_side_binding": None, "prepare_threshold": None}
+    with pytest.raises(subprocess.CalledProcessError):
+        _database_options(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="maybe")
