@@ -611,15 +611,21 @@ def test_the_banner_stays_away_from_the_questionnaire_itself_and_from_non_review
     assert banner_for(lead).strip() == ""
 
 
-def test_the_context_processor_costs_one_query_and_only_when_used(django_assert_num_queries: Any) -> None:
+def test_the_context_processor_looks_only_when_used_and_once_when_nothing_is_open(
+    django_assert_num_queries: Any,
+) -> None:
     me = reviewer()
-    Invitation.objects.create(respondent=me, instrument=who5(), due_on=timezone.localdate(), created_at=timezone.now())
     request = RequestFactory().get("/")
     request.user = get_user_model().objects.get(pk=me.pk)
     with django_assert_num_queries(1):  # the roles
         context = wellbeing_context(request)
     assert context["support_url"] == "/wellbeing/support/"
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1):  # is anything open? no: that is all
+        assert not context["open_invitation"]
+
+    Invitation.objects.create(respondent=me, instrument=who5(), due_on=timezone.localdate(), created_at=timezone.now())
+    context = wellbeing_context(request)
+    with django_assert_num_queries(2):  # something is open: which one to show
         assert context["open_invitation"].instrument.slug == "who-5"
 
 

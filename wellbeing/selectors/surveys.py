@@ -92,13 +92,19 @@ def checkin_due_after_review(*, reviewer: User, study: Study) -> bool:
 
 
 def invitation_open_for(*, user: User) -> Invitation | None:
-    """The invitation to show the user now: open, and not snoozed unless reminded since. One query."""
+    """The invitation to show the user now: open, and not snoozed unless reminded since.
+
+    Every reviewer page asks (the banner), and most of the time nobody has an open invitation:
+    a plain look for any comes first, since building the full query costs more than running it.
+    """
+    open_ones = Invitation.objects.filter(respondent=user, closed_at__isnull=True)
+    if not open_ones.exists():
+        return None
     still_asked = Instrument.objects.filter(
         slug=OuterRef("instrument__slug"), kind=InstrumentKind.PERIODIC, active=True
     )
     return (
-        Invitation.objects.filter(respondent=user, closed_at__isnull=True)
-        .filter(Q(snoozed_at__isnull=True) | Q(reminded_at__isnull=False))
+        open_ones.filter(Q(snoozed_at__isnull=True) | Q(reminded_at__isnull=False))
         .filter(Exists(still_asked))
         .select_related("instrument")
         .order_by("due_on", "pk")
