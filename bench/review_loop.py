@@ -1018,7 +1018,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="Items of each HTTP study.")
     parser.add_argument("--deadline", type=float, default=600.0, help="Seconds each HTTP loop may run at most.")
     parser.add_argument("--skip-http", action="store_true", help="Skip the HTTP loops (no gunicorn).")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn worker processes (4 threads each).")
+    parser.add_argument(
+        "--web-workers", type=int, default=2, help="gunicorn worker processes (threads: TRIAD_WEB_THREADS)."
+    )
     parser.add_argument(
         "--pages",
         action="store_true",

@@ -112,7 +112,7 @@ def main() -> None:
 
     print()
     print(
-        f"One gunicorn worker (deploy/gunicorn.conf.py, 4 threads, no broker), study of {options.items:,} items"
+        f"One gunicorn worker (deploy/gunicorn.conf.py, its threads, no broker), study of {options.items:,} items"
         f" x 3 reviews; master RSS {master_rss / MB:.1f} MB"
     )
     print(f"{'step':<58}{'RSS':>10}{'PSS':>10}   seconds per request")

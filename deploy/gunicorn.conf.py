@@ -12,12 +12,17 @@ import os
 # In a container, bind 0.0.0.0:8000 (deploy/compose.yaml); on a host, keep it on loopback behind the proxy.
 bind = os.environ.get("TRIAD_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("TRIAD_WEB_WORKERS", multiprocessing.cpu_count()))
-# Threads let a worker serve another request while one waits on PostgreSQL (a row lock,
-# a commit). On the 2-core review benchmark, 2 workers x 4 threads served a median of 77
-# reviews/s over six runs (66-87) against 72 for plain sync workers (69-74, three runs).
+# One thread per worker by default. Threads let a worker serve another request while one waits
+# on PostgreSQL, but the review loop is mostly Python, and threads of one process take turns on
+# the interpreter lock: on the 2-core review benchmark (2 workers, 30 clients, 300-item study,
+# 2026-12-04, two runs each) 1 thread served 63.9 and 58.1 browser reviews/s, 2 threads 56.4
+# and 54.3, 4 threads 53.1 and 48.0, 8 threads 44.8 and 47.2; claim + submit alone, 105 and
+# 98 against 91 and 83 with 4. The gthread worker still keeps connections alive between requests.
+# With the database across a network, where each query waits longer, raise TRIAD_WEB_THREADS.
 worker_class = "gthread"
-threads = int(os.environ.get("TRIAD_WEB_THREADS", "4"))
-# Starting a very large study runs inside the request (a million items took 42 s here).
+threads = int(os.environ.get("TRIAD_WEB_THREADS", "1"))
+# Without a broker, starting a very large study runs in the lead's request (a million items
+# took 42 s here); with one, a worker does it.
 timeout = int(os.environ.get("TRIAD_WEB_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
