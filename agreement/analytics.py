@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from agreement.statistics import SUCCESS_THRESHOLD, Agreement, agreement_compute
+from agreement.statistics import Agreement, agreement_compute, items_successful
 
 AUTHOR_AND_REVIEWERS = "author + reviewers"
 REVIEWERS_ONLY = "reviewers only"
@@ -125,10 +125,10 @@ def rating_distribution(ratings: StudyRatings) -> dict[str, dict[str, list[int]]
 def tag_frequency(ratings: StudyRatings, *, reviewers: np.ndarray) -> dict[str, dict[str, Any]]:
     """Per model type: how many items at least one reviewer tagged with each topic.
 
-    Counted over all reviewed items and over the successful ones, those whose mean
-    reviewer rating is at least SUCCESS_THRESHOLD (the paper's binarization).
+    Counted over all reviewed items and over the successful ones (statistics.items_successful:
+    a strict majority of reviewer ratings at least SUCCESS_THRESHOLD, the paper's binarization).
     """
-    successful = np.nanmean(reviewers, axis=1) >= SUCCESS_THRESHOLD
+    successful = items_successful(reviewers)
     items = np.repeat(ratings.review_items, 2)
     tags = ratings.review_tags.ravel()
     tagged = tags > 0

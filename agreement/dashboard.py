@@ -215,7 +215,7 @@ def _tags_plot(model_type: str, found: dict[str, Any], tags: dict[int, str]) -> 
                     [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
                 ),
                 charts.Series(
-                    f"Successful, mean reviewer rating ≥ 3 (n={found['successful_items']})",
+                    f"Successful, majority of reviewers rated ≥ 3 (n={found['successful_items']})",
                     [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
                 ),
             ],

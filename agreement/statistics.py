@@ -45,6 +45,34 @@ LIKERT_CATEGORIES = (0, 1, 2, 3, 4)
 BINARY_CATEGORIES = (0, 1)
 SUCCESS_THRESHOLD = 3
 DEFAULT_RESAMPLES = 1000
+
+
+SUCCESS_DEFINITION = (
+    "An item is successful when a strict majority of its reviewers rated it "
+    f"{SUCCESS_THRESHOLD} or higher (the paper's binarization); a tie is not a majority."
+)
+
+
+def item_success_label(*, successes: int, reviews: int) -> int | None:
+    """The one definition of a successful item: 1 when a strict majority of its reviewers rated
+    it at least SUCCESS_THRESHOLD, 0 when a strict majority rated it below, None on a tie or with
+    no reviews. [2, 3, 3] is successful; [2, 3] is a tie."""
+    failures = reviews - successes
+    if successes == failures:
+        return None
+    return int(successes > failures)
+
+
+def items_successful(reviewers: np.ndarray) -> np.ndarray:
+    """item_success_label over a (items, raters) array of ratings with NaN for missing ones,
+    as booleans: True only for a strict majority of ratings >= SUCCESS_THRESHOLD (ties and
+    unreviewed items are False)."""
+    rated = ~np.isnan(reviewers)
+    with np.errstate(invalid="ignore"):
+        successes = (rated & (np.nan_to_num(reviewers, nan=-1.0) >= SUCCESS_THRESHOLD)).sum(axis=1)
+    return 2 * successes > rated.sum(axis=1)
+
+
 CI_LEVEL = 0.95
 # Krippendorff's alpha weighs disagreements by the scale's kind; these are the kinds it knows.
 LevelOfMeasurement = Literal["nominal", "ordinal", "interval", "ratio"]

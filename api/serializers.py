@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agreement.statistics import item_success_label
 from api.selectors import label_dict
 from review.models import Study, StudyItem, StudyStatus
 from tagging.models import Tag
@@ -92,10 +93,7 @@ class ItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, min_value=0, max_value=1))
     def get_binary_label(self, item: CountedItem) -> int | None:
-        failures = item.review_count - item.success_count
-        if item.success_count == failures:
-            return None
-        return int(item.success_count > failures)
+        return item_success_label(successes=item.success_count, reviews=item.review_count)
 
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_tag_votes(self, item: StudyItem) -> dict[str, int]:

@@ -24,6 +24,8 @@ from agreement.statistics import (
     binarize,
     counts_from_ratings,
     fleiss_from_counts,
+    item_success_label,
+    items_successful,
     kappa_bootstrap,
     kappa_bootstrap_ci,
     kappa_per_category,
@@ -525,3 +527,12 @@ def test_ratings_file_error_survives_pickling() -> None:
         error.reason,
         str(error),
     )
+
+
+def test_a_tie_or_a_minority_is_not_a_successful_item() -> None:
+    assert item_success_label(successes=2, reviews=3) == 1
+    assert item_success_label(successes=1, reviews=2) is None
+    assert item_success_label(successes=0, reviews=0) is None
+    assert item_success_label(successes=1, reviews=3) == 0
+    matrix = np.array([[2, 3, 3], [2, 3, np.nan], [4, 4, 0], [0, 1, 3], [np.nan, np.nan, np.nan]], dtype=float)
+    assert items_successful(matrix).tolist() == [True, False, True, False, False]

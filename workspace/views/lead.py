@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agreement.dashboard import agreement_lines, dashboard_plots, dashboard_tables
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
+from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
 from audit.services import audit_record
 from config.db_routing import replica_reads
@@ -64,6 +65,7 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
             initial={"daily_cap_minutes": study.daily_cap_minutes, "checkin_every_reviews": study.checkin_every_reviews}
         ),
         "disagreement": data.get("disagreement", []),
+        "success_definition": SUCCESS_DEFINITION,
     }
     return render(request, "workspace/lead_dashboard.html", context)
 
