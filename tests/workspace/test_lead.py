@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
+
+from agreement.statistics import SUCCESS_DEFINITION
+from tests.factories import review_everything, started_study
+
+
+def test_the_dashboard_states_the_one_definition_of_a_successful_item(lead_client: Client) -> None:
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: [2, 3, 3][index])
+    response = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk]))
+    assert response.status_code == 200
+    assert escape(SUCCESS_DEFINITION) in response.content.decode()
+
+
+def test_reviewers_get_404_and_anonymous_visitors_the_login_page_on_the_dashboard(
+    reviewer_client: Client, db: None
+) -> None:
+    study, _ = started_study(items=1, reviewers=1)
+    url = reverse("workspace:lead_dashboard", args=[study.pk])
+    assert reviewer_client.get(url).status_code == 404
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert "login" in response["Location"]
