@@ -203,27 +203,38 @@ def _ratings_plot(model_type: str, series: dict[str, list[int]]) -> Plot:
 
 def _tags_plot(model_type: str, found: dict[str, Any], tags: dict[int, str]) -> Plot:
     name = MODEL_TYPE_NAMES.get(model_type, model_type)
+    series = [
+        charts.Series(
+            f"All reviewed (n={found['items']})",
+            [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
+        )
+    ]
+    note = ""
+    if found["successful_items"]:
+        series.append(
+            charts.Series(
+                f"Successful, majority of reviewers rated ≥ 3 (n={found['successful_items']})",
+                [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
+            )
+        )
+    else:
+        note = (
+            "No successful items yet (no item has a majority of reviewer ratings of 3 or more), "
+            "so only all reviewed items are shown."
+        )
     return Plot(
         f"Tags, {name}",
         charts.bar_chart(
             chart_id=f"tags-{_slug(model_type)}",
             title=f"Harm topics of reviewed and successful attacks, {name}",
             categories=list(tags.values()),
-            series=[
-                charts.Series(
-                    f"All reviewed (n={found['items']})",
-                    [_share(found["all"].get(str(tag), 0), found["items"]) for tag in tags],
-                ),
-                charts.Series(
-                    f"Successful, majority of reviewers rated ≥ 3 (n={found['successful_items']})",
-                    [_share(found["successful"].get(str(tag), 0), found["successful_items"]) for tag in tags],
-                ),
-            ],
+            series=series,
             value_label="share of items tagged by a reviewer",
             horizontal=True,
             percent=True,
         ),
         "tags",
+        note,
     )
 
 

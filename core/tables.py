@@ -34,3 +34,4 @@ class Plot:
     title: str
     svg: SafeString
     table: str  # the name of the table it is drawn from
+    note: str = ""  # said under the plot, e.g. why a series is missing

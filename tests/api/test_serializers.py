@@ -14,7 +14,7 @@ def test_items_rated_2_3_3_are_successful_in_the_api_the_dashboard_and_the_tag_c
     assert item_success_label(successes=2, reviews=3) == 1
     assert items_successful(np.array([ratings], dtype=float)).tolist() == [True]
     counted = SimpleNamespace(review_count=3, success_count=sum(rating >= 3 for rating in ratings))
-    assert ItemSerializer().get_binary_label(counted) == 1  # type: ignore[arg-type]
+    assert ItemSerializer().get_binary_label(counted) == 1
     study = StudyRatings(
         reviewers_per_item=3,
         seed=1,

@@ -25,3 +25,12 @@ def test_reviewers_get_404_and_anonymous_visitors_the_login_page_on_the_dashboar
     response = Client().get(url)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(lead_client: Client) -> None:
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: 1, tags=lambda item, index: [])
+    lead_client.post(reverse("workspace:lead_refresh", args=[study.pk]))
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert "No successful items yet" in page
+    assert "Successful, majority of reviewers" not in page
