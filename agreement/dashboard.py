@@ -38,8 +38,13 @@ def dashboard_tables(
     return {table.name: table for table in (build() for build in builders)}
 
 
+# Groups with fewer items than this are shown greyed with a note: a kappa of 1.000 on 6 items says little.
+SMALL_GROUP_ITEMS = 30
+
+
 def agreement_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The snapshot's agreement rows, one line per group, rater set and scale, for the page's table."""
+    """The snapshot's agreement rows, one line per group, rater set and scale, for the page's table.
+    A line is `small` when its group has fewer than SMALL_GROUP_ITEMS items."""
     lines: list[dict[str, Any]] = []
     for row in data.get("agreement", []):
         group = "Overall" if row["by"] == "overall" else MODEL_TYPE_NAMES.get(row["value"], row["value"])
@@ -54,6 +59,7 @@ def agreement_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
                     "result": row[scale],
                     "n_items": row["n_items"],
                     "n_excluded": row["n_excluded"],
+                    "small": row["n_items"] < SMALL_GROUP_ITEMS,
                 }
             )
     return lines

@@ -34,3 +34,14 @@ def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
     assert "No successful items yet" in page
     assert "Successful, majority of reviewers" not in page
+
+
+def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section_menu(lead_client: Client) -> None:
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers)
+    lead_client.post(reverse("workspace:lead_refresh", args=[study.pk]))
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert 'data-testid="section-menu"' in page
+    assert 'href="#agreement-heading"' in page
+    assert 'data-testid="small-group"' in page
+    assert "Fewer than 30 items in Overall (3): too few to trust" in page

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from agreement.dashboard import agreement_lines, dashboard_plots, dashboard_tables
+from agreement.dashboard import SMALL_GROUP_ITEMS, agreement_lines, dashboard_plots, dashboard_tables
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -66,6 +66,7 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
         ),
         "disagreement": data.get("disagreement", []),
         "success_definition": SUCCESS_DEFINITION,
+        "small_group_items": SMALL_GROUP_ITEMS,
     }
     return render(request, "workspace/lead_dashboard.html", context)
 
