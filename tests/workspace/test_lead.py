@@ -4,6 +4,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from agreement.services import agreement_snapshot_refresh
 from agreement.statistics import SUCCESS_DEFINITION
 from tests.factories import review_everything, started_study
 
@@ -30,7 +31,7 @@ def test_reviewers_get_404_and_anonymous_visitors_the_login_page_on_the_dashboar
 def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(lead_client: Client) -> None:
     study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: 1, tags=lambda item, index: [])
-    lead_client.post(reverse("workspace:lead_refresh", args=[study.pk]))
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
     assert "No successful items yet" in page
     assert "Successful, majority of reviewers" not in page
@@ -39,7 +40,7 @@ def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(
 def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section_menu(lead_client: Client) -> None:
     study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers)
-    lead_client.post(reverse("workspace:lead_refresh", args=[study.pk]))
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
     assert 'data-testid="section-menu"' in page
     assert 'href="#agreement-heading"' in page
