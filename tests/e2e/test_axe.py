@@ -3,13 +3,16 @@ no violations of any impact, the key list open or not, the preview blurred or re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.e2e.test_pages import reviewer_on_queue
+from tests.e2e.test_dashboard import reviewed_study
+from tests.e2e.test_pages import log_in, reviewer_on_queue
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,4 +105,26 @@ def test_the_checkin_and_questionnaire_grids_have_no_axe_violations_on_a_laptop(
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("fieldset.survey-item").first).to_be_visible()
         assert violations(page) == [], path
+    assert page.problems == []
+
+
+def test_the_lead_dashboard_has_no_axe_violations_and_its_section_menu_works_by_keyboard(
+    page: Any, live_server: Any
+) -> None:
+    study = reviewed_study()
+    UserFactory(username="lee", roles=["lead"])
+    log_in(page, live_server, "lee")
+    shots = Path("test-artifacts/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/lead/studies/{study.pk}/")
+        expect(page.get_by_test_id("section-menu")).to_be_visible()
+        expect(page.get_by_test_id("success-definition")).to_contain_text("strict majority")
+        expect(page.get_by_test_id("small-group").first).to_be_visible()
+        page.screenshot(path=str(shots / f"lead-dashboard-{width}x{height}.png"), full_page=False)
+        assert violations(page) == [], f"{width}x{height}"
+    page.get_by_test_id("section-menu").get_by_role("link", name="Plots").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/lead/studies/{study.pk}/#plots-heading")
     assert page.problems == []
