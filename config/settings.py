@@ -174,7 +174,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling (django-axes, database handler: it keeps counting while Redis is down).
 # Axes' backend comes first and refuses a locked-out login before the password is checked.
 # The API never sees a password (personal tokens of 256 random bits), so it is not involved.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# axes' and Django's model backend, each reading the user and their roles in one statement.
+AUTHENTICATION_BACKENDS = ["core.auth.UserWithRolesAxesBackend", "core.auth.UserWithRolesModelBackend"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False  # no banner on every manage.py command
 AXES_FAILURE_LIMIT = env_int("TRIAD_LOGIN_FAILURE_LIMIT", 5, minimum=1)

@@ -48,6 +48,11 @@ def _roles_read(user_id: int) -> frozenset[str]:
         return frozenset(name for (name,) in cursor.fetchall())
 
 
+def roles_remember(user: User, roles: frozenset[str]) -> None:
+    """Keep roles just read with the user (core.auth reads both at once) for has_role, for this request."""
+    setattr(user, _ROLES_CACHE, roles)
+
+
 def roles_forget(user: User) -> None:
     """Drop the roles read for this user object, after changing them through it."""
     user.__dict__.pop(_ROLES_CACHE, None)
