@@ -63,6 +63,28 @@ class BoundedIntegerField(forms.IntegerField):
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
 
+class BoundedIdListField(forms.Field):
+    """A list of ids (checkboxes of one name, say), parsed with parse_id and not looked up: the
+    service the form feeds checks that they exist, once, where it uses them."""
+
+    widget = forms.CheckboxSelectMultiple
+    default_error_messages = {"invalid_id": "%(value)s is not a valid choice."}
+
+    def to_python(self, value: object) -> list[int]:
+        if value in self.empty_values:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        ids = []
+        for item in values:
+            number = item if isinstance(item, int) and not isinstance(item, bool) else parse_id(item)
+            if number is None or not 0 < number <= DB_INT_MAX:
+                raise ValidationError(
+                    self.error_messages["invalid_id"], code="invalid_id", params={"value": str(item)[:40]}
+                )
+            ids.append(number)
+        return ids
+
+
 class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """forms.ModelMultipleChoiceField for rows chosen by integer id: a value that is not an id
     the database can hold is "not a valid value" before any query sees it."""

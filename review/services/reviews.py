@@ -171,6 +171,19 @@ def review_answers_errors(answers: ReviewAnswers) -> dict[str, str]:
 
     The one statement of the answer rules: the review form shows these messages on its fields.
     """
+    errors = review_answers_form_errors(answers)
+    if (
+        "tags" not in errors
+        and answers.tag_ids
+        and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids)
+    ):
+        errors["tags"] = "Unknown topic."
+    return errors
+
+
+def review_answers_form_errors(answers: ReviewAnswers) -> dict[str, str]:
+    """The answer rules a form can check without the database: all but "the topics exist",
+    which the service checks once when it stores them (and the form then shows its message)."""
     errors: dict[str, str] = {}
     if not 0 <= answers.rating <= 4:
         errors["rating"] = "Choose a rating from 0 to 4."
@@ -178,8 +191,6 @@ def review_answers_errors(answers: ReviewAnswers) -> dict[str, str]:
         errors["tags"] = "Choose at most 2 topics."
     elif len(set(answers.tag_ids)) != len(answers.tag_ids):
         errors["tags"] = "A topic was chosen twice."
-    elif answers.tag_ids and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids):
-        errors["tags"] = "Unknown topic."
     if answers.needs_expertise and not answers.expertise_domain.strip():
         errors["expertise_domain"] = "Say which domain the judgement needs."
     return errors

@@ -154,6 +154,25 @@ def test_a_third_topic_is_refused_by_the_server_and_nothing_is_saved(client: Cli
     assert not Review.objects.exists()
 
 
+@pytest.mark.parametrize("tags", [["999999"], ["abc"], [str(2**64)], ["-3"]])
+def test_a_topic_that_does_not_exist_is_refused_on_its_field_and_the_answers_are_kept(
+    client: Client, login: Login, tags: list[str]
+) -> None:
+    study, [ann, *_] = started_study(items=1)
+    login(ann)
+    slot_id = claim_via_page(client, study.pk)
+    response = client.post(f"/review/slots/{slot_id}/review", {"rating": "3", "tags": tags, "note": "kept"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Unknown topic." in page or "is not a valid choice." in page
+    assert "\nkept</textarea>" in page
+    assert 'name="rating" value="3" required id="id_rating_3" checked' in page
+    assert not Review.objects.exists()
+    # The slot is still theirs: the corrected answers go through.
+    assert client.post(f"/review/slots/{slot_id}/review", {"rating": "3"}).status_code == 302
+    assert Review.objects.count() == 1
+
+
 def test_a_missing_rating_is_explained(client: Client, login: Login) -> None:
     study, [ann, *_] = started_study(items=1)
     login(ann)

@@ -200,7 +200,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             "study": study,
             "reason": exc.reason,
             "answers": form.answers(),
-            "tags": form.cleaned_data["tags"],
+            "tags": [name for tag_id, name in tag_names().items() if tag_id in form.cleaned_data["tags"]],
         }
         return render(request, "workspace/lease_lost.html", context, status=409)
     except (SlotNotYours, NotAMember):
