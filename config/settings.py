@@ -225,6 +225,8 @@ CONTENT_SECURITY_POLICY = (
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Django's database sessions, read by one written-out statement (config/sessions.py).
+SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_HTTPONLY = True
 # Lax, not Strict: a link into Triad from mail or chat must arrive signed in; Lax still keeps
 # the cookie off cross-site POSTs, and CSRF tokens cover the rest.
