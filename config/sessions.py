@@ -25,7 +25,7 @@ class SessionStore(DatabaseSessionStore):
         try:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT session_data, expire_date FROM {_TABLE} "  # noqa: S608 - a table name from code
+                    f"SELECT session_key, session_data, expire_date FROM {_TABLE} "  # noqa: S608 - a table name from code
                     "WHERE session_key = %s AND expire_date > %s",
                     [self.session_key, timezone.now()],
                 )
@@ -36,4 +36,4 @@ class SessionStore(DatabaseSessionStore):
         if row is None:
             self._session_key = None
             return None
-        return Session(session_key=self.session_key, session_data=row[0], expire_date=row[1])
+        return Session(session_key=row[0], session_data=row[1], expire_date=row[2])

@@ -26,20 +26,26 @@ class ModelColumns:
     converters: tuple[tuple[int, Any, tuple[Any, ...]], ...]  # (position, column expression, converters)
 
 
-def model_columns(aliased: Sequence[tuple[str, type[Model]]]) -> ModelColumns:
-    """The columns of each (table alias, model), in the order instances_from_row reads them."""
+def model_columns(aliased: Sequence[tuple[str | None, type[Model]]]) -> ModelColumns:
+    """The columns of each (table alias, model), in the order instances_from_row reads them.
+
+    An alias of None leaves the columns unqualified (SQLite's RETURNING takes no alias)."""
     fields = [(alias, field) for alias, model in aliased for field in model._meta.concrete_fields]
     converters = []
     for position, (alias, field) in enumerate(fields):
-        expression = field.get_col(alias)
+        expression = field.get_col(alias or model_table(field))
         found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         if found:
             converters.append((position, expression, tuple(found)))
     return ModelColumns(
         models=tuple(model for _, model in aliased),
-        sql=", ".join(f"{alias}.{field.column}" for alias, field in fields),
+        sql=", ".join(f"{alias}.{field.column}" if alias else str(field.column) for alias, field in fields),
         converters=tuple(converters),
     )
+
+
+def model_table(field: Any) -> str:
+    return str(field.model._meta.db_table)
 
 
 def instances_from_row(columns: ModelColumns, row: Sequence[Any]) -> list[Model]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core.rows import ModelColumns, instances_from_row, model_columns
 from review.errors import (
     NotAMember,
     SlotNotYours,
@@ -56,12 +58,13 @@ def membership_lock(*, study_id: int, reviewer: User) -> LockedMembership:
 
 
 def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembership:
-    # Raw SQL: this runs twice per review, and compiling the ORM version cost more than the
-    # query itself.
-    studies = list(
-        Study.objects.raw(
+    # Written out, read by a plain cursor: this runs twice per review, and building it
+    # through the ORM (or reading it through a RawQuerySet) cost more than the query itself.
+    columns = _study_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(
             f"""
-            SELECT study.*, profile.red_team_member_id AS reviewer_member_id
+            SELECT {columns.sql}, profile.red_team_member_id
             FROM {StudyMembership._meta.db_table} membership
             JOIN {Study._meta.db_table} study ON study.id = membership.study_id
             LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
@@ -70,11 +73,22 @@ def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembe
             """,  # noqa: S608 - table names come from code; values are parameters
             [study_id, reviewer.pk],
         )
-    )
-    if not studies:
+        row = cursor.fetchone()
+    if row is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
-    member_id: int | None = getattr(studies[0], "reviewer_member_id", None)
-    return LockedMembership(study=studies[0], red_team_member_id=member_id)
+    (study,) = instances_from_row(columns, row)
+    assert isinstance(study, Study)  # noqa: S101 - for the type checker
+    return LockedMembership(study=study, red_team_member_id=row[-1])
+
+
+@cache
+def _study_columns() -> ModelColumns:
+    return model_columns([("study", Study)])
+
+
+@cache
+def _slot_columns() -> ModelColumns:
+    return model_columns([(Slot._meta.db_table, Slot)])
 
 
 def _membership_lock_portable(*, study_id: int, reviewer: User) -> LockedMembership:
@@ -202,14 +216,15 @@ def _lease_open_slot_postgresql(
     opted_out: Sequence[int] = (),
 ) -> Slot | None:
     # The claim is the hottest statement Triad runs: pick and lease in one round trip.
-    slots = list(
-        Slot.objects.raw(
+    columns = _slot_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(
             f"""
             WITH pick AS ({_open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out))})
             UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
                 leased_at = %(start)s, leased_until = %(until)s
             FROM pick WHERE {Slot._meta.db_table}.id = pick.id
-            RETURNING {Slot._meta.db_table}.*
+            RETURNING {columns.sql}
             """,  # noqa: S608 - table names come from code; values are parameters
             {
                 "study": study.pk,
@@ -222,8 +237,12 @@ def _lease_open_slot_postgresql(
                 "opted_out": list(opted_out),
             },
         )
-    )
-    return slots[0] if slots else None
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (slot,) = instances_from_row(columns, row)
+    assert isinstance(slot, Slot)  # noqa: S101 - for the type checker
+    return slot
 
 
 def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
