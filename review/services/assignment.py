@@ -162,11 +162,7 @@ def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetim
         limits = guard(study, now)
         if limits.refusal is not None:
             raise limits.refusal
-        held = (
-            Slot.objects.filter(study=study, holder=reviewer, status=SlotStatus.LEASED, leased_until__gt=now)
-            .order_by("leased_at")
-            .first()
-        )
+        held = _slot_held(study_id=study.pk, reviewer_id=reviewer.pk, now=now)
         if held is not None:
             if not is_author(membership, held):
                 return held
@@ -185,6 +181,24 @@ def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetim
                 study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out
             )
         return slot
+
+
+def _slot_held(*, study_id: int, reviewer_id: int, now: datetime) -> Slot | None:
+    """The live lease the reviewer holds in the study, oldest first; written out, as every claim asks."""
+    columns = _slot_columns()
+    table = Slot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns.sql} FROM {table} WHERE {table}.study_id = %s AND {table}.holder_id = %s "  # noqa: S608
+            f"AND {table}.status = %s AND {table}.leased_until > %s ORDER BY {table}.leased_at LIMIT 1",
+            [study_id, reviewer_id, SlotStatus.LEASED, connection.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (slot,) = instances_from_row(columns, row)
+    assert isinstance(slot, Slot)  # noqa: S101 - for the type checker
+    return slot
 
 
 def _lease_open_slot(
@@ -324,7 +338,27 @@ def _lease_open_slot_portable(
 def slot_lock(*, slot_id: int) -> Slot:
     """Lock the slot and bring its study, read now: after the caller's membership lock, so the
     study's status is the one any pause or archive that lock waited for left behind."""
-    return Slot.objects.select_for_update(no_key=True, of=("self",)).select_related("study").get(pk=slot_id)
+    # Written out: every submit and skip runs it (see _membership_lock_postgresql).
+    columns = _slot_and_study_columns()
+    lock = " FOR NO KEY UPDATE OF s" if connection.features.has_select_for_no_key_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns.sql} FROM {Slot._meta.db_table} s "  # noqa: S608 - names from code
+            f"JOIN {Study._meta.db_table} study ON study.id = s.study_id WHERE s.id = %s{lock}",
+            [slot_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Slot.DoesNotExist(f"no slot {slot_id}")
+    slot, study = instances_from_row(columns, row)
+    assert isinstance(slot, Slot)  # noqa: S101 - for the type checker
+    Slot.study.field.set_cached_value(slot, study)
+    return slot
+
+
+@cache
+def _slot_and_study_columns() -> ModelColumns:
+    return model_columns([("s", Slot), ("study", Study)])
 
 
 def is_author(membership: LockedMembership, slot: Slot) -> bool:

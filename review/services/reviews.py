@@ -68,17 +68,18 @@ def review_submit(
     now = now or timezone.now()
     review_answers_check(answers)
     with transaction.atomic():
-        slot = Slot.objects.filter(pk=slot_id).first()
-        if slot is None:
+        where = Slot.objects.filter(pk=slot_id).values_list("study_id", "item_id").first()
+        if where is None:
             raise SlotNotYours(slot_id)
-        membership = membership_lock(study_id=slot.study_id, reviewer=reviewer)
+        study_id, item_id = where
+        membership = membership_lock(study_id=study_id, reviewer=reviewer)
         # After the lock, so a double submit's second request finds the first one's review.
         existing = Review.objects.filter(slot_id=slot_id, reviewer=reviewer).first()
         if existing is not None:
             return existing
         # Lock the item before its slots: submits of one item queue here instead of
         # deadlocking over each other's sibling slots when they bump item_done.
-        StudyItem.objects.select_for_update(no_key=True).filter(pk=slot.item_id).exists()
+        StudyItem.objects.select_for_update(no_key=True).filter(pk=item_id).exists()
         slot = slot_lock(slot_id=slot_id)
         refusal = _submit_refusal(slot=slot, membership=membership, reviewer=reviewer, leased_at=leased_at, now=now)
         if refusal is None:
