@@ -17,6 +17,7 @@ from kombu.exceptions import KombuError
 from agreement.analytics import snapshot_compute
 from agreement.models import AgreementSnapshot
 from agreement.selectors import study_ratings
+from core.durability import commit_without_waiting_for_disk
 from review.models import Study
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,11 @@ def agreement_refresh_request(
         {only_unmarked}
         RETURNING id
     """  # noqa: S608 - a table name from code; values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"study": study_id, "now": connection.ops.adapt_datetimefield_value(now)})
-        queued = cursor.fetchone() is not None
+    with transaction.atomic():
+        commit_without_waiting_for_disk()  # a lost request is caught up by the beat (core/durability.py)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"study": study_id, "now": connection.ops.adapt_datetimefield_value(now)})
+            queued = cursor.fetchone() is not None
     # Without a broker a task would run inside the reviewer's request, countdown ignored, on
     # every submit; there the request stays pending and the dashboard settles it when viewed.
     # With Redis down the enqueue is logged and skipped; the mark stays set, so the beat's

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core.durability import commit_without_waiting_for_disk
 from core.rows import ModelColumns, instances_from_row, model_columns
 from review.errors import (
     NotAMember,
@@ -155,6 +156,9 @@ def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetim
     """
     now = now or timezone.now()
     with transaction.atomic():
+        # A lease lost in a database crash is open again, and the reviewer's lease token lets
+        # their answers take it back (core/durability.py).
+        commit_without_waiting_for_disk()
         membership = membership_lock(study_id=study_id, reviewer=reviewer)
         study = membership.study
         if study.status != StudyStatus.ACTIVE:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
+from core.durability import commit_without_waiting_for_disk
 from core.rows import ModelColumns, instances_from_row, model_columns
 from review.models import Slot, SlotStatus, Study
 from tagging.models import Tag
@@ -59,9 +60,11 @@ def exposure_record(*, reviewer: User, now: datetime | None = None) -> ExposureD
         "idle_since": ops.adapt_datetimefield_value(now - timedelta(seconds=IDLE_SECONDS)),
     }
     # Read by a plain cursor: this runs on every claim, and a RawQuerySet cost more than the upsert.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (day,) = instances_from_row(_exposure_columns(), cursor.fetchone())  # the upsert returns its one row
+    with transaction.atomic():
+        commit_without_waiting_for_disk()  # seconds lost in a database crash are not counted (core/durability.py)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            (day,) = instances_from_row(_exposure_columns(), cursor.fetchone())  # the upsert returns its one row
     assert isinstance(day, ExposureDay)  # noqa: S101 - for the type checker
     return day
 
