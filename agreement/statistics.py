@@ -63,6 +63,13 @@ def item_success_label(*, successes: int, reviews: int) -> int | None:
     return int(successes > failures)
 
 
+def items_success_labels(successes: np.ndarray, reviews: np.ndarray) -> np.ndarray:
+    """item_success_label over arrays of counts: 1.0, 0.0, or NaN where it is None (a tie, or no reviews)."""
+    successes = np.asarray(successes, dtype=np.int64)
+    failures = np.asarray(reviews, dtype=np.int64) - successes
+    return np.where(successes == failures, np.nan, (successes > failures).astype(np.float64))
+
+
 def items_successful(reviewers: np.ndarray) -> np.ndarray:
     """item_success_label over a (items, raters) array of ratings with NaN for missing ones,
     as booleans: True only for a strict majority of ratings >= SUCCESS_THRESHOLD (ties and

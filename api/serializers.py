@@ -140,6 +140,23 @@ class AgreementSerializer(serializers.Serializer):
     )
 
 
+class ReviewerQualitySerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    pool = serializers.DictField(
+        help_text="Reviewers-only agreement of the study: items, complete_items, kappa, binary_kappa, alpha "
+        "(ordinal), successful_items, small (fewer than 30 complete items)."
+    )
+    rules = serializers.DictField(child=serializers.CharField(), help_text="The rule behind each flag, in words.")
+    reviewers = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One per reviewer, by study pseudonym: reviews, median_seconds, skips, skip_rate, skip_reasons, "
+        "mean_rating, others_mean_rating, rating_difference (+ sd, t, compared_items), majority_binary_percent and "
+        "majority_likert_percent (agreement with the other reviewers' majority, + items), leave-one-out "
+        "kappa_with/without/gain, binary_kappa_with/without, alpha_with/without/gain on loo_items, small, thirds "
+        "(drift), drift, drift_t, flags [{rule, label, detail}].",
+    )
+
+
 class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag

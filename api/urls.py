@@ -17,6 +17,7 @@ router.register("studies/<id:study_id>/labels", views.LabelViewSet, basename="st
 urlpatterns = [
     path("studies/<id:study_id>/labels/export", views.LabelExport.as_view(), name="label-export"),
     path("studies/<id:study_id>/agreement/", views.AgreementView.as_view(), name="agreement"),
+    path("studies/<id:study_id>/reviewers/", views.ReviewerQualityView.as_view(), name="reviewer-quality"),
     path("tags/", views.TagList.as_view(), name="tags"),
     path("transcripts/<id:pk>/", views.TranscriptDetail.as_view(), name="transcript"),
     # The schema and its docs page hold no data, so anyone may read them.

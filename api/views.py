@@ -23,11 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agreement.selectors import reviewer_quality
 from agreement.services import agreement_snapshot_settle
 from api.authentication import request_token
 from api.export import labels_export, labels_export_audit, labels_export_summary
 from api.filters import ItemFilter, LabelFilter
 from api.models import ApiScope
+from api.pseudonyms import reviewer_pseudonym
 from api.selectors import (
     item_tag_votes,
     labels_of,
@@ -41,6 +43,7 @@ from api.serializers import (
     ExportQuerySerializer,
     ItemSerializer,
     LabelSerializer,
+    ReviewerQualitySerializer,
     StudySerializer,
     TagSerializer,
     TranscriptSerializer,
@@ -164,6 +167,30 @@ class AgreementView(generics.GenericAPIView):
                 "rows": snapshot.data.get("agreement", []),
             }
         return Response(AgreementSerializer(data).data)
+
+
+class ReviewerQualityView(generics.GenericAPIView):
+    """Each reviewer's quality in the study, as the lead's Reviewers page shows it, with
+    reviewers named by their study pseudonym (the labels' `reviewer`), never their account."""
+
+    serializer_class = ReviewerQualitySerializer
+    required_scopes = AGREEMENT
+    pagination_class = None
+
+    def get(self, request: Request, study_id: int) -> Response:
+        study = _study(study_id)
+        with replica_reads():
+            quality = reviewer_quality(studies=[study])
+        reviewers = [
+            {
+                "reviewer": reviewer_pseudonym(study_id=study.pk, reviewer_id=row["reviewer_id"]),
+                **{key: value for key, value in row.items() if key not in ("reviewer_id", "username")},
+            }
+            for row in quality["reviewers"]
+        ]
+        reviewers.sort(key=lambda row: row["reviewer"])
+        data = {"study": study.pk, "pool": quality["pool"], "rules": quality["rules"], "reviewers": reviewers}
+        return Response(ReviewerQualitySerializer(data).data)
 
 
 class TagList(generics.ListAPIView):

@@ -17,4 +17,6 @@ urlpatterns = [
     path("lead/studies/<id:study_id>/agreement/refresh", lead.lead_agreement_refresh, name="lead_refresh"),
     path("lead/studies/<id:study_id>/tables/<slug:name>.csv", lead.lead_table_csv, name="lead_table_csv"),
     path("lead/studies/<id:study_id>/items/<id:item_id>/", lead.lead_item_detail, name="lead_item"),
+    path("lead/studies/<id:study_id>/reviewers/", lead.lead_reviewers, name="lead_reviewers"),
+    path("lead/reviewers/", lead.lead_reviewers_overall, name="lead_reviewers_overall"),
 ]

@@ -1,4 +1,4 @@
-"""A lead's study dashboard: progress, agreement, plots, and one item's reviews."""
+"""A lead's study dashboard: progress, agreement, plots, one item's reviews, and reviewer quality."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement.dashboard import SMALL_GROUP_ITEMS, agreement_lines, dashboard_plots, dashboard_tables
+from agreement.selectors import reviewer_quality
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -19,6 +20,7 @@ from config.db_routing import replica_reads
 from core.roles import LEAD, role_required, signed_in_user
 from review.selectors import (
     lead_item,
+    lead_studies,
     study_get,
     study_progress,
 )
@@ -116,3 +118,25 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
     if found is None:
         raise Http404("No such item in this study.")
     return render(request, "workspace/lead_item.html", {"study": study, "turns": found["transcript"].turns, **found})
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+@replica_reads()
+def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Each reviewer's quality in one study (agreement.reviewer_quality)."""
+    study = _study(study_id)
+    context = {"study": study, "quality": reviewer_quality(studies=[study]), "success_definition": SUCCESS_DEFINITION}
+    return render(request, "workspace/lead_reviewers.html", context)
+
+
+@never_cache
+@role_required(LEAD)
+@require_GET
+@replica_reads()
+def lead_reviewers_overall(request: HttpRequest) -> HttpResponse:
+    """Each reviewer's quality over every study the lead's studies list shows, items pooled."""
+    studies = [row["study"] for row in lead_studies()]
+    context = {"study": None, "quality": reviewer_quality(studies=studies), "success_definition": SUCCESS_DEFINITION}
+    return render(request, "workspace/lead_reviewers.html", context)
