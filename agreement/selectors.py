@@ -76,7 +76,9 @@ def reviewer_quality_input(*, studies: Sequence[Study]) -> QualityInput:
     study_ids = np.array(list(raters), dtype=np.int64)
     per_study = np.array(list(raters.values()), dtype=np.int64)
     order = np.argsort(study_ids)
-    review_raters = per_study[order][np.searchsorted(study_ids[order], reviews[:, 4])] if len(reviews) else []
+    review_raters = (
+        per_study[order][np.searchsorted(study_ids[order], reviews[:, 4])] if len(reviews) else reviews[:, 4]
+    )
     return QualityInput(
         review_items=reviews[:, 0],
         review_reviewers=reviews[:, 1],

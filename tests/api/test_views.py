@@ -50,6 +50,7 @@ def endpoints(study: Study) -> list[tuple[str, set[str]]]:
         ("/api/v1/labels/", {LABELS}),
         (f"/api/v1/studies/{study.pk}/labels/export?format=jsonl", {LABELS}),
         (f"/api/v1/studies/{study.pk}/agreement/", {AGREEMENT}),
+        (f"/api/v1/studies/{study.pk}/reviewers/", {AGREEMENT}),
         ("/api/v1/tags/", {LABELS, AGREEMENT}),
         (f"/api/v1/transcripts/{transcript}/", {LABELS}),
     ]
@@ -309,3 +310,23 @@ def test_without_a_worker_the_agreement_endpoint_computes_a_pending_snapshot_as_
     assert data["review_count"] == 9 and data["rows"][0]["n_items"] == 3
     snapshot = AgreementSnapshot.objects.get(study=study)
     assert snapshot.refresh_requested_at is None and snapshot.computed_at is not None
+
+
+def test_the_reviewer_quality_endpoint_names_reviewers_by_pseudonym_only(client: Client) -> None:
+    study, reviewers = started_study(items=4, reviewers=3)
+    review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
+    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="quality", scopes=[AGREEMENT])
+    response = client.get(f"/api/v1/studies/{study.pk}/reviewers/", **bearer(raw))
+    assert response.status_code == 200
+    body = response.json()
+    expected = sorted(reviewer_pseudonym(study_id=study.pk, reviewer_id=user.pk) for user in reviewers)
+    assert [row["reviewer"] for row in body["reviewers"]] == expected
+    text = response.content.decode()
+    assert not any(user.username in text for user in reviewers)
+    assert "reviewer_id" not in text
+    # Every item is (4, 3, 1): the first reviewer rates 4 against the others' 2 on each, SD 0.
+    own = reviewer_pseudonym(study_id=study.pk, reviewer_id=reviewers[0].pk)
+    first = next(row for row in body["reviewers"] if row["reviewer"] == own)
+    assert first["rating_difference"] == 2.0
+    assert body["pool"]["complete_items"] == 4
+    assert set(body["rules"]) == {"rating", "leave_one_out", "drift"}

@@ -46,3 +46,42 @@ def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section
     assert 'href="#agreement-heading"' in page
     assert 'data-testid="small-group"' in page
     assert "Fewer than 30 items in Overall (3): too few to trust" in page
+
+
+def test_the_reviewers_page_shows_each_reviewer_greys_small_ones_and_is_linked_from_the_section_menu(
+    lead_client: Client,
+) -> None:
+    study, reviewers = started_study(items=4, reviewers=3, reviewers_per_item=3)
+    hand = {1: [4, 3, 1], 2: [3, 3, 0], 3: [2, 1, 1], 4: [4, 4, 3]}
+    review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
+    url = reverse("workspace:lead_reviewers", args=[study.pk])
+    dashboard = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert f'href="{url}" data-testid="reviewer-quality-link"' in dashboard
+    response = lead_client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for reviewer in reviewers:
+        assert f'data-reviewer="{reviewer.username}"' in page
+    # 4 items: every row is greyed and the note says why; the first reviewer is lenient by +1.25 (t 3.9).
+    assert page.count('data-testid="small-reviewer"') == 3
+    assert "Fewer than 30 complete items: too few to trust." in page
+    assert f"<strong>{reviewers[0].username}</strong>, lenient: rates +1.25 points" in page
+    assert "Median time (s)" in page
+    assert "+0.273" in page  # the third reviewer's kappa change (3/11)
+
+
+def test_the_overall_reviewers_page_pools_the_studies_and_reviewers_cannot_open_either(lead_client: Client) -> None:
+    first, reviewers = started_study(items=2, reviewers=3, reviewers_per_item=3)
+    review_everything(first, reviewers)
+    second, others = started_study(items=2, reviewers=2, reviewers_per_item=2)
+    review_everything(second, others)
+    response = lead_client.get(reverse("workspace:lead_reviewers_overall"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "2 studies, items pooled" in page
+    for reviewer in reviewers + others:
+        assert f'data-reviewer="{reviewer.username}"' in page
+    reviewer_client = Client()
+    reviewer_client.force_login(reviewers[0])
+    assert reviewer_client.get(reverse("workspace:lead_reviewers_overall")).status_code == 404
+    assert reviewer_client.get(reverse("workspace:lead_reviewers", args=[first.pk])).status_code == 404
