@@ -7,7 +7,7 @@ module turns it into the JSON a snapshot stores, and the dashboard and the CLI r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,10 @@ class StudyRatings:
     review_ratings: np.ndarray  # (reviews,)
     review_tags: np.ndarray  # (reviews, 2) tag ids, 0 where none
     review_seconds: np.ndarray  # (reviews,)
+    # Who gave each review, and its id: ids are assigned at the insert that stamps created_at, so
+    # their order is the order reviews were made (reviewer quality's drift reads it).
+    review_reviewers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # (reviews,)
+    review_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # (reviews,)
 
     @property
     def review_count(self) -> int:

@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from agreement.statistics import LIKERT_CATEGORIES, SUCCESS_THRESHOLD, items_success_labels
+from agreement.analytics import StudyRatings
+from agreement.statistics import LIKERT_CATEGORIES, SUCCESS_THRESHOLD, success_labels_from_counts
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -97,6 +98,24 @@ class QualityInput:
     review_raters: npt.ArrayLike
     skip_reviewers: npt.ArrayLike
     skip_reasons: list[str]
+
+
+def skips_input(skips: list[tuple[int, str]]) -> dict[str, Any]:
+    """QualityInput's skip fields from (reviewer id, reason) rows."""
+    return {"skip_reviewers": [reviewer for reviewer, _ in skips], "skip_reasons": [reason for _, reason in skips]}
+
+
+def quality_input_from_ratings(ratings: StudyRatings, skips: list[tuple[int, str]]) -> QualityInput:
+    """A study's QualityInput from the ratings its snapshot already loaded, in the order reviews were made."""
+    order = np.argsort(ratings.review_ids, kind="stable")
+    return QualityInput(
+        review_items=ratings.item_ids[ratings.review_items[order]] if ratings.review_count else [],
+        review_reviewers=ratings.review_reviewers[order],
+        review_ratings=ratings.review_ratings[order],
+        review_seconds=ratings.review_seconds[order],
+        review_raters=np.full(ratings.review_count, ratings.reviewers_per_item),
+        **skips_input(skips),
+    )
 
 
 # --- the pieces, each on arrays -------------------------------------------------------------------
@@ -280,7 +299,7 @@ def _against_others(prep: _Prepared) -> dict[str, Any]:
     others = _mean_sd_t(who, count, np.nan_to_num(prep.others_mean), has_others)
     gap = _mean_sd_t(who, count, difference, has_others)
     # Binary: the others' label by the successful-item rule; 0-4: the rating a strict majority of them gave.
-    others_label = items_success_labels(prep.item_successes_others, prep.n_without)
+    others_label = success_labels_from_counts(prep.item_successes_others, prep.n_without)
     binary_defined = ~np.isnan(others_label)
     binary_agree = binary_defined & (others_label == prep.success)
     likert_defined = has_others & (2 * prep.row_without.max(axis=1) > prep.n_without)
@@ -457,7 +476,7 @@ def _kappa_of(weights: FloatArray, patterns: IntArray) -> FloatArray:
 def _pool(counts: IntArray, complete: npt.NDArray[np.bool_], successes: IntArray, reviewed: IntArray) -> dict[str, Any]:
     """The pool's own kappa (0-4 and binary) and ordinal alpha on its complete items, for reference."""
     weights, patterns = _pattern_counts(np.zeros(len(counts), dtype=np.int64), 1, counts, complete)
-    labels = items_success_labels(successes, reviewed)
+    labels = success_labels_from_counts(successes, reviewed)
     return {
         "items": len(counts),
         "complete_items": int(complete.sum()),

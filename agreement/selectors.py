@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from agreement.analytics import StudyRatings
 from agreement.models import AgreementSnapshot
-from agreement.reviewer_quality import QualityInput, reviewer_quality_compute
+from agreement.reviewer_quality import QualityInput, reviewer_quality_compute, skips_input
 from review.models import Review, Skip, Study, StudyItem
 
 # --- lead dashboard -------------------------------------------------------------------------
@@ -21,9 +21,9 @@ def study_ratings(*, study: Study) -> StudyRatings:
     reviews = np.array(
         Review.objects.filter(study=study)
         .order_by("item_id", "id")
-        .values_list("item_id", "rating", "first_tag_id", "second_tag_id", "seconds_on_task"),
+        .values_list("item_id", "rating", "first_tag_id", "second_tag_id", "seconds_on_task", "reviewer_id", "id"),
         dtype=np.float64,
-    ).reshape(-1, 5)
+    ).reshape(-1, 7)
     # The whole study in one query, filtered here: an IN list of tens of thousands of ids costs more.
     items = np.array(
         StudyItem.objects.filter(study=study)
@@ -53,6 +53,8 @@ def study_ratings(*, study: Study) -> StudyRatings:
         review_ratings=reviews[:, 1].astype(np.int64),
         review_tags=np.nan_to_num(reviews[:, 2:4]).astype(np.int64),
         review_seconds=reviews[:, 4],
+        review_reviewers=reviews[:, 5].astype(np.int64),
+        review_ids=reviews[:, 6].astype(np.int64),
     )
 
 
@@ -63,50 +65,64 @@ def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
 # --- reviewer quality -------------------------------------------------------------------------
 
 
+def study_skips(*, studies: Sequence[Study]) -> list[tuple[int, str]]:
+    """(reviewer id, reason) of every skip in the studies."""
+    return list(
+        Skip.objects.filter(study__in=[study.pk for study in studies])
+        .order_by("id")
+        .values_list("reviewer_id", "reason")
+    )
+
+
 def reviewer_quality_input(*, studies: Sequence[Study]) -> QualityInput:
-    """Every review (in the order they were made) and every skip of the studies, in two queries."""
+    """Every review of the studies in the order they were made (by id: see StudyRatings), and every skip."""
     raters = {study.pk: study.reviewers_per_item for study in studies}
     reviews = np.array(
         Review.objects.filter(study__in=list(raters))
-        .order_by("created_at", "id")
+        .order_by("id")
         .values_list("item_id", "reviewer_id", "rating", "seconds_on_task", "study_id"),
         dtype=np.int64,
     ).reshape(-1, 5)
-    skips = list(Skip.objects.filter(study__in=list(raters)).order_by("id").values_list("reviewer_id", "reason"))
-    study_ids = np.array(list(raters), dtype=np.int64)
-    per_study = np.array(list(raters.values()), dtype=np.int64)
-    order = np.argsort(study_ids)
-    review_raters = (
-        per_study[order][np.searchsorted(study_ids[order], reviews[:, 4])] if len(reviews) else reviews[:, 4]
-    )
+    study_ids = np.array(sorted(raters), dtype=np.int64)
+    per_study = np.array([raters[study_id] for study_id in study_ids], dtype=np.int64)
     return QualityInput(
         review_items=reviews[:, 0],
         review_reviewers=reviews[:, 1],
         review_ratings=reviews[:, 2],
         review_seconds=reviews[:, 3],
-        review_raters=review_raters,
-        skip_reviewers=[reviewer for reviewer, _ in skips],
-        skip_reasons=[reason for _, reason in skips],
+        review_raters=per_study[np.searchsorted(study_ids, reviews[:, 4])] if len(reviews) else reviews[:, 4],
+        **skips_input(study_skips(studies=studies)),
     )
 
 
 def reviewer_quality(*, studies: Sequence[Study]) -> dict[str, Any]:
-    """Each reviewer's quality over the studies (agreement.reviewer_quality), rows by username.
-
-    One study gives its page; several pool their items (the lead's overall page). Computed on
-    read: the reviews of a 39k-item study take about a tenth of a second to compute
-    (bench/agreement_bench.py), and the page is read far less often than reviews arrive.
-    """
+    """Each reviewer's quality over the studies, items pooled, computed now (the overall page; a
+    study's own page reads the figures its snapshot stores, agreement_snapshot_refresh)."""
     result = reviewer_quality_compute(reviewer_quality_input(studies=studies))
-    ids = [row["reviewer_id"] for row in result["reviewers"]]
-    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "username"))
-    for row in result["reviewers"]:
+    result["studies"] = len(studies)
+    return reviewer_quality_named(result)
+
+
+def reviewer_quality_named(result: dict[str, Any]) -> dict[str, Any]:
+    """The figures with each reviewer's username (read now: names are not stored in snapshots),
+    rows by username, and the skip reasons as table rows."""
+    rows = [dict(row) for row in result.get("reviewers", [])]
+    names = dict(User.objects.filter(pk__in=[row["reviewer_id"] for row in rows]).values_list("pk", "username"))
+    for row in rows:
         row["username"] = names.get(row["reviewer_id"], f"#{row['reviewer_id']}")
-    result["reviewers"].sort(key=lambda row: row["username"])
-    result["skip_rows"] = [
+    rows.sort(key=lambda row: row["username"])
+    skip_rows = [
         {"username": row["username"], "reason": reason, "count": number, "first": index == 0}
-        for row in result["reviewers"]
+        for row in rows
         for index, (reason, number) in enumerate(row["skip_reasons"])
     ]
-    result["studies"] = len(studies)
-    return result
+    return {**result, "reviewers": rows, "skip_rows": skip_rows}
+
+
+def study_reviewer_quality(*, study: Study, snapshot: AgreementSnapshot | None) -> dict[str, Any]:
+    """One study's reviewer quality as its snapshot stores it, named; computed now when the snapshot
+    has none (not computed yet, or computed before reviewer quality was part of it)."""
+    stored = snapshot.data.get("reviewer_quality") if snapshot is not None and snapshot.computed_at else None
+    if stored is None:
+        return {**reviewer_quality(studies=[study]), "computed_at": None}
+    return {**reviewer_quality_named(stored), "studies": 1, "computed_at": snapshot.computed_at if snapshot else None}

@@ -16,7 +16,8 @@ from kombu.exceptions import KombuError
 
 from agreement.analytics import snapshot_compute
 from agreement.models import AgreementSnapshot
-from agreement.selectors import study_ratings
+from agreement.reviewer_quality import quality_input_from_ratings, reviewer_quality_compute
+from agreement.selectors import study_ratings, study_skips
 from core.durability import commit_without_waiting_for_disk
 from review.models import Study
 
@@ -120,7 +121,12 @@ def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> Agree
     AgreementSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=None)
     snapshot.refresh_requested_at = None
     started = time.perf_counter()
-    data = snapshot_compute(study_ratings(study=study), resamples=resamples)
+    ratings = study_ratings(study=study)
+    data = snapshot_compute(ratings, resamples=resamples)
+    # Reviewer quality from the same load: a second read of 117k reviews would cost as much as computing it.
+    data["reviewer_quality"] = reviewer_quality_compute(
+        quality_input_from_ratings(ratings, study_skips(studies=[study]))
+    )
     snapshot.data = data
     snapshot.review_count = data["review_count"]
     snapshot.computed_at = timezone.now()

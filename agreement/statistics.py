@@ -63,7 +63,7 @@ def item_success_label(*, successes: int, reviews: int) -> int | None:
     return int(successes > failures)
 
 
-def items_success_labels(successes: np.ndarray, reviews: np.ndarray) -> np.ndarray:
+def success_labels_from_counts(successes: np.ndarray, reviews: np.ndarray) -> np.ndarray:
     """item_success_label over arrays of counts: 1.0, 0.0, or NaN where it is None (a tie, or no reviews)."""
     successes = np.asarray(successes, dtype=np.int64)
     failures = np.asarray(reviews, dtype=np.int64) - successes

@@ -142,6 +142,9 @@ class AgreementSerializer(serializers.Serializer):
 
 class ReviewerQualitySerializer(serializers.Serializer):
     study = serializers.IntegerField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the study's agreement snapshot, which holds these figures, was computed."
+    )
     pool = serializers.DictField(
         help_text="Reviewers-only agreement of the study: items, complete_items, kappa, binary_kappa, alpha "
         "(ordinal), successful_items, small (fewer than 30 complete items)."

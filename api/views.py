@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreement.selectors import reviewer_quality
+from agreement.selectors import study_reviewer_quality
 from agreement.services import agreement_snapshot_settle
 from api.authentication import request_token
 from api.export import labels_export, labels_export_audit, labels_export_summary
@@ -179,8 +179,9 @@ class ReviewerQualityView(generics.GenericAPIView):
 
     def get(self, request: Request, study_id: int) -> Response:
         study = _study(study_id)
-        with replica_reads():
-            quality = reviewer_quality(studies=[study])
+        # As the agreement endpoint: a pending snapshot no worker will compute is computed now, on the primary.
+        snapshot = agreement_snapshot_settle(study_id=study.pk)
+        quality = study_reviewer_quality(study=study, snapshot=snapshot)
         reviewers = [
             {
                 "reviewer": reviewer_pseudonym(study_id=study.pk, reviewer_id=row["reviewer_id"]),
@@ -189,7 +190,13 @@ class ReviewerQualityView(generics.GenericAPIView):
             for row in quality["reviewers"]
         ]
         reviewers.sort(key=lambda row: row["reviewer"])
-        data = {"study": study.pk, "pool": quality["pool"], "rules": quality["rules"], "reviewers": reviewers}
+        data = {
+            "study": study.pk,
+            "computed_at": quality["computed_at"],
+            "pool": quality["pool"],
+            "rules": quality["rules"],
+            "reviewers": reviewers,
+        }
         return Response(ReviewerQualitySerializer(data).data)
 
 

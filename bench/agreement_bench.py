@@ -6,7 +6,7 @@
 It recreates a scratch database, migrates it and writes, with set-based SQL, as many
 transcripts as the released data set (its model-type and size mix), a started study over
 all of them, and 3 reviews per item from 30 reviewers whose ratings scatter around the
-author's self-rating. Then it times:
+author's self-rating (one of them a point more lenient, one rating at random). Then it times:
 
 - the full agreement computation as the Celery task runs it (agreement_snapshot_refresh:
   load every rating, Fleiss's kappa with SE and a 1,000-resample bootstrap and
@@ -21,7 +21,14 @@ author's self-rating. Then it times:
   The full computation is reported in absolute time and per statistic set, not as a ratio
   to one plain kappa call, which is a different amount of work;
 - the lead dashboard page served from the snapshot (Django's test client, in process,
-  DEBUG off), p50/p95 over --requests requests after a warm-up.
+  DEBUG off), p50/p95 over --requests requests after a warm-up;
+- per-reviewer quality (agreement.selectors.reviewer_quality: loading every review and skip,
+  then each reviewer's activity, rating gap, majority agreement, drift and leave-one-out
+  kappa and ordinal alpha, vectorised over the distinct counts rows), its load and compute
+  parts, the full snapshot plus it (the 2 s target), and as a baseline the same
+  leave-one-out done reviewer by reviewer with statistics.fleiss_from_counts and alpha_compute
+  on each reviewer's items (the figures must match); then each reviewer's figures, and the
+  Reviewers page p50/p95.
 """
 
 from __future__ import annotations
@@ -46,6 +53,10 @@ SIZES = [("52B", 23_507), ("13B", 8_316), ("2.7B", 7_138)]
 SELF_RATINGS = [16_475, 4_367, 4_936, 4_249, 8_934]
 # A reviewer's rating is the self-rating moved by one of these, clamped to 0-4: mostly agreement.
 RATING_SHIFTS = [-2, -1, -1, 0, 0, 0, 0, 0, 1, 1, 2]
+# Two reviewers the per-reviewer figures should single out: one a point more lenient than the
+# shift above, one who rates at random (indexes into the 30 bench raters, 01 and 02).
+LENIENT_RATER = 0
+RANDOM_RATER = 1
 
 
 def _case(column: str, pairs: list[tuple[str, int]], total: int) -> str:
@@ -129,7 +140,11 @@ def data_build(items: int) -> tuple[object, object]:
                 (slot_id, item_id, study_id, reviewer_id, rating, first_tag_id, second_tag_id, needs_expertise,
                  expertise_domain, note, seconds_on_task, author_member_id, reviewer_member_id, created_at)
             SELECT slot.id, slot.item_id, slot.study_id, slot.holder_id,
-                   greatest(0, least(4, t.rating + (%s::int[])[1 + floor(random() * 11)::int])),
+                   CASE slot.holder_id
+                       WHEN %s THEN floor(random() * 5)::int
+                       ELSE greatest(0, least(4, t.rating + (%s::int[])[1 + floor(random() * 11)::int]
+                                                 + CASE WHEN slot.holder_id = %s THEN 1 ELSE 0 END))
+                   END,
                    (%s::bigint[])[1 + floor(random() * 19)::int],
                    NULL, false, '', '', (20 + 240 * random() * random())::int, slot.author_member_id, NULL,
                    now() - random() * interval '2 days'
@@ -138,7 +153,7 @@ def data_build(items: int) -> tuple[object, object]:
             JOIN {Transcript._meta.db_table} t ON t.id = item.transcript_id
             WHERE slot.study_id = %s
             """,
-            [RATING_SHIFTS, tag_ids, study.pk],
+            [reviewer_ids[RANDOM_RATER], RATING_SHIFTS, reviewer_ids[LENIENT_RATER], tag_ids, study.pk],
         )
         cursor.execute("ANALYZE")
     print(
@@ -147,6 +162,36 @@ def data_build(items: int) -> tuple[object, object]:
         flush=True,
     )
     return study, lead
+
+
+def leave_one_out_by_reviewer(data: object) -> dict[int, tuple[float, ...]]:
+    """The baseline: each reviewer's complete items cut out of the items x reviewers matrix, then
+    statistics.fleiss_from_counts and alpha_compute with and without their column, one reviewer at a time."""
+    import numpy as np
+
+    from agreement.statistics import alpha_compute, counts_from_ratings, fleiss_from_counts
+
+    items, item = np.unique(np.asarray(data.review_items), return_inverse=True)  # type: ignore[attr-defined]
+    people, who = np.unique(np.asarray(data.review_reviewers), return_inverse=True)  # type: ignore[attr-defined]
+    matrix = np.full((len(items), len(people)), np.nan)
+    matrix[item, who] = data.review_ratings  # type: ignore[attr-defined]
+    raters = np.zeros(len(items), dtype=int)
+    raters[item] = data.review_raters  # type: ignore[attr-defined]
+    complete = (~np.isnan(matrix)).sum(axis=1) == raters
+    result = {}
+    for column, person in enumerate(people):
+        theirs = matrix[complete & ~np.isnan(matrix[:, column])]
+        width = int(raters.max())
+        with_them = theirs[~np.isnan(theirs)].reshape(-1, width)
+        rest = np.delete(theirs, column, axis=1)
+        without = rest[~np.isnan(rest)].reshape(-1, width - 1)
+        result[int(person)] = (
+            fleiss_from_counts(counts_from_ratings(with_them), resamples=0).kappa,
+            fleiss_from_counts(counts_from_ratings(without), resamples=0).kappa,
+            alpha_compute(with_them, level_of_measurement="ordinal", value_domain=range(5)),
+            alpha_compute(without, level_of_measurement="ordinal", value_domain=range(5)),
+        )
+    return result
 
 
 def timed(function: object, runs: int) -> tuple[list[float], object]:
@@ -183,7 +228,8 @@ def main() -> None:
     from statsmodels.stats.inter_rater import fleiss_kappa
 
     from agreement.analytics import snapshot_compute
-    from agreement.selectors import study_ratings
+    from agreement.reviewer_quality import reviewer_quality_compute
+    from agreement.selectors import reviewer_quality, reviewer_quality_input, study_ratings
     from agreement.services import agreement_snapshot_refresh
     from agreement.statistics import DEFAULT_RESAMPLES, counts_from_ratings, fleiss_from_counts
 
@@ -221,6 +267,25 @@ def main() -> None:
             sys.exit(f"dashboard answered {response.status_code}")
     page_times, _ = timed(lambda: client.get(url), args.requests)
     page_times_ms = sorted(1000 * value for value in page_times)
+
+    quality_load_times, quality_input = timed(lambda: reviewer_quality_input(studies=[study]), args.runs)
+    quality_compute_times, quality_raw = timed(lambda: reviewer_quality_compute(quality_input), args.runs)
+    quality_times, quality = timed(lambda: reviewer_quality(studies=[study]), args.runs)
+    both_times, _ = timed(
+        lambda: (agreement_snapshot_refresh(study_id=study.pk), reviewer_quality(studies=[study])), args.runs
+    )
+    loop_times, looped = timed(lambda: leave_one_out_by_reviewer(quality_input), max(1, args.naive_runs))
+    for row in quality_raw["reviewers"]:
+        expected = looped[row["reviewer_id"]]
+        got = (row["kappa_with"], row["kappa_without"], row["alpha_with"], row["alpha_without"])
+        if not np.allclose(got, expected):
+            sys.exit(f"leave-one-out differs from statistics.py for reviewer {row['reviewer_id']}: {got} vs {expected}")
+    quality_url = f"/lead/studies/{study.pk}/reviewers/"
+    for _ in range(2):
+        if client.get(quality_url).status_code != 200:
+            sys.exit("the Reviewers page did not open")
+    quality_page_times, _ = timed(lambda: client.get(quality_url), max(5, args.requests // 4))
+    quality_page_ms = sorted(1000 * value for value in quality_page_times)
 
     def best_median(values: list[float]) -> str:
         return f"{min(values):.3f} / {statistics.median(values):.3f} s"
@@ -268,6 +333,46 @@ def main() -> None:
         f"Dashboard {url} from the snapshot ({snapshot.review_count:,} reviews), {args.requests} requests: "
         f"p50 {statistics.median(page_times_ms):.1f} ms, p95 {p95:.1f} ms  (target p50 < 300 ms)"
     )
+    print()
+    print(f"Per-reviewer quality, {len(quality['reviewers'])} reviewers over {ratings.review_count:,} reviews:")
+    print(f"  reviewer_quality (load + compute), best / median: {best_median(quality_times)}")
+    print(f"  loading reviews and skips:                       {best_median(quality_load_times)}")
+    print(f"  computing (vectorised leave-one-out etc.):       {best_median(quality_compute_times)}")
+    print(f"Full snapshot plus per-reviewer quality, best / median: {best_median(both_times)}  (target < 2 s)")
+    loop_median, compute_median = statistics.median(loop_times), statistics.median(quality_compute_times)
+    print(
+        f"  baseline: leave-one-out kappa and alpha reviewer by reviewer with statistics.py: "
+        f"{1000 * loop_median:.1f} ms (median of {len(loop_times)}), the same figures; "
+        f"the whole vectorised computation: {1000 * compute_median:.1f} ms ({loop_median / compute_median:.1f}x)"
+    )
+    pool = quality["pool"]
+    print(
+        f"  pool (reviewers only): kappa {pool['kappa']:.3f}, binary kappa {pool['binary_kappa']:.3f}, "
+        f"ordinal alpha {pool['alpha']:.3f} on {pool['complete_items']:,} items"
+    )
+    print(
+        f"  {'reviewer':<16}{'reviews':>8}{'med s':>7}{'mean':>6}{'diff':>7}{'t':>7}{'maj %':>7}"
+        f"{'k with':>8}{'k w/o':>8}{'a gain':>8}  flags"
+    )
+    for row in quality["reviewers"]:
+        flags = "; ".join(f"{flag['label']}: {flag['detail']}" for flag in row["flags"]) or "-"
+        cells = [
+            (row["median_seconds"], 7, ".0f"),
+            (row["mean_rating"], 6, ".2f"),
+            (row["rating_difference"], 7, "+.2f"),
+            (row["rating_difference_t"], 7, ".1f"),
+            (row["majority_binary_percent"], 7, ".1f"),
+            (row["kappa_with"], 8, ".3f"),
+            (row["kappa_without"], 8, ".3f"),
+            (row["alpha_gain"], 8, "+.3f"),
+        ]
+        shown = "".join(("-" if value is None else format(value, spec)).rjust(width) for value, width, spec in cells)
+        print(f"  {row['username']:<16}{row['reviews']:>8,}{shown}  {flags}")
+    quality_p95 = quality_page_ms[int(0.95 * (len(quality_page_ms) - 1))]
+    print(
+        f"Reviewers page {quality_url}, {len(quality_page_ms)} requests: "
+        f"p50 {statistics.median(quality_page_ms):.1f} ms, p95 {quality_p95:.1f} ms"
+    )
     if args.json:
         # The figures bench/compare.py compares, as printed (figures.agreement_bench_parse reads the same).
         figures = [
@@ -279,6 +384,11 @@ def main() -> None:
             Figure("one fleiss_kappa call", 1000 * statistics.median(point_times), "ms", "info"),
             Figure("dashboard p50", statistics.median(page_times_ms), "ms", "lower"),
             Figure("dashboard p95", p95, "ms", "lower"),
+            Figure("reviewer quality, median", statistics.median(quality_times), "s", "lower"),
+            Figure("reviewer quality compute, median", compute_median, "s", "lower"),
+            Figure("snapshot + reviewer quality, median", statistics.median(both_times), "s", "lower"),
+            Figure("leave-one-out reviewer by reviewer", 1000 * loop_median, "ms", "info"),
+            Figure("reviewers page p50", statistics.median(quality_page_ms), "ms", "lower"),
         ]
         figures_write(args.json, bench="agreement_bench", figures=figures)
 

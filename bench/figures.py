@@ -152,6 +152,26 @@ def agreement_bench_parse(text: str) -> list[Figure]:
         (r"  for scale: one statsmodels fleiss_kappa call .*: ([\d.]+) ms", "one fleiss_kappa call", "ms", "info"),
         (r"Dashboard .*: p50 ([\d.]+) ms", "dashboard p50", "ms", "lower"),
         (r"Dashboard .*, p95 ([\d.]+) ms", "dashboard p95", "ms", "lower"),
+        (
+            r"  reviewer_quality \(load \+ compute\), best / median: [\d.]+ / ([\d.]+) s",
+            "reviewer quality, median",
+            "s",
+            "lower",
+        ),
+        (
+            r"  computing \(vectorised leave-one-out etc\.\):\s+[\d.]+ / ([\d.]+) s",
+            "reviewer quality compute, median",
+            "s",
+            "lower",
+        ),
+        (
+            r"Full snapshot plus per-reviewer quality, best / median: [\d.]+ / ([\d.]+) s",
+            "snapshot + reviewer quality, median",
+            "s",
+            "lower",
+        ),
+        (r"  baseline: leave-one-out .*: ([\d.]+) ms", "leave-one-out reviewer by reviewer", "ms", "info"),
+        (r"Reviewers page .*: p50 ([\d.]+) ms", "reviewers page p50", "ms", "lower"),
     ]
     figures = []
     for line in text.splitlines():

@@ -20,7 +20,7 @@ from agreement.statistics import (
     counts_from_ratings,
     fleiss_from_counts,
     item_success_label,
-    items_success_labels,
+    success_labels_from_counts,
 )
 
 A, B, C = 101, 102, 103
@@ -226,7 +226,7 @@ def test_alpha_with_every_value_the_same_is_undefined() -> None:
 
 def test_the_array_success_rule_is_item_success_label() -> None:
     pairs = [(successes, reviews) for reviews in range(6) for successes in range(reviews + 1)]
-    labels = items_success_labels([s for s, _ in pairs], [r for _, r in pairs])
+    labels = success_labels_from_counts([s for s, _ in pairs], [r for _, r in pairs])
     for (successes, reviews), label in zip(pairs, labels, strict=True):
         expected = item_success_label(successes=successes, reviews=reviews)
         assert (np.isnan(label) and expected is None) or label == expected

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agreement.selectors import reviewer_quality
+from agreement.selectors import reviewer_quality, study_reviewer_quality
+from agreement.services import agreement_snapshot_refresh
 from review.services.assignment import slot_skip
 from tests.factories import review_everything, started_study
 from workspace.services import work_claim
@@ -62,3 +63,21 @@ def test_several_studies_pool_their_items_and_other_studies_stay_out() -> None:
     assert both["pool"]["complete_items"] == 6
     assert both["studies"] == 2
     assert len(both["reviewers"]) == 5
+
+
+@pytest.mark.django_db
+def test_the_snapshot_stores_the_same_figures_as_computing_them_now() -> None:
+    study, reviewers = started_study(items=4, reviewers=4, reviewers_per_item=3)
+    slot = work_claim(study_id=study.pk, reviewer=reviewers[3])
+    slot_skip(slot_id=slot.pk, reviewer=reviewers[3], reason="not today")
+    review_everything(study, reviewers[:3], rate=lambda item, index: HAND[item.position][index])
+    snapshot = agreement_snapshot_refresh(study_id=study.pk, resamples=10)
+    stored = study_reviewer_quality(study=study, snapshot=snapshot)
+    now = reviewer_quality(studies=[study])
+    assert stored["computed_at"] == snapshot.computed_at
+    assert stored["reviewers"] == now["reviewers"]
+    assert stored["skip_rows"] == now["skip_rows"]
+    assert stored["pool"] == now["pool"]
+    # A snapshot from before reviewer quality was stored in it: computed on read instead.
+    snapshot.data.pop("reviewer_quality")
+    assert study_reviewer_quality(study=study, snapshot=snapshot)["reviewers"] == now["reviewers"]

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement.dashboard import SMALL_GROUP_ITEMS, agreement_lines, dashboard_plots, dashboard_tables
-from agreement.selectors import reviewer_quality
+from agreement.selectors import reviewer_quality, study_reviewer_quality
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -123,12 +123,15 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
 @never_cache
 @role_required(LEAD)
 @require_GET
-@replica_reads()
 def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
-    """Each reviewer's quality in one study (agreement.reviewer_quality)."""
+    """Each reviewer's quality in one study (agreement.reviewer_quality), from its snapshot."""
     study = _study(study_id)
-    context = {"study": study, "quality": reviewer_quality(studies=[study]), "success_definition": SUCCESS_DEFINITION}
-    return render(request, "workspace/lead_reviewers.html", context)
+    # As the dashboard: settle a pending refresh no worker will run, on the primary, first.
+    snapshot = agreement_snapshot_settle(study_id=study.pk)
+    with replica_reads():
+        quality = study_reviewer_quality(study=study, snapshot=snapshot)
+        context = {"study": study, "quality": quality, "success_definition": SUCCESS_DEFINITION}
+        return render(request, "workspace/lead_reviewers.html", context)
 
 
 @never_cache
