@@ -351,6 +351,11 @@ def _leave_one_out(prep: _Prepared) -> dict[str, Any]:
     }
 
 
+def reviewer_leave_one_out(data: QualityInput) -> dict[str, Any]:
+    """The leave-one-out figures alone, per reviewer code (sorted reviewer ids): what the bench times."""
+    return _leave_one_out(_prepare(data))
+
+
 def _drift(prep: _Prepared, others: dict[str, Any], reviews: IntArray) -> dict[str, Any]:
     """Each reviewer's reviews in time order, cut in thirds: per third and last minus first."""
     count, who = prep.count, prep.who

@@ -153,23 +153,18 @@ def agreement_bench_parse(text: str) -> list[Figure]:
         (r"Dashboard .*: p50 ([\d.]+) ms", "dashboard p50", "ms", "lower"),
         (r"Dashboard .*, p95 ([\d.]+) ms", "dashboard p95", "ms", "lower"),
         (
-            r"  reviewer_quality \(load \+ compute\), best / median: [\d.]+ / ([\d.]+) s",
-            "reviewer quality, median",
+            r"  in the snapshot, from its loaded ratings:\s+[\d.]+ / ([\d.]+) s",
+            "reviewer quality in the snapshot, median",
             "s",
             "lower",
         ),
         (
-            r"  computing \(vectorised leave-one-out etc\.\):\s+[\d.]+ / ([\d.]+) s",
-            "reviewer quality compute, median",
+            r"  on read \(the overall page\), load \+ compute:\s+[\d.]+ / ([\d.]+) s",
+            "reviewer quality on read, median",
             "s",
             "lower",
         ),
-        (
-            r"Full snapshot plus per-reviewer quality, best / median: [\d.]+ / ([\d.]+) s",
-            "snapshot + reviewer quality, median",
-            "s",
-            "lower",
-        ),
+        (r"  leave-one-out kappa .*, vectorised: ([\d.]+) ms", "leave-one-out vectorised", "ms", "lower"),
         (r"  baseline: leave-one-out .*: ([\d.]+) ms", "leave-one-out reviewer by reviewer", "ms", "info"),
         (r"Reviewers page .*: p50 ([\d.]+) ms", "reviewers page p50", "ms", "lower"),
     ]
