@@ -49,6 +49,8 @@ IntArray = npt.NDArray[np.int64]
 
 CATEGORIES = len(LIKERT_CATEGORIES)
 THIRDS = 3
+# The largest (reviewers x possible counts rows) table counted directly before sorting instead.
+PATTERN_TABLE_CELLS = 4_000_000
 # The dashboard's "too small" line (agreement.dashboard.SMALL_GROUP_ITEMS, a test keeps them
 # equal): below it a kappa or alpha is greyed, and the leave-one-out gain flags nobody.
 MIN_ITEMS = 30
@@ -180,15 +182,22 @@ def alpha_ordinal_from_coincidences(coincidences: FloatArray) -> FloatArray:
 
 
 def _group_medians(groups: IntArray, count: int, values: FloatArray) -> FloatArray:
-    order = np.lexsort((values, groups))
-    sorted_groups, sorted_values = groups[order], values[order]
-    starts = np.searchsorted(sorted_groups, np.arange(count), side="left")
-    ends = np.searchsorted(sorted_groups, np.arange(count), side="right")
-    sizes = ends - starts
-    low = sorted_values[np.clip(starts + (sizes - 1) // 2, 0, max(len(values) - 1, 0))] if len(values) else None
-    high = sorted_values[np.clip(starts + sizes // 2, 0, max(len(values) - 1, 0))] if len(values) else None
-    if low is None or high is None:
+    if not len(values):
         return np.full(count, np.nan)
+    whole = values.min() >= 0 and np.all(values == np.floor(values)) and values.max() < 2**31
+    if whole:
+        # Seconds are whole: one sort of (group, value) packed in an int64 is several times faster than lexsort.
+        width = int(values.max()) + 1
+        keys = np.sort(groups.astype(np.int64) * width + values.astype(np.int64))
+        sorted_groups, sorted_values = keys // width, (keys % width).astype(np.float64)
+    else:
+        order = np.lexsort((values, groups))
+        sorted_groups, sorted_values = groups[order], values[order]
+    starts = np.searchsorted(sorted_groups, np.arange(count), side="left")
+    sizes = np.searchsorted(sorted_groups, np.arange(count), side="right") - starts
+    last = len(values) - 1
+    low = sorted_values[np.clip(starts + (sizes - 1) // 2, 0, last)]
+    high = sorted_values[np.clip(starts + sizes // 2, 0, last)]
     return np.where(sizes > 0, (low + high) / 2, np.nan)
 
 
@@ -217,7 +226,7 @@ class _Prepared:
     who: IntArray  # per review: reviewer code
     ratings: IntArray
     success: IntArray  # per review: 1 when the rating is at least SUCCESS_THRESHOLD
-    row: IntArray  # per review: its item's counts row (5 values)
+    item: IntArray  # per review: its item's code
     row_without: IntArray  # the same minus this review
     n_without: IntArray  # the item's other reviews
     on_complete: npt.NDArray[np.bool_]  # the item has every review its study asks for
@@ -257,7 +266,7 @@ def _prepare(data: QualityInput) -> _Prepared:
         who=np.searchsorted(reviewer_ids, reviewers_in),
         ratings=ratings,
         success=success,
-        row=row,
+        item=item,
         row_without=row - np.eye(CATEGORIES, dtype=np.int64)[ratings],
         n_without=n_without,
         on_complete=complete[item],
@@ -330,8 +339,11 @@ def _against_others(prep: _Prepared) -> dict[str, Any]:
 def _leave_one_out(prep: _Prepared) -> dict[str, Any]:
     """Kappa (0-4 and binary) and ordinal alpha on each reviewer's complete items, with and without them."""
     count, who = prep.count, prep.who
-    weights_with, patterns_with = _pattern_counts(who, count, prep.row, prep.on_complete)
-    weights_without, patterns_without = _pattern_counts(who, count, prep.row_without, prep.on_complete)
+    item_codes, base = _row_codes(prep.counts)
+    codes = item_codes[prep.item]
+    without_codes = codes - base**prep.ratings  # the same row with this review's rating taken out
+    weights_with, patterns_with = _pattern_counts(who, count, codes, prep.on_complete, base)
+    weights_without, patterns_without = _pattern_counts(who, count, without_codes, prep.on_complete, base)
     kappa_with = _kappa_of(weights_with, patterns_with)
     kappa_without = _kappa_of(weights_without, patterns_without)
     alpha_with = alpha_ordinal_from_coincidences(weights_with @ _coincidences(patterns_with))
@@ -359,7 +371,8 @@ def reviewer_leave_one_out(data: QualityInput) -> dict[str, Any]:
 def _drift(prep: _Prepared, others: dict[str, Any], reviews: IntArray) -> dict[str, Any]:
     """Each reviewer's reviews in time order, cut in thirds: per third and last minus first."""
     count, who = prep.count, prep.who
-    order = np.argsort(who, kind="stable")  # the input is in time order; stable keeps it within a reviewer
+    # The input is in time order; a stable sort keeps it within a reviewer (radix on 16-bit codes).
+    order = np.argsort(who.astype(np.int16) if count < 2**15 else who, kind="stable")
     sorted_who = who[order]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order)) - np.searchsorted(sorted_who, sorted_who, side="left")
@@ -445,23 +458,34 @@ def _same(rows: IntArray) -> IntArray:
 
 
 def _pattern_counts(
-    who: IntArray, count: int, rows: IntArray, used: npt.NDArray[np.bool_]
+    who: IntArray, count: int, codes: IntArray, used: npt.NDArray[np.bool_], base: int
 ) -> tuple[FloatArray, IntArray]:
     """(reviewers x patterns) how many of each reviewer's used reviews have each distinct counts row, and the rows.
 
     Kappa and alpha see an item only through its counts row, and with m raters over 5 values
     there are at most C(m + 4, 4) rows (35 for 3 raters) however many items: summing any
     function of the row over a reviewer's items is this matrix times the function of the
-    patterns, which is what keeps leave-one-out for every reviewer at a few bincounts.
+    patterns, which is what keeps leave-one-out for every reviewer at a few bincounts. A row
+    comes in as its code, the row's counts read as digits in base ``base`` (more than any count).
     """
-    chosen = rows[used]
-    base = int(chosen.max(initial=0)) + 1
-    codes = chosen @ (base ** np.arange(chosen.shape[1], dtype=np.int64))
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    patterns = chosen[first]
-    cells = who[used] * len(patterns) + inverse.reshape(-1)
-    weights = np.bincount(cells, minlength=count * len(patterns)).reshape(count, len(patterns))
-    return weights.astype(np.float64), patterns
+    chosen = codes[used]
+    powers = base ** np.arange(CATEGORIES, dtype=np.int64)
+    space = int(base**CATEGORIES)
+    if space * count <= PATTERN_TABLE_CELLS:
+        # Few possible rows (4^5 = 1,024 with 3 raters): count (reviewer, code) pairs directly, no sort.
+        table = np.bincount(who[used] * space + chosen, minlength=count * space).reshape(count, space)
+        present = np.flatnonzero(table.any(axis=0))
+        return table[:, present].astype(np.float64), (present[:, None] // powers) % base
+    present, inverse = np.unique(chosen, return_inverse=True)
+    cells = who[used] * len(present) + inverse.reshape(-1)
+    weights = np.bincount(cells, minlength=count * len(present)).reshape(count, len(present))
+    return weights.astype(np.float64), (present[:, None] // powers) % base
+
+
+def _row_codes(counts: IntArray) -> tuple[IntArray, int]:
+    """Each counts row as one integer (its counts as digits), and the base used."""
+    base = int(counts.max(initial=0)) + 1
+    return counts @ (base ** np.arange(CATEGORIES, dtype=np.int64)), base
 
 
 def _kappa_of(weights: FloatArray, patterns: IntArray) -> FloatArray:
@@ -480,7 +504,8 @@ def _kappa_of(weights: FloatArray, patterns: IntArray) -> FloatArray:
 
 def _pool(counts: IntArray, complete: npt.NDArray[np.bool_], successes: IntArray, reviewed: IntArray) -> dict[str, Any]:
     """The pool's own kappa (0-4 and binary) and ordinal alpha on its complete items, for reference."""
-    weights, patterns = _pattern_counts(np.zeros(len(counts), dtype=np.int64), 1, counts, complete)
+    codes, base = _row_codes(counts)
+    weights, patterns = _pattern_counts(np.zeros(len(counts), dtype=np.int64), 1, codes, complete, base)
     labels = success_labels_from_counts(successes, reviewed)
     return {
         "items": len(counts),

@@ -263,3 +263,10 @@ def test_items_of_studies_with_different_raters_pool_with_each_items_own_count()
     assert pool["complete_items"] == 3
     assert pool["kappa"] == pytest.approx((4 / 9 - 11 / 49) / (38 / 49))
     assert pool["items"] == 3
+
+
+def test_the_sorting_path_for_many_possible_rows_gives_the_same_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    direct = reviewer_quality_compute(hand_input(copies=3))
+    # Studies with many reviewers per item have too many possible rows to count in a table; force that path.
+    monkeypatch.setattr("agreement.reviewer_quality.PATTERN_TABLE_CELLS", 0)
+    assert reviewer_quality_compute(hand_input(copies=3)) == direct

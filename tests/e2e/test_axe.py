@@ -128,3 +128,36 @@ def test_the_lead_dashboard_has_no_axe_violations_and_its_section_menu_works_by_
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/lead/studies/{study.pk}/#plots-heading")
     assert page.problems == []
+
+
+# Any cell of the reviewer-quality tables taller than two lines would be a word broken up to fit.
+TALL_CELLS = """
+() => [...document.querySelectorAll('table.quality th, table.quality td')]
+  .filter(cell => cell.getBoundingClientRect().height > 2.6 * parseFloat(getComputedStyle(cell).lineHeight || '20'))
+  .map(cell => cell.innerText.slice(0, 30))
+"""
+
+
+def test_the_reviewer_quality_page_has_no_axe_violations_and_its_tables_scroll_inside_their_box_on_a_phone(
+    page: Any, live_server: Any
+) -> None:
+    study = reviewed_study()
+    UserFactory(username="lee", roles=["lead"])
+    log_in(page, live_server, "lee")
+    shots = Path("test-artifacts/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/lead/studies/{study.pk}/reviewers/")
+        expect(page.get_by_test_id("reviewers-table")).to_be_visible()
+        expect(page.get_by_test_id("small-note")).to_contain_text("fewer than 30 complete items")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(TALL_CELLS) == [], f"{width}x{height}"
+        page.screenshot(path=str(shots / f"lead-reviewer-quality-{width}x{height}.png"), full_page=True)
+        assert violations(page) == [], f"{width}x{height}"
+    # The table's own box scrolls sideways by keyboard (it is a focusable region).
+    region = page.get_by_role("region", name="Reviewers table (scrolls sideways)")
+    region.focus()
+    page.keyboard.press("ArrowRight")
+    assert region.evaluate("box => box.scrollWidth > box.clientWidth")
+    assert page.problems == []

@@ -99,6 +99,8 @@ def lead_pages(page: Any, live_server: Any) -> list[tuple[str, str]]:
         ("dashboard", f"/lead/studies/{study.pk}/"),
         ("item", f"/lead/studies/{study.pk}/items/{item.pk}/"),
         ("members", f"/lead/studies/{study.pk}/members"),
+        ("reviewer-quality", f"/lead/studies/{study.pk}/reviewers/"),
+        ("reviewer-quality-overall", "/lead/reviewers/"),
         ("tokens", "/lead/tokens/"),
         ("wellbeing", "/lead/wellbeing/"),
         ("audit", "/lead/audit/"),
