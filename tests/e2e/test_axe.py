@@ -130,9 +130,10 @@ def test_the_lead_dashboard_has_no_axe_violations_and_its_section_menu_works_by_
     assert page.problems == []
 
 
-# Any cell of the reviewer-quality tables taller than two lines would be a word broken up to fit.
+# Any body cell or column heading of the reviewer-quality tables taller than two lines would be a
+# word broken up to fit (the group headings above the columns may wrap, by words).
 TALL_CELLS = """
-() => [...document.querySelectorAll('table.quality th, table.quality td')]
+() => [...document.querySelectorAll('table.quality tbody > tr > *, table.quality thead > tr:last-child > *')]
   .filter(cell => cell.getBoundingClientRect().height > 2.6 * parseFloat(getComputedStyle(cell).lineHeight || '20'))
   .map(cell => cell.innerText.slice(0, 30))
 """

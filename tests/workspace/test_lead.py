@@ -66,7 +66,7 @@ def test_the_reviewers_page_shows_each_reviewer_greys_small_ones_and_is_linked_f
     assert page.count('data-testid="small-reviewer"') == 3
     assert "Fewer than 30 complete items: too few to trust." in page
     assert f"<strong>{reviewers[0].username}</strong>, lenient: rates +1.25 points" in page
-    assert "Median time (s)" in page
+    assert "Median s" in page and "Units: time in seconds" in page
     assert "+0.273" in page  # the third reviewer's kappa change (3/11)
 
 
