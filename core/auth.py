@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from core.roles import roles_remember
-from core.rows import ModelColumns, instances_from_row, model_columns
+from core.rows import ModelColumns, instance_from_row, model_columns
 
 
 class _UserWithRoles:
@@ -37,8 +37,7 @@ class _UserWithRoles:
             rows = cursor.fetchall()
         if not rows:
             return None
-        (user,) = instances_from_row(columns, rows[0])
-        assert isinstance(user, User)  # noqa: S101 - for the type checker
+        user = instance_from_row(User, columns, rows[0])
         roles_remember(user, frozenset(row[-1] for row in rows if row[-1] is not None))
         # As ModelBackend.get_user: a deactivated account is signed out on its next request.
         return user if user.is_active else None

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,19 @@ def instances_from_row(columns: ModelColumns, row: Sequence[Any]) -> list[Model]
         instances.append(model.from_db(connection.alias, [field.attname for field in fields], values[start:end]))
         start = end
     return instances
+
+
+def instance_from_row(model: type[M], columns: ModelColumns, row: Sequence[Any]) -> M:
+    """The instance of `model`, the first (or only) model of `columns`, from a row they selected."""
+    instance = instances_from_row(columns, row)[0]
+    if not isinstance(instance, model):
+        raise TypeError(f"the columns read a {type(instance).__name__}, not a {model.__name__}")
+    return instance
+
+
+def row_fetch(sql: str, params: Any) -> tuple[Any, ...] | None:
+    """The first row a written-out statement answers, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)

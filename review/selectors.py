@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.roles import REVIEWER
-from core.rows import ModelColumns, instances_from_row, model_columns
+from core.rows import ModelColumns, instances_from_row, model_columns, row_fetch
 from review.models import Review, ReviewerProfile, Skip, Slot, SlotStatus, Study, StudyItem, StudyStatus
 from transcripts.models import Transcript
 
@@ -119,9 +119,7 @@ def slot_for_reviewer(*, slot_id: int, reviewer: User) -> Slot | None:
     through the ORM cost more CPU than the database took to answer it.
     """
     columns, sql = _slot_page_statement()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"slot": slot_id, "reviewer": reviewer.pk, "leased": SlotStatus.LEASED})
-        row = cursor.fetchone()
+    row = row_fetch(sql, {"slot": slot_id, "reviewer": reviewer.pk, "leased": SlotStatus.LEASED})
     if row is None:
         return None
     slot, study, item, transcript = instances_from_row(columns, row)

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.durability import commit_without_waiting_for_disk
-from core.rows import ModelColumns, instances_from_row, model_columns
+from core.rows import ModelColumns, instance_from_row, instances_from_row, model_columns, row_fetch
 from review.errors import (
     NotAMember,
     SlotNotYours,
@@ -62,24 +62,20 @@ def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembe
     # Written out, read by a plain cursor: this runs twice per review, and building it
     # through the ORM (or reading it through a RawQuerySet) cost more than the query itself.
     columns = _study_columns()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT {columns.sql}, profile.red_team_member_id
-            FROM {StudyMembership._meta.db_table} membership
-            JOIN {Study._meta.db_table} study ON study.id = membership.study_id
-            LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
-            WHERE membership.study_id = %s AND membership.reviewer_id = %s
-            FOR NO KEY UPDATE OF membership
-            """,  # noqa: S608 - table names come from code; values are parameters
-            [study_id, reviewer.pk],
-        )
-        row = cursor.fetchone()
+    row = row_fetch(
+        f"""
+        SELECT {columns.sql}, profile.red_team_member_id
+        FROM {StudyMembership._meta.db_table} membership
+        JOIN {Study._meta.db_table} study ON study.id = membership.study_id
+        LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
+        WHERE membership.study_id = %s AND membership.reviewer_id = %s
+        FOR NO KEY UPDATE OF membership
+        """,  # noqa: S608 - table names come from code; values are parameters
+        [study_id, reviewer.pk],
+    )
     if row is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
-    (study,) = instances_from_row(columns, row)
-    assert isinstance(study, Study)  # noqa: S101 - for the type checker
-    return LockedMembership(study=study, red_team_member_id=row[-1])
+    return LockedMembership(study=instance_from_row(Study, columns, row), red_team_member_id=row[-1])
 
 
 @cache
@@ -191,18 +187,12 @@ def _slot_held(*, study_id: int, reviewer_id: int, now: datetime) -> Slot | None
     """The live lease the reviewer holds in the study, oldest first; written out, as every claim asks."""
     columns = _slot_columns()
     table = Slot._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns.sql} FROM {table} WHERE {table}.study_id = %s AND {table}.holder_id = %s "  # noqa: S608
-            f"AND {table}.status = %s AND {table}.leased_until > %s ORDER BY {table}.leased_at LIMIT 1",
-            [study_id, reviewer_id, SlotStatus.LEASED, connection.ops.adapt_datetimefield_value(now)],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    (slot,) = instances_from_row(columns, row)
-    assert isinstance(slot, Slot)  # noqa: S101 - for the type checker
-    return slot
+    row = row_fetch(
+        f"SELECT {columns.sql} FROM {table} WHERE {table}.study_id = %s AND {table}.holder_id = %s "  # noqa: S608
+        f"AND {table}.status = %s AND {table}.leased_until > %s ORDER BY {table}.leased_at LIMIT 1",
+        [study_id, reviewer_id, SlotStatus.LEASED, connection.ops.adapt_datetimefield_value(now)],
+    )
+    return None if row is None else instance_from_row(Slot, columns, row)
 
 
 def _lease_open_slot(
@@ -235,32 +225,28 @@ def _lease_open_slot_postgresql(
 ) -> Slot | None:
     # The claim is the hottest statement Triad runs: pick and lease in one round trip.
     columns = _slot_columns()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH pick AS ({_open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out))})
-            UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
-                leased_at = %(start)s, leased_until = %(until)s
-            FROM pick WHERE {Slot._meta.db_table}.id = pick.id
-            RETURNING {columns.sql}
-            """,  # noqa: S608 - table names come from code; values are parameters
-            {
-                "study": study.pk,
-                "open": SlotStatus.OPEN,
-                "leased": SlotStatus.LEASED,
-                "member": member_id,
-                "reviewer": reviewer.pk,
-                "start": lease[0],
-                "until": lease[1],
-                "opted_out": list(opted_out),
-            },
-        )
-        row = cursor.fetchone()
+    row = row_fetch(
+        f"""
+        WITH pick AS ({_open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out))})
+        UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
+            leased_at = %(start)s, leased_until = %(until)s
+        FROM pick WHERE {Slot._meta.db_table}.id = pick.id
+        RETURNING {columns.sql}
+        """,  # noqa: S608 - table names come from code; values are parameters
+        {
+            "study": study.pk,
+            "open": SlotStatus.OPEN,
+            "leased": SlotStatus.LEASED,
+            "member": member_id,
+            "reviewer": reviewer.pk,
+            "start": lease[0],
+            "until": lease[1],
+            "opted_out": list(opted_out),
+        },
+    )
     if row is None:
         return None
-    (slot,) = instances_from_row(columns, row)
-    assert isinstance(slot, Slot)  # noqa: S101 - for the type checker
-    return slot
+    return instance_from_row(Slot, columns, row)
 
 
 def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
@@ -345,13 +331,11 @@ def slot_lock(*, slot_id: int) -> Slot:
     # Written out: every submit and skip runs it (see _membership_lock_postgresql).
     columns = _slot_and_study_columns()
     lock = " FOR NO KEY UPDATE OF s" if connection.features.has_select_for_no_key_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns.sql} FROM {Slot._meta.db_table} s "  # noqa: S608 - names from code
-            f"JOIN {Study._meta.db_table} study ON study.id = s.study_id WHERE s.id = %s{lock}",
-            [slot_id],
-        )
-        row = cursor.fetchone()
+    row = row_fetch(
+        f"SELECT {columns.sql} FROM {Slot._meta.db_table} s "  # noqa: S608 - names from code
+        f"JOIN {Study._meta.db_table} study ON study.id = s.study_id WHERE s.id = %s{lock}",
+        [slot_id],
+    )
     if row is None:
         raise Slot.DoesNotExist(f"no slot {slot_id}")
     slot, study = instances_from_row(columns, row)

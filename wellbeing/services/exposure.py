@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from core.durability import commit_without_waiting_for_disk
-from core.rows import ModelColumns, instances_from_row, model_columns
+from core.rows import ModelColumns, instance_from_row, model_columns, row_fetch
 from review.models import Slot, SlotStatus, Study
 from tagging.models import Tag
 from wellbeing.errors import WellbeingInvalid
@@ -62,11 +62,10 @@ def exposure_record(*, reviewer: User, now: datetime | None = None) -> ExposureD
     # Read by a plain cursor: this runs on every claim, and a RawQuerySet cost more than the upsert.
     with transaction.atomic():
         commit_without_waiting_for_disk()  # seconds lost in a database crash are not counted (core/durability.py)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            (day,) = instances_from_row(_exposure_columns(), cursor.fetchone())  # the upsert returns its one row
-    assert isinstance(day, ExposureDay)  # noqa: S101 - for the type checker
-    return day
+        row = row_fetch(sql, params)
+    if row is None:  # the upsert returns its one row, always
+        raise RuntimeError(f"the exposure upsert for reviewer {reviewer.pk} returned no row")
+    return instance_from_row(ExposureDay, _exposure_columns(), row)
 
 
 @cache
