@@ -222,7 +222,10 @@ def role_for(url: str, cells: tuple[object, ...]) -> str:
     """A role that reaches the route's view: a token for the API (the scope it needs), staff for
     the admin, a lead for lead pages, a reviewer for reviewer pages and nobody for public ones."""
     if url.startswith("/api/"):
-        return "agreement" if cells[5] == 200 and cells[4] != 200 else "labels"
+        # The token whose scope the endpoint takes: the one it does not refuse (a missing
+        # object is 404 for that token and 403 for the other).
+        refused = (401, 403)
+        return "agreement" if cells[4] in refused and cells[5] not in refused else "labels"
     if url.startswith("/admin/"):
         return "staff"
     if url.startswith("/lead/"):
