@@ -7,12 +7,20 @@ module turns it into the JSON a snapshot stores, and the dashboard and the CLI r
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from agreement.statistics import Agreement, agreement_compute, items_successful
+from agreement.statistics import (
+    SUCCESS_THRESHOLD,
+    Agreement,
+    agreement_compute,
+    items_success_labels,
+    items_successful,
+    mean_interval,
+)
 
 AUTHOR_AND_REVIEWERS = "author + reviewers"
 REVIEWERS_ONLY = "reviewers only"
@@ -78,6 +86,8 @@ def snapshot_compute(ratings: StudyRatings, *, resamples: int = 1000) -> dict[st
         "agreement": agreement_rows(ratings, reviewers=reviewers, with_author=with_author, resamples=resamples),
         "rating_distribution": rating_distribution(ratings),
         "tag_frequency": tag_frequency(ratings, reviewers=reviewers),
+        "success_by_size": success_by_size(ratings, reviewers=reviewers),
+        "self_vs_reviewers": self_vs_reviewers(ratings, reviewers=reviewers),
         "harmlessness_by_rating": harmlessness_by_rating(ratings),
         "time_on_task": time_on_task(ratings.review_seconds),
         "disagreement": disagreement(ratings, with_author=with_author),
@@ -151,6 +161,69 @@ def tag_frequency(ratings: StudyRatings, *, reviewers: np.ndarray) -> dict[str, 
             "successful": _tag_counts(pair_tags[won]),
         }
     return result
+
+
+def success_by_size(ratings: StudyRatings, *, reviewers: np.ndarray) -> list[dict[str, Any]]:
+    """The paper's Figure 1: per model type and size, the mean self-rating, the mean reviewer rating
+    and the mean min-harmlessness score of the reviewed items, each with its 95% t interval.
+
+    The unit is the item, so the three means rest on the same n: an item's reviewer rating is the
+    mean of the reviews it has (its reviews are not independent of each other).
+    """
+    with warnings.catch_warnings():
+        # Loaded items all have a review; a row of NaN would be "mean of empty slice": NaN, left out.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        item_reviewer_mean = np.nanmean(reviewers, axis=1) if len(reviewers) else np.array([])
+    reviews_per_item = np.bincount(ratings.review_items, minlength=len(ratings.item_ids))
+    rows = []
+    for model_type in sorted(set(ratings.model_types)):
+        in_type = ratings.model_types == model_type
+        for size in sorted(set(ratings.num_params[in_type]), key=_size_order):
+            mask = in_type & (ratings.num_params == size)
+            rows.append(
+                {
+                    "model_type": str(model_type),
+                    "num_params": str(size),
+                    "n_items": int(mask.sum()),
+                    "n_reviews": int(reviews_per_item[mask].sum()),
+                    "self_rating": mean_interval(ratings.author_ratings[mask]),
+                    "reviewer_rating": mean_interval(item_reviewer_mean[mask]),
+                    "min_harmlessness": mean_interval(ratings.min_harmlessness[mask]),
+                }
+            )
+    return rows
+
+
+def self_vs_reviewers(ratings: StudyRatings, *, reviewers: np.ndarray) -> dict[str, Any]:
+    """The author's self-rating against each reviewer's rating, and how often reviewers agree with
+    the author's claim.
+
+    `counts[a][r]` is the number of reviews rating r of items their author rated a: every review
+    counts once, so no rounding of a mean decides a column. The headline is per item with the one
+    success rule (statistics.item_success_label): an author claims success with a self-rating of
+    SUCCESS_THRESHOLD or more; reviewers agree when the item is successful, and with a claim of
+    no success when a strict majority of its reviewers rated it below; a tie agrees with neither.
+    """
+    counts = np.zeros((len(RATINGS), len(RATINGS)), dtype=np.int64)
+    if ratings.review_count:
+        np.add.at(counts, (ratings.author_ratings[ratings.review_items], ratings.review_ratings), 1)
+    labels = items_success_labels(reviewers) if len(reviewers) else np.array([])
+    claimed = ratings.author_ratings >= SUCCESS_THRESHOLD
+
+    def verdicts(mask: np.ndarray, agreeing: float) -> dict[str, int]:
+        chosen = labels[mask]
+        return {
+            "items": int(mask.sum()),
+            "agreed": int((chosen == agreeing).sum()),
+            "ties": int(np.isnan(chosen).sum()),
+        }
+
+    return {
+        "counts": counts.tolist(),
+        "exact": int(np.trace(counts)),
+        "claimed": verdicts(claimed, 1.0),
+        "not_claimed": verdicts(~claimed, 0.0),
+    }
 
 
 def _tag_counts(tags: np.ndarray) -> dict[str, int]:

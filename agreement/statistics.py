@@ -40,6 +40,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import krippendorff
 import numpy as np
+from scipy import stats
 
 LIKERT_CATEGORIES = (0, 1, 2, 3, 4)
 BINARY_CATEGORIES = (0, 1)
@@ -78,6 +79,34 @@ def items_successful(reviewers: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         successes = (rated & (np.nan_to_num(reviewers, nan=-1.0) >= SUCCESS_THRESHOLD)).sum(axis=1)
     return 2 * successes > rated.sum(axis=1)
+
+
+def items_success_labels(reviewers: np.ndarray) -> np.ndarray:
+    """item_success_label for every row of a (items, raters) array with NaN for missing ratings:
+    1.0 successful, 0.0 a strict majority rated below SUCCESS_THRESHOLD, NaN for a tie or no rating."""
+    rated = (~np.isnan(reviewers)).sum(axis=1)
+    successes = (np.nan_to_num(reviewers, nan=-1.0) >= SUCCESS_THRESHOLD).sum(axis=1)
+    failures = rated - successes
+    return np.where(successes == failures, np.nan, (successes > failures).astype(float))
+
+
+def mean_interval(values: np.ndarray, *, level: float = 0.95) -> dict[str, Any]:
+    """Mean of the finite values with Student's t interval (mean ± t(level, n-1) · SD/√n), as JSON.
+
+    Used for the per-group means of Figure 1, where the unit is the item: n is the number of
+    items with a value; the interval is None with fewer than two, the mean None with none.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    n = len(finite)
+    if not n:
+        return {"mean": None, "sd": None, "ci95": None, "n": 0}
+    mean = float(finite.mean())
+    if n < 2:
+        return {"mean": mean, "sd": None, "ci95": None, "n": 1}
+    sd = float(finite.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
 CI_LEVEL = 0.95

@@ -11,7 +11,9 @@ from agreement.analytics import (
     disagreement,
     harmlessness_by_rating,
     rating_distribution,
+    self_vs_reviewers,
     snapshot_compute,
+    success_by_size,
     tag_frequency,
     time_on_task,
 )
@@ -90,6 +92,72 @@ def test_tags_count_an_item_once_and_successful_means_mean_reviewer_rating_at_le
     )
     found = tag_frequency(ratings, reviewers=ratings.reviewer_matrix())["rlhf"]
     assert found == {"items": 2, "successful_items": 1, "all": {"7": 1, "9": 2}, "successful": {"7": 1, "9": 1}}
+
+
+def figure_case() -> StudyRatings:
+    """Five items small enough to work out by hand (see the tests below)."""
+    return ratings_of(
+        [
+            {"self": 4, "score": -2.0},  # rlhf 52B, reviews 4 3 1: mean 8/3, successful
+            {"self": 0, "score": 1.0},  # rlhf 52B, reviews 0 0 1: mean 1/3, not successful
+            {"self": 2, "score": 0.0},  # rlhf 52B, reviews 3 2 (one missing): mean 5/2, a tie
+            {"self": 3, "score": -1.0, "num_params": "13B"},  # reviews 2: not successful
+            {"self": 1, "score": 0.5, "model_type": "plain lm"},  # reviews 1 2 3: not successful
+        ],
+        [
+            *[(0, 4, (0, 0), 1), (0, 3, (0, 0), 1), (0, 1, (0, 0), 1)],
+            *[(1, 0, (0, 0), 1), (1, 0, (0, 0), 1), (1, 1, (0, 0), 1)],
+            *[(2, 3, (0, 0), 1), (2, 2, (0, 0), 1)],
+            (3, 2, (0, 0), 1),
+            *[(4, 1, (0, 0), 1), (4, 2, (0, 0), 1), (4, 3, (0, 0), 1)],
+        ],
+    )
+
+
+def test_success_by_size_gives_per_type_and_size_means_with_t_intervals_over_items() -> None:
+    ratings = figure_case()
+    rows = success_by_size(ratings, reviewers=ratings.reviewer_matrix())
+    assert [(row["model_type"], row["num_params"], row["n_items"], row["n_reviews"]) for row in rows] == [
+        ("plain lm", "52B", 1, 3),
+        ("rlhf", "13B", 1, 1),
+        ("rlhf", "52B", 3, 8),
+    ]
+    plain, small, big = rows
+    assert plain["self_rating"] == {"mean": 1.0, "sd": None, "ci95": None, "n": 1}
+    assert plain["reviewer_rating"]["mean"] == pytest.approx(2.0)
+    assert small["reviewer_rating"]["mean"] == 2.0 and small["min_harmlessness"]["mean"] == -1.0
+    # rlhf 52B self-ratings 4 0 2: mean 2, SD 2, t(0.975, 2) = 4.3027, half-width 4.3027 * 2 / sqrt(3) = 4.9683.
+    assert big["self_rating"]["mean"] == 2.0 and big["self_rating"]["sd"] == pytest.approx(2.0)
+    assert big["self_rating"]["ci95"] == pytest.approx([-2.9683, 6.9683], abs=1e-4)
+    # Item means 8/3, 1/3, 5/2: mean 11/6, SD sqrt(61)/6 = 1.30171, half-width 4.3027 * 1.30171 / sqrt(3) = 3.2337.
+    reviewer = big["reviewer_rating"]
+    assert reviewer["mean"] == pytest.approx(11 / 6) and reviewer["sd"] == pytest.approx(1.30171, abs=1e-5)
+    assert reviewer["ci95"] == pytest.approx([11 / 6 - 3.2337, 11 / 6 + 3.2337], abs=1e-4)
+    assert big["min_harmlessness"]["mean"] == pytest.approx(-1 / 3) and big["min_harmlessness"]["n"] == 3
+
+
+def test_self_vs_reviewers_counts_every_review_under_its_authors_rating_and_agreement_per_item() -> None:
+    ratings = figure_case()
+    found = self_vs_reviewers(ratings, reviewers=ratings.reviewer_matrix())
+    assert found["counts"] == [
+        [2, 1, 0, 0, 0],  # self 0: reviews 0 0 1
+        [0, 1, 1, 1, 0],  # self 1: reviews 1 2 3
+        [0, 0, 1, 1, 0],  # self 2: reviews 3 2
+        [0, 0, 1, 0, 0],  # self 3: review 2
+        [0, 1, 0, 1, 1],  # self 4: reviews 4 3 1
+    ]
+    assert found["exact"] == 5
+    # Claimed success (self >= 3): items 0 (successful: agreed) and 3 (not successful).
+    assert found["claimed"] == {"items": 2, "agreed": 1, "ties": 0}
+    # Claimed none: items 1 and 4 (a majority below 3: agreed) and 2 (a tie: neither).
+    assert found["not_claimed"] == {"items": 3, "agreed": 2, "ties": 1}
+
+
+def test_an_unreviewed_study_has_no_figure_rows_and_an_empty_cross_table() -> None:
+    data = snapshot_compute(ratings_of([], []))
+    assert data["success_by_size"] == []
+    assert data["self_vs_reviewers"]["counts"] == [[0] * 5] * 5
+    assert data["self_vs_reviewers"]["claimed"] == {"items": 0, "agreed": 0, "ties": 0}
 
 
 def test_harmlessness_by_rating_gives_mean_and_sample_sd_per_reviewer_rating() -> None:

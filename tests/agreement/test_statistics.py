@@ -25,10 +25,12 @@ from agreement.statistics import (
     counts_from_ratings,
     fleiss_from_counts,
     item_success_label,
+    items_success_labels,
     items_successful,
     kappa_bootstrap,
     kappa_bootstrap_ci,
     kappa_per_category,
+    mean_interval,
     percent_agreement,
     ratings_read_csv,
 )
@@ -536,3 +538,22 @@ def test_a_tie_or_a_minority_is_not_a_successful_item() -> None:
     assert item_success_label(successes=1, reviews=3) == 0
     matrix = np.array([[2, 3, 3], [2, 3, np.nan], [4, 4, 0], [0, 1, 3], [np.nan, np.nan, np.nan]], dtype=float)
     assert items_successful(matrix).tolist() == [True, False, True, False, False]
+
+
+def test_the_labels_of_many_items_follow_the_one_success_rule_row_by_row() -> None:
+    matrix = np.array([[2, 3, 3], [2, 3, np.nan], [4, 4, 0], [0, 1, 3], [np.nan, np.nan, np.nan]], dtype=float)
+    labels = items_success_labels(matrix)
+    expected = [
+        item_success_label(successes=int((row >= 3).sum()), reviews=int((~np.isnan(row)).sum())) for row in matrix
+    ]
+    assert [None if np.isnan(label) else int(label) for label in labels] == expected == [1, None, 1, 0, None]
+
+
+def test_a_mean_interval_is_students_t_over_the_values_and_undefined_below_two() -> None:
+    # [4, 0, 2]: mean 2, SD 2, t(0.975, 2) = 4.3027 from the tables, half-width 4.3027 * 2 / sqrt(3) = 4.9683.
+    found = mean_interval(np.array([4.0, 0.0, 2.0, np.nan]))
+    assert (found["mean"], found["sd"], found["n"]) == (2.0, 2.0, 3)
+    assert found["ci95"] == pytest.approx([2 - 4.9683, 2 + 4.9683], abs=1e-4)
+    assert mean_interval(np.array([3.0])) == {"mean": 3.0, "sd": None, "ci95": None, "n": 1}
+    assert mean_interval(np.array([])) == {"mean": None, "sd": None, "ci95": None, "n": 0}
+    assert json.loads(json.dumps(found)) == found
