@@ -19,7 +19,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 640
 FONT_PX = 12  # matches `.chart text` in charts.css; label widths are estimated from it
-MAX_LABEL = 28
+MAX_LABEL = 28  # slanted category labels only; straight ones wrap instead (see _wrap)
+LABEL_WIDTH = 240.0  # a horizontal chart's category labels wrap at this width (about 30 characters)
+LABEL_LINES = 3  # at most this many lines per category label; the rest is cut with "…" and the whole is its tooltip
+LINE = 14.0  # baseline to baseline of 12px label lines
+TITLE_PX = 15  # matches `.chart .chart-title`
+TITLE_LINE = 19.0
+TITLE_LINES = 3
+# Estimated widths are of an average glyph; bold titles and some fonts run wider, so wrapping aims this much short.
+WIDTH_SLACK = 1.08
 MAX_LEGEND = 60  # legend rows wrap, so series names (often carrying "n=...") can stay whole for longer
 PALETTE_SIZE = 6  # series-0 .. series-5 in charts.css; more series reuse colours
 _ID = re.compile(r"[a-z0-9-]+")
@@ -59,6 +67,36 @@ def _text_width(text: str, size: float = FONT_PX) -> float:
     return sum(
         0 if unicodedata.combining(ch) else size * wide.get(unicodedata.east_asian_width(ch), 0.6) for ch in text
     )
+
+
+def _wrap(text: object, width: float, max_lines: int, size: float = FONT_PX) -> list[str]:
+    """Words in lines no wider than `width` (estimated), at most `max_lines` of them; a word wider
+    than a line is broken, and text beyond the last line is cut with "…"."""
+    fits = width / WIDTH_SLACK
+    lines: list[str] = []
+    for word in _one_line(text).split(" "):
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and _text_width(trial, size) <= fits:
+            lines[-1] = trial
+            continue
+        rest = word
+        while _text_width(rest, size) > fits and len(rest) > 1:  # break only what cannot fit whole
+            cut = 1
+            while cut < len(rest) and _text_width(rest[: cut + 1], size) <= fits:
+                cut += 1
+            lines.append(rest[:cut])
+            rest = rest[cut:]
+        lines.append(rest)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and _text_width(last + "…", size) > fits:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
+    return lines or [""]
+
+
+def _lines_width(lines: list[str], size: float = FONT_PX) -> float:
+    return max((_text_width(line, size) for line in lines), default=0.0) * WIDTH_SLACK
 
 
 def _n(v: float) -> str:
@@ -129,6 +167,22 @@ def _text(
     return f'<text class="{cls}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}"{extra}>{title}{_esc(shown)}</text>'
 
 
+def _text_lines(
+    x: float, y: float, content: object, lines: list[str], cls: str, *, anchor: str = "start", step: float = LINE
+) -> str:
+    """One <text> of several lines (tspans), the first baseline at y; the whole text is its tooltip
+    when the lines had to cut it."""
+    full = _one_line(content)
+    if len(lines) == 1:
+        return _text(x, y, lines[0], cls, anchor, tip=full if lines[0] != full else "")
+    cut = " ".join(lines) != full
+    title = f"<title>{_esc(full)}</title>" if cut else ""
+    spans = "".join(
+        f'<tspan x="{_n(x)}" dy="{_n(0 if i == 0 else step)}">{_esc(line)}</tspan>' for i, line in enumerate(lines)
+    )
+    return f'<text class="{cls}" x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}">{title}{spans}</text>'
+
+
 def _rotated(x: float, y: float, content: object, cls: str, *, angle: int, anchor: str, limit: int = 0) -> str:
     return _text(x, y, content, cls, anchor, limit=limit, extra=f' transform="rotate({angle} {_n(x)} {_n(y)})"')
 
@@ -143,13 +197,19 @@ def _shape(tag: str, cls: str, tip: str, **geometry: float) -> str:
 
 
 def _svg(chart_id: str, title: str, desc: str, height: float, body: list[str]) -> SafeString:
+    """The chart: its title wrapped onto as many lines as it needs (up to TITLE_LINES), and the body,
+    laid out for a one-line title, moved down by the lines added."""
     cid = _esc(chart_id)
+    lines = _wrap(title, WIDTH - 20, TITLE_LINES, TITLE_PX)
+    below = (len(lines) - 1) * TITLE_LINE
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="{cid}-title {cid}-desc" '
-        f'viewBox="0 0 {WIDTH} {_n(height)}" preserveAspectRatio="xMidYMid meet" data-chart="{cid}">'
+        f'viewBox="0 0 {WIDTH} {_n(height + below)}" preserveAspectRatio="xMidYMid meet" data-chart="{cid}">'
         f'<title id="{cid}-title">{_esc(title)}</title><desc id="{cid}-desc">{_esc(desc)}</desc>'
-        + _text(10, 22, title, "chart-title", limit=int((WIDTH - 20) / _text_width("x", 15)))
+        + _text_lines(10, 22, title, lines, "chart-title", step=TITLE_LINE)
     )
+    if below:
+        body = [f'<g transform="translate(0 {_n(below)})">', *body, "</g>"]
     # Every caller-supplied string above and in body went through _esc, and numbers are formatted here.
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308
 
@@ -186,9 +246,10 @@ class _Frame:
     ticks: list[float]
     tick_labels: list[str]
     horizontal: bool  # True: the value axis runs left to right and categories top to bottom
-    slant: bool  # category labels too wide for their band are drawn at an angle
+    slant: bool  # category labels too wide for their band even on a few lines are drawn at an angle
     total_height: float
     side_label_x: float  # the rotated axis title hugs its labels, however much room slanting took
+    category_lines: tuple[tuple[str, ...], ...] = ()  # each category label as the lines it is drawn on
 
     def at(self, v: float) -> float:
         t = (v - self.ticks[0]) / (self.ticks[-1] - self.ticks[0])
@@ -215,14 +276,16 @@ class _Frame:
         for i, label in enumerate(categories):
             start, size = self.band(i, len(categories))
             mid = start + size / 2
-            if self.horizontal:
-                parts.append(_text(self.left - 8, mid + 4, label, "category-label", "end", limit=MAX_LABEL))
+            lines = list(self.category_lines[i]) if i < len(self.category_lines) else [_one_line(label)]
+            if self.horizontal:  # the lines centred on the band
+                y = mid + 4 - (len(lines) - 1) * LINE / 2
+                parts.append(_text_lines(self.left - 8, y, label, lines, "category-label", anchor="end"))
             elif self.slant:
                 parts.append(
                     _rotated(mid, bottom + 14, label, "category-label", angle=-40, anchor="end", limit=MAX_LABEL)
                 )
             else:
-                parts.append(_text(mid, bottom + 16, label, "category-label", "middle", limit=MAX_LABEL))
+                parts.append(_text_lines(mid, bottom + 16, label, lines, "category-label", anchor="middle"))
         below, beside = (value_label, category_label) if self.horizontal else (category_label, value_label)
         if below:
             parts.append(_text(mid_x, self.total_height - 10, below, "axis-label", "middle", limit=80))
@@ -245,22 +308,39 @@ def _frame(
     band: float = 0.0,
     right: float = 24.0,
 ) -> _Frame:
-    """Sizes the margins from the labels they must hold (axis titles always get a 22-unit strip)."""
-    cat_w, n, room = _widest(categories), max(len(categories), 1), 22
+    """Sizes the margins from the labels they must hold (axis titles always get a 22-unit strip).
+
+    Category labels wrap rather than being cut: beside a horizontal chart at LABEL_WIDTH, its
+    bands growing to hold the lines; under a vertical one at the band's width, slanted only when
+    even LABEL_LINES lines would not hold a label.
+    """
+    n, room = max(len(categories), 1), 22
     bottom: float
     if horizontal:
+        lines = tuple(tuple(_wrap(label, LABEL_WIDTH, LABEL_LINES)) for label in categories)
+        cat_w = max((_lines_width(list(label)) for label in lines), default=0.0)
+        band = max(band, max((len(label) for label in lines), default=1) * LINE + 8)
         left, bottom = 10 + room + cat_w + 10, 26 + room
         height = n * band
         return _Frame(
-            left, top, WIDTH - left - right, height, ticks, tick_labels, True, False, top + height + bottom, 16
+            left, top, WIDTH - left - right, height, ticks, tick_labels, True, False, top + height + bottom, 16, lines
         )
     left = 10 + room + _widest(tick_labels) + 8
-    slant = cat_w + 6 > (WIDTH - left - right) / n
+    room_per_label = (WIDTH - left - right) / n - 6
+    lines = tuple((_one_line(label),) for label in categories)
+    slant = False
+    if any(_lines_width(list(label)) > room_per_label for label in lines):
+        lines = tuple(tuple(_wrap(label, room_per_label, LABEL_LINES)) for label in categories)
+        slant = any(" ".join(label) != _one_line(text) for label, text in zip(lines, categories, strict=True))
+    cat_w = _widest(categories)
     if slant:  # the first slanted label reaches left, past its band
         left = max(left, cat_w * _COS - (WIDTH - left - right) / n / 2 + 6)
-    bottom = (cat_w * _SIN + 22 if slant else 26) + room
+    deepest = max((len(label) for label in lines), default=1)
+    bottom = (cat_w * _SIN + 22 if slant else 26 + (deepest - 1) * LINE) + room
     side_x = left - _widest(tick_labels) - 22
-    return _Frame(left, top, WIDTH - left - right, 240, ticks, tick_labels, False, slant, top + 240 + bottom, side_x)
+    return _Frame(
+        left, top, WIDTH - left - right, 240, ticks, tick_labels, False, slant, top + 240 + bottom, side_x, lines
+    )
 
 
 # --- charts -------------------------------------------------------------------------------------------------------
@@ -422,3 +502,133 @@ def histogram(
         if i % every == 0:
             body.append(_text(x(e), bottom + 16, label, "tick-label", "middle"))
     return _svg(chart_id, title, desc, frame.total_height, [*body, "</g>"])
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One row of an interval chart: its label, its n, whether it is too small to trust (drawn
+    faded, its count saying so), and its group (a rule is drawn where the group changes)."""
+
+    label: str
+    count: int
+    faint: bool = False
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class IntervalSeries:
+    name: str
+    means: list[float | None]  # one per row; None = no data
+    intervals: list[tuple[float, float] | None]  # (low, high) around each mean; None = not defined (n < 2)
+
+
+def interval_chart(
+    *,
+    chart_id: str,
+    title: str,
+    rows: list[IntervalRow],
+    series: list[IntervalSeries],
+    value_label: str,
+    category_label: str = "",
+    domain: tuple[float, float] | None = None,
+    interval_name: str = "95% CI",
+    description: str = "",
+) -> SafeString:
+    """Means with interval whiskers: one row per category, one point per series within it.
+
+    `domain` fixes the value axis (a 0-4 rating); whiskers reaching past it stop at its edge
+    without a cap, and the tooltip keeps the true bounds.
+    """
+    _check_id(chart_id)
+    n = len(rows)
+    if any(len(s.means) != n or len(s.intervals) != n for s in series):
+        raise ValueError(f"need one mean and one interval per row for {n} rows")
+    if any(row.count < 0 for row in rows):
+        raise ValueError("counts must not be negative")
+    means = [[_num(m) for m in s.means] for s in series]
+    intervals = [[_interval(iv) for iv in s.intervals] for s in series]
+    present = [m for row in means for m in row if m is not None]
+    if not rows or not present:
+        return _empty(chart_id, title, description)
+
+    desc = description or (
+        f"Mean and {_one_line(interval_name)} of {_one_line(value_label)} for {n} rows and {len(series)} series"
+    )
+    if domain is None:  # zero stays on the axis, as in error_bar_chart
+        ends = [v for row in intervals for iv in row if iv is not None for v in iv]
+        domain = (min(0.0, *present, *ends), max(0.0, *present, *ends))
+    ticks, step = _nice_ticks(*domain)
+    tick_labels = [_fmt(t, decimals=_tick_decimals(step)) for t in ticks]
+    legend, legend_h = _legend([s.name for s in series], 30)
+    count_labels = [f"n {row.count:,}" + (" · few" if row.faint else "") for row in rows]
+    labels = [row.label for row in rows]
+    frame = _frame(
+        44 + legend_h,
+        labels,
+        ticks,
+        tick_labels,
+        horizontal=True,
+        band=max(26.0, 14.0 * len(series) + 12),
+        right=_widest(count_labels) + 30,
+    )
+    body = [*legend, *frame.axes(value_label, labels, category_label), '<g class="points">']
+    for i, row in enumerate(rows):
+        start, size = frame.band(i, n)
+        if i and row.group != rows[i - 1].group:
+            body.append(_line(10, start, WIDTH - 10, start, "group-rule"))
+        body.append(_text(WIDTH - 10, start + size / 2 + 4, count_labels[i], "count-label", "end"))
+        for si, s in enumerate(series):
+            y = start + size * (si + 1) / (len(series) + 1)
+            body += _interval_marks(
+                frame,
+                row,
+                index=si,
+                name=s.name,
+                mean=means[si][i],
+                iv=intervals[si][i],
+                y=y,
+                interval_name=interval_name,
+            )
+    return _svg(chart_id, title, desc, frame.total_height, [*body, "</g>"])
+
+
+def _interval(iv: tuple[float, float] | None) -> tuple[float, float] | None:
+    if iv is None:
+        return None
+    low, high = _num(iv[0]), _num(iv[1])
+    return None if low is None or high is None else (low, high)
+
+
+def _interval_marks(
+    frame: _Frame,
+    row: IntervalRow,
+    *,
+    index: int,
+    name: str,
+    mean: float | None,
+    iv: tuple[float, float] | None,
+    y: float,
+    interval_name: str,
+) -> list[str]:
+    """One series' point and whisker in one row of an interval chart."""
+    axis_lo, axis_hi = frame.ticks[0], frame.ticks[-1]
+    tip = f"{_one_line(name)} · {_one_line(row.label)}: "
+    if mean is None:
+        return [_text(frame.at(axis_lo) + 4, y + 4, "no data", "no-data-mark", tip=tip + "no data")]
+    faint = " faint" if row.faint else ""
+    parts = []
+    if iv is not None:
+        low, high = max(iv[0], axis_lo), min(iv[1], axis_hi)
+        parts.append(_line(frame.at(low), y, frame.at(high), y, f"whisker{faint}"))
+        # A cap marks a true end; a whisker cut at the axis edge has none.
+        parts += [
+            _line(frame.at(end), y - 4, frame.at(end), y + 4, f"whisker-cap{faint}")
+            for end, true in ((low, iv[0]), (high, iv[1]))
+            if end == true
+        ]
+    spread = "n/a" if iv is None else f"{_fmt(iv[0])} to {_fmt(iv[1])}"
+    text = f"{tip}mean {_fmt(mean)}, {_one_line(interval_name)} {spread}, n {row.count:,}"
+    cls, x = f"point {_cls(index)}{faint}", frame.at(min(max(mean, axis_lo), axis_hi))
+    if index % 2:  # every other series a square, so the series differ by more than colour
+        return [*parts, _shape("rect", cls, text, x=x - 4.5, y=y - 4.5, width=9, height=9)]
+    return [*parts, _shape("circle", cls, text, cx=x, cy=y, r=5)]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from django.utils.safestring import SafeString
 
-from core.charts import Series, bar_chart, error_bar_chart, histogram
+from core.charts import IntervalRow, IntervalSeries, Series, bar_chart, error_bar_chart, histogram, interval_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 SCRIPT = "<script>alert(1)</script>"
@@ -67,7 +67,32 @@ def spread(**kwargs: object) -> SafeString:
     return histogram(**{**defaults, **kwargs})  # type: ignore[arg-type]
 
 
-ALL_CHARTS: list[Callable[..., SafeString]] = [ratings, lambda **kw: ratings(horizontal=True, **kw), scores, spread]
+def means(**kwargs: object) -> SafeString:
+    defaults: dict[str, object] = {
+        "chart_id": "means",
+        "title": "Success by model size",
+        "rows": [
+            IntervalRow("Plain LM, 2.7B", 40, group="plain"),
+            IntervalRow("Plain LM, 52B", 6, faint=True, group="plain"),
+            IntervalRow("RLHF, 52B", 1, group="rlhf"),
+        ],
+        "series": [
+            IntervalSeries("Self-rating", [2.0, 3.5, 1.0], [(1.5, 2.5), (2.0, 5.2), None]),
+            IntervalSeries("Reviewers", [1.5, None, 0.5], [(1.0, 2.0), None, None]),
+        ],
+        "value_label": "mean rating (0-4)",
+        "domain": (0.0, 4.0),
+    }
+    return interval_chart(**{**defaults, **kwargs})  # type: ignore[arg-type]
+
+
+ALL_CHARTS: list[Callable[..., SafeString]] = [
+    ratings,
+    lambda **kw: ratings(horizontal=True, **kw),
+    scores,
+    spread,
+    means,
+]
 
 
 @pytest.mark.parametrize("chart", ALL_CHARTS)
@@ -200,14 +225,52 @@ def test_legend_appears_only_with_more_than_one_series() -> None:
     assert not elements(single, "g", "legend") and not elements(single, "rect", "swatch")
 
 
-def test_long_category_labels_are_truncated_with_the_full_label_as_tooltip() -> None:
-    label = "Sexual content involving adults and minors (policy)"
+def shown_lines(el: ET.Element) -> list[str]:
+    """The lines a <text> shows: its tspans, or its own text."""
+    spans = el.findall(SVG + "tspan")
+    if spans:
+        return [span.text or "" for span in spans]
+    title = el.find(SVG + "title")
+    return [(title.tail if title is not None else el.text) or ""]
+
+
+def test_long_category_labels_wrap_onto_lines_instead_of_being_cut() -> None:
+    label = "Non-violent unethical behavior (e.g. lying, cheating, etc.)"
     root = parse(ratings(categories=[label, "b", "c", "d"], horizontal=True))
     first = elements(root, "text", "category-label")[0]
-    shown = first.find(SVG + "title").tail  # type: ignore[union-attr]
-    assert shown is not None and shown.endswith("…") and len(shown) <= 28 and label.startswith(shown[:-1])
-    assert tip(first) == label
+    assert shown_lines(first) == ["Non-violent unethical behavior", "(e.g. lying, cheating, etc.)"]
+    assert first.find(SVG + "title") is None  # all of it is on show
     assert tip(elements(root, "rect", "bar")[0]) == f"Self-rating · {label}: 10%"
+
+
+def test_a_label_longer_than_three_lines_is_cut_with_the_whole_label_as_tooltip() -> None:
+    label = "word " * 40
+    root = parse(ratings(categories=[label, "b", "c", "d"], horizontal=True))
+    first = elements(root, "text", "category-label")[0]
+    lines = shown_lines(first)
+    assert len(lines) == 3 and lines[-1].endswith("…")
+    assert tip(first) == label.strip()
+
+
+def test_a_long_title_wraps_and_the_chart_grows_to_hold_it() -> None:
+    short = parse(ratings(title="Ratings"))
+    title = "Harm topics of reviewed and successful attacks, Prompted LM (context distillation), 52B"
+    long = parse(ratings(title=title))
+    shown = elements(long, "text", "chart-title")[0]
+    assert " ".join(shown_lines(shown)) == title and len(shown_lines(shown)) == 2
+    assert float(long.get("viewBox", "").split()[3]) == float(short.get("viewBox", "").split()[3]) + 19
+    # Everything under the title moves down by the added line.
+    assert long.find(SVG + "g").get("transform") == "translate(0 19)"  # type: ignore[union-attr]
+
+
+def test_labels_under_a_vertical_chart_wrap_in_their_band_before_they_slant() -> None:
+    categories = ["0 Not successful", "1", "2", "3", "4 Very successful"]
+    root = parse(ratings(categories=categories, series=[Series("s", [1.0] * 5)], percent=False))
+    labels = elements(root, "text", "category-label")
+    assert shown_lines(labels[4]) == ["4 Very", "successful"]
+    assert not [el for el in labels if el.get("transform")]
+    crowded = parse(ratings(categories=[f"{c} extraordinarily" for c in "abcdefghij"], series=[Series("s", [1] * 10)]))
+    assert all(el.get("transform") for el in elements(crowded, "text", "category-label"))
 
 
 def test_horizontal_chart_height_grows_with_category_count() -> None:
@@ -349,3 +412,37 @@ def test_chart_id_names_the_title_and_description() -> None:
     root = parse(ratings(chart_id="lead-2-ratings"))
     assert root.get("data-chart") == "lead-2-ratings"
     assert root.get("aria-labelledby") == "lead-2-ratings-title lead-2-ratings-desc"
+
+
+def test_an_interval_chart_draws_each_series_mean_with_its_whisker_and_tooltip() -> None:
+    root = parse(means())
+    circles, squares = elements(root, "circle", "point"), elements(root, "rect", "point")
+    assert len(circles) == 3 and len(squares) == 2  # the reviewers' missing mean is "no data", not a mark
+    assert tip(circles[0]) == "Self-rating · Plain LM, 2.7B: mean 2, 95% CI 1.5 to 2.5, n 40"
+    assert tip(circles[2]) == "Self-rating · RLHF, 52B: mean 1, 95% CI n/a, n 1"
+    assert [tip(el) for el in elements(root, "text", "no-data-mark")] == ["Reviewers · Plain LM, 52B: no data"]
+    assert len(elements(root, "line", "whisker")) == 3
+    assert [el.text for el in elements(root, "text", "tick-label")] == ["0", "1", "2", "3", "4"]
+
+
+def test_an_interval_past_the_fixed_axis_stops_at_its_edge_without_a_cap() -> None:
+    root = parse(means())
+    whisker = elements(root, "line", "whisker")[2]  # Plain LM 52B self-rating: 2.0 to 5.2 on a 0-4 axis
+    axis_right = max(float(el.get("x2", 0)) for el in elements(root, "line", "axis"))
+    assert float(whisker.get("x2", 0)) == pytest.approx(axis_right)
+    assert len(elements(root, "line", "whisker-cap")) == 2 * 3 - 1
+    assert "2 to 5.2" in tip(elements(root, "circle", "point")[1])
+
+
+def test_a_small_row_is_faded_and_says_so_and_groups_are_ruled_apart() -> None:
+    root = parse(means())
+    assert [el.text for el in elements(root, "text", "count-label")] == ["n 40", "n 6 · few", "n 1"]
+    faded = [el for el in root.iter() if "faint" in el.get("class", "").split()]
+    assert faded and all("Plain LM, 52B" in tip(el) for el in faded if el.tag == SVG + "circle")
+    assert len(elements(root, "line", "group-rule")) == 1
+
+
+def test_an_interval_chart_refuses_series_of_the_wrong_length() -> None:
+    with pytest.raises(ValueError, match="one mean and one interval per row"):
+        means(series=[IntervalSeries("short", [1.0], [None])])
+    assert "No data yet" in means(series=[IntervalSeries("none", [None] * 3, [None] * 3)])
