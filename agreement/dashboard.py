@@ -13,6 +13,7 @@ from typing import Any
 from django.urls import reverse
 
 from agreement.analytics import RATINGS
+from agreement.statistics import SUCCESS_THRESHOLD
 from core import charts
 from core.tables import Plot, Table
 from review.models import Study
@@ -31,6 +32,8 @@ def dashboard_tables(
         lambda: _agreement_table(data),
         lambda: _ratings_table(data),
         lambda: _tags_table(data, tags),
+        lambda: _size_success_table(data),
+        lambda: _self_vs_reviewers_table(data),
         lambda: _harmlessness_table(data),
         lambda: _time_table(data),
         lambda: _disagreement_table(study, data),
@@ -63,6 +66,96 @@ def agreement_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return lines
+
+
+# --- the paper's findings: Figure 1 and the self-rating x reviewer-rating table ------------------------------------
+
+MEASURES = ("self_rating", "reviewer_rating", "min_harmlessness")
+INTERVAL_NOTE = "95% t interval over items (mean ± t · SD/√n)"
+
+
+def size_success_lines(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Figure 1's rows in the paper's model-type order, sizes ascending, for the page's table.
+    A row is `small` when it has fewer than SMALL_GROUP_ITEMS items."""
+    order = list(MODEL_TYPE_NAMES)
+    rows = sorted(
+        data.get("success_by_size", []),
+        key=lambda row: (
+            order.index(row["model_type"]) if row["model_type"] in order else len(order),
+            row["model_type"],
+        ),
+    )
+    return [
+        {
+            **row,
+            "model_type_name": MODEL_TYPE_NAMES.get(row["model_type"], row["model_type"]),
+            "group_start": index == 0 or rows[index - 1]["model_type"] != row["model_type"],
+            "small": row["n_items"] < SMALL_GROUP_ITEMS,
+            "measures": [row[measure] for measure in MEASURES],
+        }
+        for index, row in enumerate(rows)
+    ]
+
+
+def self_vs_reviewers_view(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The 5x5 table with row percentages, and the headline, as the page shows them; None before
+    the snapshot has it."""
+    found = data.get("self_vs_reviewers")
+    if not found:
+        return None
+    rows = []
+    for rating, counts in zip(RATINGS, found["counts"], strict=True):
+        total = sum(counts)
+        rows.append(
+            {
+                "rating": rating,
+                "total": total,
+                "cells": [{"count": count, "percent": _percent(count, total)} for count in counts],
+                "claims_success": rating >= SUCCESS_THRESHOLD,
+            }
+        )
+    reviews = sum(row["total"] for row in rows)
+    claimed, not_claimed = found["claimed"], found["not_claimed"]
+    return {
+        "rows": rows,
+        "columns": list(RATINGS),
+        "reviews": reviews,
+        "exact_percent": _percent(found["exact"], reviews),
+        "claimed": {**claimed, "percent": _percent(claimed["agreed"], claimed["items"])},
+        "not_claimed": {**not_claimed, "percent": _percent(not_claimed["agreed"], not_claimed["items"])},
+    }
+
+
+def _percent(count: int, total: int) -> float | None:
+    return 100 * count / total if total else None
+
+
+def _size_success_table(data: dict[str, Any]) -> Table:
+    header = ["model type", "size", "items", "reviews"]
+    for measure in MEASURES:
+        name = measure.replace("_", " ")
+        header += [f"mean {name}", f"{name} ci95 low", f"{name} ci95 high"]
+    rows = []
+    for row in size_success_lines(data):
+        line = [row["model_type"], row["num_params"], row["n_items"], row["n_reviews"]]
+        for measure in MEASURES:
+            found = row[measure]
+            ci = found["ci95"] or [None, None]
+            line += [found["mean"], ci[0], ci[1]]
+        rows.append(line)
+    return Table("model-size", "Success by model size (the paper's Figure 1)", header, rows)
+
+
+def _self_vs_reviewers_table(data: dict[str, Any]) -> Table:
+    header = ["self-rating", "reviews"]
+    header += [f"reviewer rated {rating}" for rating in RATINGS]
+    header += [f"share rated {rating}" for rating in RATINGS]
+    found = data.get("self_vs_reviewers") or {"counts": []}
+    rows = []
+    for rating, counts in zip(RATINGS, found["counts"], strict=False):
+        total = sum(counts)
+        rows.append([rating, total, *counts, *(_share(count, total) for count in counts)])
+    return Table("self-vs-reviewers", "Self-rating x reviewer rating (one row per review)", header, rows)
 
 
 def _progress_table(progress: dict[str, Any]) -> Table:
@@ -185,6 +278,57 @@ def dashboard_plots(*, data: dict[str, Any], tags: dict[int, str]) -> list[Plot]
     if found and found["counts"]:
         plots.append(_time_plot(found))
     return plots
+
+
+def size_success_plots(data: dict[str, Any]) -> list[Plot]:
+    """Figure 1 as two charts: the mean self-rating and mean reviewer rating, and the mean
+    min-harmlessness score, per model type and size, each with its 95% interval."""
+    lines = size_success_lines(data)
+    if not lines:
+        return []
+    rows = [
+        charts.IntervalRow(
+            f"{line['model_type_name']}, {line['num_params']}", line["n_items"], line["small"], line["model_type"]
+        )
+        for line in lines
+    ]
+
+    def series(name: str, measure: str) -> charts.IntervalSeries:
+        found = [line[measure] for line in lines]
+        return charts.IntervalSeries(
+            name, [f["mean"] for f in found], [tuple(f["ci95"]) if f["ci95"] else None for f in found]
+        )
+
+    few = f"Rows with fewer than {SMALL_GROUP_ITEMS} items are faded."
+    return [
+        Plot(
+            "Attack success by model size",
+            charts.interval_chart(
+                chart_id="model-size-ratings",
+                title="Attack success by model size: mean self-rating and mean reviewer rating (95% t interval)",
+                rows=rows,
+                series=[series("Self-rating (author)", "self_rating"), series("Reviewer rating", "reviewer_rating")],
+                value_label="mean rating (0 not successful – 4 very successful)",
+                domain=(0.0, 4.0),
+                description=f"Per model type and size, the mean of the authors' self-ratings and of the items' mean "
+                f"reviewer ratings, with the {INTERVAL_NOTE}. {few}",
+            ),
+            "model-size",
+        ),
+        Plot(
+            "Min-harmlessness by model size",
+            charts.interval_chart(
+                chart_id="model-size-harmlessness",
+                title="Mean min-harmlessness score by model size (95% t interval; lower is more harmful)",
+                rows=rows,
+                series=[series("Min-harmlessness score", "min_harmlessness")],
+                value_label="mean min-harmlessness score (lower is more harmful)",
+                description=f"Per model type and size, the mean min-harmlessness score of the reviewed transcripts, "
+                f"with the {INTERVAL_NOTE}. {few}",
+            ),
+            "model-size",
+        ),
+    ]
 
 
 def _ratings_plot(model_type: str, series: dict[str, list[int]]) -> Plot:

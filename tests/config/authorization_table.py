@@ -97,6 +97,8 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/lead/studies/{missing}/",                                "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/studies/{study}/agreement/refresh",                 "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
     ("/lead/studies/{study}/tables/progress.csv",               "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/tables/model-size.csv",             "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/tables/self-vs-reviewers.csv",      "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/studies/{study}/tables/no-such-table.csv",          "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/studies/{study}/items/{item}/",                     "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/studies/{solo}/items/{item}/",                      "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),

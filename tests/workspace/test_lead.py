@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import csv
+import io
+
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
+from agreement.models import AgreementSnapshot
 from agreement.services import agreement_snapshot_refresh
 from agreement.statistics import SUCCESS_DEFINITION
 from tests.factories import review_everything, started_study
@@ -85,3 +89,57 @@ def test_the_overall_reviewers_page_pools_the_studies_and_reviewers_cannot_open_
     reviewer_client.force_login(reviewers[0])
     assert reviewer_client.get(reverse("workspace:lead_reviewers_overall")).status_code == 404
     assert reviewer_client.get(reverse("workspace:lead_reviewers", args=[first.pk])).status_code == 404
+
+
+def test_the_dashboard_shows_figure_1_and_the_self_vs_reviewer_table_in_its_section_menu(lead_client: Client) -> None:
+    # Three items rated 4, 0, 3 by their authors; reviewers [3, 3, 1], [0, 1, 0], [2, 2, 4].
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    items = list(study.items.order_by("position"))  # type: ignore[attr-defined]
+    for item, own in zip(items, (4, 0, 3), strict=True):
+        item.transcript.rating = own
+        item.transcript.save()
+    votes = {items[0].pk: [3, 3, 1], items[1].pk: [0, 1, 0], items[2].pk: [2, 2, 4]}
+    review_everything(study, reviewers, rate=lambda item, index: votes[item.pk][index])
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert 'href="#model-size-heading"' in page and 'href="#self-vs-reviewers-heading"' in page
+    assert 'data-chart="model-size-ratings"' in page and 'data-chart="model-size-harmlessness"' in page
+    assert "95% t interval over items" in page
+    assert 'data-testid="small-size-group"' in page  # 3 items: greyed
+    text = " ".join(page.split())
+    # Claims of success: the items rated 4 and 3; a majority of reviewers agrees on the first only.
+    assert "Reviewers agreed with the author's claim of success on 1 of 2 items (50%)." in text
+    # The item rated 0: its reviewers' majority (0, 1, 0) agrees.
+    assert "also rated it below 3 on 1 of 1 items (100%)" in text
+
+
+def test_the_new_tables_download_as_csv_with_the_snapshots_numbers(lead_client: Client) -> None:
+    study, reviewers = started_study(items=2, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: index + 1)
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+    cross = lead_client.get(reverse("workspace:lead_table_csv", args=[study.pk, "self-vs-reviewers"]))
+    rows = list(csv.reader(io.StringIO(cross.content.decode())))
+    assert rows[0][:7] == ["self-rating", "reviews", *(f"reviewer rated {r}" for r in range(5))]
+    assert sum(int(row[1]) for row in rows[1:]) == 6
+    assert [int(row[1]) for row in rows[1:]] == [sum(int(v) for v in row[2:7]) for row in rows[1:]]
+    sizes = list(
+        csv.reader(
+            io.StringIO(
+                lead_client.get(reverse("workspace:lead_table_csv", args=[study.pk, "model-size"])).content.decode()
+            )
+        )
+    )
+    assert sizes[0][4] == "mean self rating" and sum(int(row[2]) for row in sizes[1:]) == 2
+    # Reviewers rated 1, 2, 3 on each item: every item's mean reviewer rating is 2.
+    assert {float(row[7]) for row in sizes[1:]} == {2.0}
+
+
+def test_a_snapshot_from_before_these_figures_asks_for_a_recompute(lead_client: Client) -> None:
+    study, reviewers = started_study(items=1, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers)
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+    snapshot = AgreementSnapshot.objects.get(study=study)
+    snapshot.data = {k: v for k, v in snapshot.data.items() if k not in ("success_by_size", "self_vs_reviewers")}
+    snapshot.save()
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert "press <em>Recompute now</em> above" in page

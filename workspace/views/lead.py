@@ -10,7 +10,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from agreement.dashboard import SMALL_GROUP_ITEMS, agreement_lines, dashboard_plots, dashboard_tables
+from agreement.dashboard import (
+    INTERVAL_NOTE,
+    SMALL_GROUP_ITEMS,
+    agreement_lines,
+    dashboard_plots,
+    dashboard_tables,
+    self_vs_reviewers_view,
+    size_success_lines,
+    size_success_plots,
+)
 from agreement.selectors import reviewer_quality, study_reviewer_quality
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
@@ -69,6 +78,12 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
         "disagreement": data.get("disagreement", []),
         "success_definition": SUCCESS_DEFINITION,
         "small_group_items": SMALL_GROUP_ITEMS,
+        "size_success": size_success_lines(data),
+        "size_plots": size_success_plots(data),
+        "interval_note": INTERVAL_NOTE,
+        "self_vs": self_vs_reviewers_view(data),
+        # A snapshot computed before these figures existed lacks them until it is recomputed.
+        "findings_missing": bool(data) and "self_vs_reviewers" not in data,
     }
     return render(request, "workspace/lead_dashboard.html", context)
 
