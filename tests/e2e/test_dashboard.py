@@ -80,3 +80,89 @@ def test_a_lead_creates_a_study_from_the_form(page: Any, live_server: Any) -> No
     expect(page.get_by_text("Browser study drew 4 transcripts")).to_be_visible()
     assert Study.objects.get(name="Browser study").items.count() == 4
     assert page.problems == []
+
+
+# Every <text> of every chart whose box on screen, taken back into the chart's own units, leaves
+# the viewBox (it would be clipped, or spill over the page), or that ends in "…" (cut short).
+CLIPPED_TEXT = """
+() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const view = svg.viewBox.baseVal;
+    const back = svg.getScreenCTM().inverse();
+    for (const text of svg.querySelectorAll('text')) {
+      const box = text.getBoundingClientRect();
+      const corners = [[box.left, box.top], [box.right, box.bottom]].map(([x, y]) => {
+        const point = svg.createSVGPoint();
+        point.x = x; point.y = y;
+        return point.matrixTransform(back);
+      });
+      const [a, b] = corners;
+      const shown = [...text.childNodes].filter(n => n.nodeName !== 'title').map(n => n.textContent).join(' ');
+      const out = a.x < view.x - 0.5 || a.y < view.y - 0.5 || b.x > view.x + view.width + 0.5
+        || b.y > view.y + view.height + 0.5;
+      if (out || shown.trim().endsWith('…'))
+        found.push({chart: svg.dataset.chart, text: shown.slice(0, 60), x: [a.x, b.x].map(Math.round),
+                    y: [a.y, b.y].map(Math.round), view: [view.width, view.height]});
+    }
+  }
+  return found;
+}
+"""
+OVERFLOW = "() => [document.documentElement.scrollWidth, Math.min(innerWidth, screen.width)]"
+
+
+def findings_study() -> Study:
+    """Twelve items over every model type and size, reviewed with all 20 tags (the longest names)
+    and a spread of ratings, so every chart of the dashboard has its longest titles and labels."""
+    study, reviewers = started_study(items=12, reviewers=3, name="Findings study")
+    kinds = [
+        (kind, size)
+        for kind in ("plain lm", "context distillation", "rejection sampling", "rlhf")
+        for size in ("2.7B", "13B", "52B")
+    ]
+    for item, (kind, size) in zip(study.items.order_by("position"), kinds, strict=True):  # type: ignore[attr-defined]
+        transcript = item.transcript
+        transcript.model_type, transcript.num_params = kind, size
+        transcript.rating, transcript.min_harmlessness_score_transcript = item.position % 5, item.position - 6.5
+        transcript.save()
+    tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True))
+    review_everything(
+        study,
+        reviewers,
+        rate=lambda item, index: (item.position + index) % 5,
+        tags=lambda item, index: (
+            [tag_ids[(item.position * 3 + index) % 20], tag_ids[(item.position * 3 + 2 * index + 1) % 20]]
+            if index < 2
+            else []
+        ),
+    )
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+    return study
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["1366x768", "390x844"])
+def test_the_dashboard_fits_the_screen_and_no_chart_text_is_clipped_or_cut_short(
+    page: Any, live_server: Any, screenshot: Any, size: tuple[int, int]
+) -> None:
+    study = findings_study()
+    UserFactory(username="lee", roles=["lead"])
+    log_in(page, live_server, "lee")
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live_server.url}/lead/studies/{study.pk}/")
+    menu = page.get_by_test_id("section-menu")
+    for name in ("Success by model size", "Self-rating vs reviewers"):
+        expect(menu.get_by_role("link", name=name)).to_be_visible()
+    expect(page.locator('svg[data-chart="model-size-ratings"]')).to_be_visible()
+    expect(page.get_by_test_id("crosstab")).to_be_visible()
+    expect(page.get_by_test_id("claim-agreement")).to_contain_text("Reviewers agreed with the author's claim")
+    assert page.locator("svg.chart").count() >= 10
+    scroll_width, screen_width = page.evaluate(OVERFLOW)
+    assert scroll_width <= screen_width, f"the page is {scroll_width} px wide on a {screen_width} px screen"
+    assert page.evaluate(CLIPPED_TEXT) == []
+    screenshot(page, f"lead-dashboard-findings-{width}x{height}", full_page=True)
+    for section in ("model-size", "self-vs-reviewers"):
+        page.get_by_test_id(section).scroll_into_view_if_needed()
+        screenshot(page, f"lead-dashboard-{section}-{width}x{height}")
+    assert page.problems == []
