@@ -40,7 +40,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import krippendorff
 import numpy as np
-from scipy import stats
+from scipy import special
 
 LIKERT_CATEGORIES = (0, 1, 2, 3, 4)
 BINARY_CATEGORIES = (0, 1)
@@ -105,7 +105,8 @@ def mean_interval(values: np.ndarray, *, level: float = 0.95) -> dict[str, Any]:
     if n < 2:
         return {"mean": mean, "sd": None, "ci95": None, "n": 1}
     sd = float(finite.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    # stdtrit is Student's t quantile as a plain ufunc: stats.t.ppf's per-call overhead is 20x its cost.
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
 
 
