@@ -8,6 +8,7 @@ cannot carry.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -61,23 +62,35 @@ def _truncate(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _text_width(text: str, size: float = FONT_PX) -> float:
+@functools.lru_cache(maxsize=4096)
+def _char_em(ch: str) -> float:
     # Rough, but CJK characters are twice as wide and combining marks take no room, which matters for margins.
-    wide = {"W": 1.0, "F": 1.0}
-    return sum(
-        0 if unicodedata.combining(ch) else size * wide.get(unicodedata.east_asian_width(ch), 0.6) for ch in text
-    )
+    if unicodedata.combining(ch):
+        return 0.0
+    return 1.0 if unicodedata.east_asian_width(ch) in {"W", "F"} else 0.6
+
+
+def _text_width(text: str, size: float = FONT_PX) -> float:
+    return size * sum(map(_char_em, text))
 
 
 def _wrap(text: object, width: float, max_lines: int, size: float = FONT_PX) -> list[str]:
     """Words in lines no wider than `width` (estimated), at most `max_lines` of them; a word wider
     than a line is broken, and text beyond the last line is cut with "…"."""
-    fits = width / WIDTH_SLACK
+    return list(_wrapped(_one_line(text), width, max_lines, size))
+
+
+# The same labels (the 20 tag names, the model types) are wrapped on every chart of every page view.
+@functools.lru_cache(maxsize=1024)
+def _wrapped(text: str, width: float, max_lines: int, size: float) -> tuple[str, ...]:
+    fits, space = width / WIDTH_SLACK, _text_width(" ", size)
     lines: list[str] = []
-    for word in _one_line(text).split(" "):
-        trial = f"{lines[-1]} {word}" if lines else word
-        if lines and _text_width(trial, size) <= fits:
-            lines[-1] = trial
+    last_width = 0.0
+    for word in text.split(" "):
+        word_width = _text_width(word, size)
+        if lines and last_width + space + word_width <= fits:
+            lines[-1] = f"{lines[-1]} {word}"
+            last_width += space + word_width
             continue
         rest = word
         while _text_width(rest, size) > fits and len(rest) > 1:  # break only what cannot fit whole
@@ -87,12 +100,13 @@ def _wrap(text: object, width: float, max_lines: int, size: float = FONT_PX) -> 
             lines.append(rest[:cut])
             rest = rest[cut:]
         lines.append(rest)
+        last_width = _text_width(rest, size)
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
         while last and _text_width(last + "…", size) > fits:
             last = last[:-1]
         lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
-    return lines or [""]
+    return tuple(lines) or ("",)
 
 
 def _lines_width(lines: list[str], size: float = FONT_PX) -> float:
