@@ -166,3 +166,13 @@ def test_the_dashboard_fits_the_screen_and_no_chart_text_is_clipped_or_cut_short
         page.get_by_test_id(section).scroll_into_view_if_needed()
         screenshot(page, f"lead-dashboard-{section}-{width}x{height}")
     assert page.problems == []
+
+
+def test_the_self_rating_table_fits_a_phone_without_scrolling_in_its_box(page: Any, live_server: Any) -> None:
+    study = findings_study()
+    UserFactory(username="lee", roles=["lead"])
+    log_in(page, live_server, "lee")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/lead/studies/{study.pk}/")
+    scroller = page.get_by_test_id("self-vs-reviewers").locator(".table-scroll")
+    assert scroller.evaluate("box => box.scrollWidth <= box.clientWidth")
