@@ -35,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Count, Max
 
+from adjudication.models import Adjudication
 from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import pseudonym_key, reviewer_pseudonym_sql
@@ -51,13 +52,15 @@ EXPORT_FORMATS = ("jsonl", "csv")
 CHUNK_BYTES = 64 * 1024
 # Part of the ETag: bump it whenever the bytes of an export change for the same data, so
 # clients holding an old ETag download the new shape instead of getting 304.
-# 2: every text column of the CSV is defused, tags included.
-EXPORT_VERSION = 2
+# 2: every text column of the CSV is defused, tags included. 3: the adjudicated_* columns.
+EXPORT_VERSION = 3
 
 # How each label field is computed in SQL, and of what kind it is. The kind decides how it
 # is written: JSON literal, CSV quoting. Tag columns are LEFT JOINed as ft and st, and the
 # pseudonyms table as p.
 _INTEGER, _FLOAT, _TEXT, _BOOLEAN, _TAGS = "integer", "float", "text", "boolean", "tags"
+# The adjudicated_* fields, null (JSON null, an empty CSV cell written "") on items without a final label.
+_NULL_INTEGER, _NULL_TEXT, _NULL_TAGS = "null-integer", "null-text", "null-tags"
 _SQL_FIELDS: dict[str, tuple[str, str]] = {
     "id": (_INTEGER, "r.id"),
     "study": (_INTEGER, "r.study_id"),
@@ -78,6 +81,10 @@ _SQL_FIELDS: dict[str, tuple[str, str]] = {
     "expertise_domain": (_TEXT, "r.expertise_domain"),
     "note": (_TEXT, "r.note"),
     "created_at": (_TEXT, "to_char(r.created_at AT TIME ZONE 'UTC', %(timestamp_format)s)"),
+    "adjudicated_rating": (_NULL_INTEGER, "a.rating"),
+    "adjudicated_tags": (_NULL_TAGS, ""),
+    "adjudicated_by": (_NULL_TEXT, "pa.pseudonym"),
+    "adjudicated_at": (_NULL_TEXT, "to_char(a.adjudicated_at AT TIME ZONE 'UTC', %(timestamp_format)s)"),
 }
 if list(_SQL_FIELDS) != LABEL_FIELDS or not all(re.fullmatch(r"[a-z_]+", name) for name in LABEL_FIELDS):
     # Field names go into the SQL text as JSON keys and column names, so they must stay plain.
@@ -132,6 +139,11 @@ def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
     figures = Review.objects.filter(study_id=study.pk).aggregate(
         count=Count("id"), last_id=Max("id"), last_at=Max("created_at")
     )
+    # A final label changes the rows of its item's labels without adding a review; adjudications
+    # are only ever added, so their count and highest id change with each one.
+    adjudicated = Adjudication.objects.filter(study_id=study.pk).aggregate(
+        count=Count("id"), last_id=Max("id"), last_at=Max("adjudicated_at")
+    )
     basis = ":".join(
         str(part)
         for part in (
@@ -139,13 +151,16 @@ def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
             study.pk,
             figures["count"],
             figures["last_id"],
+            adjudicated["count"],
+            adjudicated["last_id"],
             int(study.api_share_notes),
             export_format,
             pseudonym_key(),
         )
     )
     etag = f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:32]}"'
-    return ExportSummary(etag=etag, last_modified=figures["last_at"], rows=figures["count"])
+    last_modified = max((at for at in (figures["last_at"], adjudicated["last_at"]) if at is not None), default=None)
+    return ExportSummary(etag=etag, last_modified=last_modified, rows=figures["count"])
 
 
 def labels_export_audit(
@@ -195,6 +210,10 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
         f"JOIN {Transcript._meta.db_table} t ON t.id = i.transcript_id "
         f"LEFT JOIN {Tag._meta.db_table} ft ON ft.id = r.first_tag_id "
         f"LEFT JOIN {Tag._meta.db_table} st ON st.id = r.second_tag_id "
+        f"LEFT JOIN {Adjudication._meta.db_table} a ON a.item_id = r.item_id "
+        "LEFT JOIN p pa ON pa.id = a.adjudicated_by_id "
+        f"LEFT JOIN {Tag._meta.db_table} aft ON aft.id = a.first_tag_id "
+        f"LEFT JOIN {Tag._meta.db_table} ast ON ast.id = a.second_tag_id "
         "WHERE r.study_id = %(study_id)s ORDER BY r.id"
     )
     if export_format == "jsonl":
@@ -216,7 +235,10 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
     columns = ", ".join(f'{_field_sql(name, export_format)} AS "{name}"' for name in fields)
     # Quoting every text column always, and no number, is what Python's csv.QUOTE_NONNUMERIC
     # does, so the fallback writes the same bytes.
-    quoted = ", ".join(f'"{name}"' for name in fields if _SQL_FIELDS[name][0] not in (_INTEGER, _FLOAT))
+    # A NULL is written empty and unquoted, so the nullable fields are written as text, with ''
+    # for NULL, which PostgreSQL's CSV always quotes ("") to tell it from NULL, as Python writes None.
+    unquoted = (_INTEGER, _FLOAT, _NULL_INTEGER)
+    quoted = ", ".join(f'"{name}"' for name in fields if _SQL_FIELDS[name][0] not in unquoted)
     select = f"{pseudonyms}SELECT {columns} {source}"
     return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, FORCE_QUOTE ({quoted}))", params
 
@@ -232,6 +254,8 @@ _SAME_IN_BOTH_FORMATS = {
 def _field_sql(name: str, export_format: str) -> str:
     """The field in SQL: JSON text (for concat) in JSONL, the cell's value in CSV."""
     kind, expression = _SQL_FIELDS[name]
+    if kind in (_NULL_INTEGER, _NULL_TEXT, _NULL_TAGS):
+        return _nullable_sql(kind, expression, export_format)
     if template := _SAME_IN_BOTH_FORMATS.get(kind):
         return template.format(v=expression)
     if kind == _TAGS:
@@ -242,6 +266,25 @@ def _field_sql(name: str, export_format: str) -> str:
     if export_format == "jsonl":
         return f"to_json({expression})"
     return defuse_formula_sql(expression)
+
+
+def _nullable_sql(kind: str, expression: str, export_format: str) -> str:
+    """An adjudicated_* field: JSON null (JSONL) or '' (CSV) where the item has no final label."""
+    if kind == _NULL_TAGS:
+        if export_format == "csv":
+            return (
+                "COALESCE("
+                + defuse_formula_sql("concat_ws('; ', NULLIF(aft.name, ''), NULLIF(ast.name, ''))")
+                + ", '')"
+            )
+        names = "concat_ws(',', to_json(NULLIF(aft.name, '')), to_json(NULLIF(ast.name, '')))"
+        return f"CASE WHEN a.id IS NULL THEN 'null' ELSE '[' || {names} || ']' END"
+    empty = "'null'" if export_format == "jsonl" else "''"
+    if kind == _NULL_INTEGER:
+        return f"COALESCE({expression}::text, {empty})"
+    if export_format == "jsonl":
+        return f"COALESCE(to_json({expression})::text, {empty})"
+    return f"COALESCE({defuse_formula_sql(expression)}, {empty})"
 
 
 def _copy_chunks(statement: str, params: dict[str, Any], *, using: str) -> Iterator[bytes]:
@@ -297,8 +340,8 @@ def _python_pieces(*, study: Study, export_format: str, using: str) -> Iterator[
 def _csv_value(name: str, value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if name == "tags":
-        return "; ".join(value)
+    if name in ("tags", "adjudicated_tags"):
+        return "; ".join(value or ())
     return value
 
 

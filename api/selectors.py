@@ -39,6 +39,12 @@ LABEL_FIELDS = [
     "expertise_domain",
     "note",
     "created_at",
+    # The item's final label, when an adjudicator recorded one (null otherwise): the same on
+    # every label of the item, beside the raw rating, which it never replaces.
+    "adjudicated_rating",
+    "adjudicated_tags",
+    "adjudicated_by",
+    "adjudicated_at",
 ]
 # The one timestamp format of the API and its exports: UTC, microseconds, a Z.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -56,6 +62,12 @@ _LABEL_VALUES = {
     "first_tag_name": F("first_tag__name"),
     "second_tag_name": F("second_tag__name"),
     "share_notes": F("study__api_share_notes"),
+    "adjudication_id": F("item__adjudication__id"),
+    "adjudicated_rating": F("item__adjudication__rating"),
+    "adjudicated_first_tag": F("item__adjudication__first_tag__name"),
+    "adjudicated_second_tag": F("item__adjudication__second_tag__name"),
+    "adjudicated_by_id": F("item__adjudication__adjudicated_by_id"),
+    "adjudicated_at": F("item__adjudication__adjudicated_at"),
 }
 
 
@@ -98,10 +110,24 @@ def label_dict(row: dict[str, Any]) -> dict[str, Any]:
         "expertise_domain": row["expertise_domain"],
         "note": row["note"],
         "created_at": timestamp(row["created_at"]),
+        **adjudicated_fields(row),
     }
     if not row["share_notes"]:
         del label["note"]
     return label
+
+
+def adjudicated_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The item's final label beside a raw one: all null when the item has none. The adjudicator
+    appears as their study pseudonym, like reviewers (a reviewer who adjudicates keeps theirs)."""
+    if row["adjudication_id"] is None:
+        return dict.fromkeys(("adjudicated_rating", "adjudicated_tags", "adjudicated_by", "adjudicated_at"))
+    return {
+        "adjudicated_rating": row["adjudicated_rating"],
+        "adjudicated_tags": [name for name in (row["adjudicated_first_tag"], row["adjudicated_second_tag"]) if name],
+        "adjudicated_by": reviewer_pseudonym(study_id=row["study_id"], reviewer_id=row["adjudicated_by_id"]),
+        "adjudicated_at": timestamp(row["adjudicated_at"]),
+    }
 
 
 def timestamp(value: datetime) -> str:

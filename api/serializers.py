@@ -9,8 +9,10 @@ from typing import Any, Protocol
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from adjudication.models import Adjudication
 from agreement.statistics import item_success_label
-from api.selectors import label_dict
+from api.pseudonyms import reviewer_pseudonym
+from api.selectors import label_dict, timestamp
 from review.models import Study, StudyItem, StudyStatus
 from tagging.models import Tag
 from transcripts.models import ModelSize, ModelType, Transcript
@@ -57,6 +59,13 @@ class StudySerializer(serializers.ModelSerializer):
         return self.context["progress"][study.pk]
 
 
+class AdjudicatedSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=0, max_value=4)
+    tags = serializers.ListField(child=serializers.CharField(), max_length=2)
+    by = serializers.CharField(help_text="The adjudicator's study pseudonym (as reviewers appear).")
+    at = serializers.DateTimeField()
+
+
 class ItemSerializer(serializers.ModelSerializer):
     transcript = serializers.IntegerField(source="transcript_id")
     model_type = serializers.ChoiceField(source="transcript.model_type", choices=ModelType.choices)
@@ -69,6 +78,9 @@ class ItemSerializer(serializers.ModelSerializer):
     )
     tag_votes = serializers.SerializerMethodField(help_text="Tag name -> how many reviewers chose it.")
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
+    adjudication = serializers.SerializerMethodField(
+        help_text="The item's final label from an adjudicator, beside the raw labels it never replaces; null if none."
+    )
 
     class Meta:
         model = StudyItem
@@ -86,6 +98,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "binary_label",
             "tag_votes",
             "last_reviewed_at",
+            "adjudication",
         ]
 
     def get_complete(self, item: CountedItem) -> bool:
@@ -98,6 +111,18 @@ class ItemSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
     def get_tag_votes(self, item: StudyItem) -> dict[str, int]:
         return self.context["tag_votes"].get(item.pk, {})
+
+    @extend_schema_field(AdjudicatedSerializer(allow_null=True))
+    def get_adjudication(self, item: StudyItem) -> dict[str, Any] | None:
+        adjudication: Adjudication | None = self.context["adjudications"].get(item.pk)
+        if adjudication is None:
+            return None
+        return {
+            "rating": adjudication.rating,
+            "tags": [tag.name for tag in (adjudication.first_tag, adjudication.second_tag) if tag is not None],
+            "by": reviewer_pseudonym(study_id=adjudication.study_id, reviewer_id=adjudication.adjudicated_by_id),
+            "at": timestamp(adjudication.adjudicated_at),
+        }
 
 
 class LabelSerializer(serializers.Serializer):
@@ -124,6 +149,12 @@ class LabelSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="Present only when the study's lead shares notes."
     )
     created_at = serializers.DateTimeField()
+    adjudicated_rating = serializers.IntegerField(
+        min_value=0, max_value=4, allow_null=True, help_text="The item's final rating from an adjudicator, or null."
+    )
+    adjudicated_tags = serializers.ListField(child=serializers.CharField(), max_length=2, allow_null=True)
+    adjudicated_by = serializers.CharField(allow_null=True, help_text="The adjudicator's study pseudonym.")
+    adjudicated_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         return label_dict(instance)

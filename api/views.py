@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adjudication.selectors import item_adjudications
 from agreement.selectors import study_reviewer_quality
 from agreement.services import agreement_snapshot_settle
 from api.authentication import request_token
@@ -125,6 +126,7 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise ImproperlyConfigured(NOT_PAGINATED)
         context = {**self.get_serializer_context(), "study": self.study}
         context["tag_votes"] = item_tag_votes(item_ids=[item.pk for item in page])
+        context["adjudications"] = item_adjudications(item_ids=[item.pk for item in page])
         return self.get_paginated_response(ItemSerializer(page, many=True, context=context).data)
 
 

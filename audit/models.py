@@ -28,6 +28,9 @@ class AuditAction(models.TextChoices):
     USER_PASSWORD_SET = "user.password_set", "Account password set"
     USER_DELETED = "user.deleted", "Account deleted"
     REVIEW_EDITED = "review.edited", "Review changed by its reviewer"
+    ITEM_ADJUDICATED = "item.adjudicated", "Item's final label recorded by an adjudicator"
+    ADJUDICATOR_ADDED = "adjudicator.added", "Adjudicator named for a study"
+    ADJUDICATOR_REMOVED = "adjudicator.removed", "Adjudicator taken off a study"
 
 
 class AuditEvent(models.Model):

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "review",
     "agreement",
     "wellbeing",
+    "adjudication",
     "api",
     "workspace",
     "demo",

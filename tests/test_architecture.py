@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("transcripts",),
     ("review",),
     ("agreement", "wellbeing"),
+    ("adjudication",),
     ("api", "workspace"),
     ("demo",),
     ("project",),  # the URLconf and the WSGI/ASGI entry points, which put everything together

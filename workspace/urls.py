@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import edits, lead, reviewer
+from workspace.views import adjudication, edits, lead, reviewer
 
 app_name = "workspace"
 
@@ -18,5 +18,22 @@ urlpatterns = [
     path("lead/studies/<id:study_id>/tables/<slug:name>.csv", lead.lead_table_csv, name="lead_table_csv"),
     path("lead/studies/<id:study_id>/items/<id:item_id>/", lead.lead_item_detail, name="lead_item"),
     path("lead/studies/<id:study_id>/reviewers/", lead.lead_reviewers, name="lead_reviewers"),
+    path(
+        "lead/studies/<id:study_id>/adjudication/rule",
+        adjudication.lead_adjudication_rule,
+        name="lead_adjudication_rule",
+    ),
+    path(
+        "lead/studies/<id:study_id>/adjudication/adjudicators",
+        adjudication.lead_adjudicator_add,
+        name="lead_adjudicator_add",
+    ),
+    path(
+        "lead/studies/<id:study_id>/adjudication/adjudicators/<id:user_id>/remove",
+        adjudication.lead_adjudicator_remove,
+        name="lead_adjudicator_remove",
+    ),
+    path("adjudication/studies/<id:study_id>/", adjudication.queue, name="adjudication_queue"),
+    path("adjudication/studies/<id:study_id>/items/<id:item_id>/", adjudication.item, name="adjudication_item"),
     path("lead/reviewers/", lead.lead_reviewers_overall, name="lead_reviewers_overall"),
 ]

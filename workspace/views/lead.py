@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from adjudication.forms import RuleForm
+from adjudication.selectors import adjudication_panel
 from agreement.dashboard import (
     INTERVAL_NOTE,
     SMALL_GROUP_ITEMS,
@@ -84,6 +86,8 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
         "self_vs": self_vs_reviewers_view(data),
         # A snapshot computed before these figures existed lacks them until it is recomputed.
         "findings_missing": bool(data) and "self_vs_reviewers" not in data,
+        "adjudication": (panel := adjudication_panel(study=study)),
+        "rule_form": RuleForm(initial={"kind": panel["rule"].kind, "min_spread": panel["rule"].min_spread}),
     }
     return render(request, "workspace/lead_dashboard.html", context)
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from adjudication.selectors import adjudicated_studies
 from core.roles import REVIEWER, role_required, signed_in_user
 from review.errors import (
     InvalidAnswers,
@@ -71,6 +72,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "studies": reviewer_studies(reviewer=user),
         "done_today": reviews_today(reviewer=user),
         "exposure": exposure_today(reviewer=user),
+        "adjudicating": adjudicated_studies(user=user),
     }
     return render(request, "workspace/queue.html", context)
 
