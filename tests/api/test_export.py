@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from adjudication.models import Adjudication
 from api import export
 from api.export import CHUNK_BYTES, EXPORT_FORMATS, labels_export, labels_export_python, labels_export_summary
 from api.pseudonyms import reviewer_pseudonym
@@ -21,7 +22,14 @@ from review.models import Review, Study
 from review.services.reviews import ReviewAnswers
 from review.services.studies import study_members_set, study_notes_sharing_set, study_start
 from tagging.models import Tag
-from tests.factories import StudyFactory, StudyItemFactory, TranscriptFactory, review_everything, started_study
+from tests.factories import (
+    StudyFactory,
+    StudyItemFactory,
+    TranscriptFactory,
+    UserFactory,
+    review_everything,
+    started_study,
+)
 from transcripts.models import Transcript
 from workspace.services import work_claim, work_submit
 
@@ -85,9 +93,30 @@ def labeled_study(*, items: int = len(SCORES), share_notes: bool = False, texts:
             needs_expertise=number % 3 != 0,
             expertise_domain=texts[(number + 1) % len(texts)][:200] if number % 3 else "",
         )
+    adjudicate_some(study, tags)
     if share_notes:
         study_notes_sharing_set(study=study, enabled=True)
     return Study.objects.get(pk=study.pk)
+
+
+def adjudicate_some(study: Study, tags: list[Tag]) -> None:
+    """A final label on every third item, with no, one and two tags in turn: the adjudicated_*
+    fields of the other items' labels stay null. Written directly (the queue rule is tested in
+    tests/adjudication): this module tests how labels are written out."""
+    adjudicator = UserFactory(roles=["lead"])
+    for item in study.items.filter(position__gt=0).order_by("position"):
+        if item.position % 3:
+            continue
+        chosen = tags[(item.position // 3) % 4 :][: (item.position // 3) % 3]
+        Adjudication.objects.create(
+            item=item,
+            study=study,
+            rating=item.position % 5,
+            first_tag=chosen[0] if chosen else None,
+            second_tag=chosen[1] if len(chosen) > 1 else None,
+            reason="the reason is not exported",
+            adjudicated_by=adjudicator,
+        )
 
 
 def expected_labels(study: Study) -> list[dict[str, Any]]:
@@ -116,11 +145,24 @@ def expected_labels(study: Study) -> list[dict[str, Any]]:
             "expertise_domain": review.expertise_domain,
             "note": review.note,
             "created_at": review.created_at,
+            **expected_adjudication(review),
         }
         if not study.api_share_notes:
             del label["note"]
         labels.append(label)
     return labels
+
+
+def expected_adjudication(review: Review) -> dict[str, Any]:
+    adjudication = Adjudication.objects.filter(item_id=review.item_id).first()
+    if adjudication is None:
+        return dict.fromkeys(["adjudicated_rating", "adjudicated_tags", "adjudicated_by", "adjudicated_at"])
+    return {
+        "adjudicated_rating": adjudication.rating,
+        "adjudicated_tags": [tag.name for tag in (adjudication.first_tag, adjudication.second_tag) if tag is not None],
+        "adjudicated_by": reviewer_pseudonym(study_id=review.study_id, reviewer_id=adjudication.adjudicated_by_id),
+        "adjudicated_at": adjudication.adjudicated_at.astimezone(UTC).strftime(TIMESTAMP_FORMAT),
+    }
 
 
 def parsed_time(value: str) -> datetime:
@@ -179,7 +221,9 @@ def test_the_csv_export_reads_back_as_the_database_with_label_fields_as_header(s
             else "false"
             if value is False
             else "; ".join(value)
-            if name == "tags"
+            if name in ("tags", "adjudicated_tags") and value is not None
+            else ""
+            if value is None
             else str(value)
             for name, value in want.items()
         }
