@@ -120,6 +120,24 @@ TABLE: list[tuple[str, str, tuple[object, ...]]] = [
     ("/lead/studies/{missing}/reviewers/",                      "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/reviewers/",                                        "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/studies/{study}/members",                           "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    # --- adjudication: the lead sets the rule and names adjudicators from the dashboard
+    ("/lead/studies/{study}/adjudication/rule",                 "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{missing}/adjudication/rule",               "POST", (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/adjudication/adjudicators",         "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/adjudication/adjudicators/{other_user}/remove",
+                                                                "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
+    ("/lead/studies/{study}/adjudication/adjudicators/{missing}/remove",
+                                                                "POST", (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    # The queue and its items: a lead, or a reviewer named for the study ("other"); any other
+    # reviewer gets 404, as if there were no such study. Recording a label on an item that is
+    # not waiting (this one is a review short) is a 409 with the reason, not a 500.
+    ("/adjudication/studies/{study}/",                          "GET",  (LOGIN, 404, 200, 200, LOGIN, LOGIN)),
+    ("/adjudication/studies/{solo}/",                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
+    ("/adjudication/studies/{missing}/",                        "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/adjudication/studies/{study}/items/{item}/",             "GET",  (LOGIN, 404, 200, 200, LOGIN, LOGIN)),
+    ("/adjudication/studies/{study}/items/{item}/",             "POST", (LOGIN, 404, 409, 409, LOGIN, LOGIN)),
+    ("/adjudication/studies/{solo}/items/{item}/",              "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
+    ("/adjudication/studies/{study}/items/{missing}/",          "GET",  (LOGIN, 404, 404, 404, LOGIN, LOGIN)),
     ("/lead/tokens/",                                           "GET",  (LOGIN, 404, 404, 200, LOGIN, LOGIN)),
     ("/lead/tokens/",                                           "POST", (LOGIN, 404, 404, 400, LOGIN, LOGIN)),
     ("/lead/tokens/{token}/revoke",                             "POST", (LOGIN, 404, 404, 302, LOGIN, LOGIN)),
@@ -177,4 +195,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/lead/studies/{study}/instructions": {"instructions": "Rate **0-4**."},
     "/review/reviews/{review}/edit": {"rating": "1", "note": "changed my mind"},
     "/lead/studies/{study}/wellbeing": {"daily_cap_minutes": "120", "checkin_every_reviews": "10"},
+    "/lead/studies/{study}/adjudication/rule": {"kind": "binary_split", "min_spread": "2"},
+    "/lead/studies/{study}/adjudication/adjudicators": {"user": "{other_user}"},
+    "/adjudication/studies/{study}/items/{item}/": {"rating": "2", "reason": "the reviews split"},
 }

@@ -28,6 +28,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
+from adjudication.services import adjudicator_add
 from api.models import ApiToken
 from api.services import api_token_create
 from review.models import Review, Skip, Slot
@@ -168,6 +169,9 @@ def _build_world() -> World:
     )
     break_prompt(reviewer=reviewer, now=now - timedelta(minutes=3))
 
+    # "other" adjudicates the study; "reviewer" does not (a reviewer not named gets 404).
+    adjudicator_add(study=study, user=other, actor=lead)
+
     labels_token, labels_raw = api_token_create(user=lead, name="labels", scopes=["read:labels"])
     _, agreement_raw = api_token_create(user=lead, name="agreement", scopes=["read:agreement"])
 
@@ -189,6 +193,7 @@ def _build_world() -> World:
         "invitation": invitation.pk,
         "token": labels_token.pk,
         "missing": MISSING,
+        "other_user": other.pk,
         "lease": lease_token(slot_id=held.pk, reviewer_id=reviewer.pk, leased_at=held.leased_at.isoformat()),
     }
     users = {"reviewer": reviewer, "other": other, "lead": lead}
