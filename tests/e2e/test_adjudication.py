@@ -1,5 +1,6 @@
 """Adjudication in the browser: a reviewer the lead named gives an item its final label by
-keyboard alone on a laptop screen, and the adjudication pages fit a 390 px phone."""
+keyboard alone on a laptop screen, and the adjudication pages fit a 390 px phone; axe finds
+nothing on them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from adjudication.models import Adjudication, RuleKind
 from adjudication.services import adjudication_rule_set, adjudicator_add
 from review.models import Review, Study
 from tagging.models import Tag
+from tests.e2e.test_axe import violations
 from tests.e2e.test_layout import LAPTOP, OVERFLOW, PHONE
 from tests.e2e.test_pages import log_in
 from tests.factories import UserFactory, review_everything, started_study
@@ -62,12 +64,14 @@ def test_a_named_reviewer_gives_the_final_label_by_keyboard_alone_at_1366x768(
     expect(page.get_by_role("heading", name="Adjudication: Adjudication study")).to_be_visible()
     expect(page.get_by_test_id("adjudication-pending")).to_contain_text("0, 1, 4")
     screenshot(page, "adjudication-queue-1366x768")
+    assert violations(page) == []
 
     tab_to(page, page.get_by_role("link", name="Item 1", exact=True))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Adjudicate item 1 of Adjudication study")).to_be_visible()
     expect(page.get_by_test_id("adjudication-reviews")).to_contain_text("partial steps")
     expect(page.locator(".chat .turn")).to_have_count(2)
+    assert violations(page) == []
 
     tab_to(page, page.locator("#id_rating_0"))
     page.keyboard.press("ArrowRight")  # moves to 1 and checks it
@@ -114,6 +118,7 @@ def test_the_adjudication_pages_fit_a_390px_phone(browser: Any, live_server: Any
             width, viewport = page.evaluate(OVERFLOW)
             assert width <= viewport, f"{name}: {width} px wide on a {viewport} px screen"
             screenshot(page, f"adjudicator-{name}-390x844", full_page=True)
+            assert violations(page) == [], name
     finally:
         phone.close()
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
