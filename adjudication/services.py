@@ -29,10 +29,10 @@ def adjudication_rule_set(*, study: Study, kind: str, min_spread: int, actor: Us
     with transaction.atomic():
         rule, _ = AdjudicationRule.objects.select_for_update().get_or_create(study=study)
         before = {"kind": rule.kind, "min_spread": rule.min_spread}
-        rule.kind, rule.min_spread = kind, min_spread
-        rule.save()
         after = {"kind": kind, "min_spread": min_spread}
-        if before != after:
+        if before != after:  # the same rule again writes nothing
+            rule.kind, rule.min_spread = kind, min_spread
+            rule.save()
             audit_record(
                 actor=actor,
                 action=AuditAction.STUDY_CHANGED,

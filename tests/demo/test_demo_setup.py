@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
 
+from adjudication.models import AdjudicationRule, Adjudicator, RuleKind
+from adjudication.selectors import queue_item_ids, rule_of
 from audit.models import AuditEvent
 from demo import simulation
 from demo.simulation import SIMULATED_PEOPLE, SIMULATED_STUDY
@@ -93,7 +95,19 @@ def test_lead2_is_a_lead_who_made_only_their_own_study() -> None:
 
 def counts() -> dict[str, int]:
     models = [Study, StudyItem, Slot, Review, Skip, ExposureDay, Response, Decline, Invitation, AuditEvent]
+    models += [AdjudicationRule, Adjudicator]
     return {model.__name__: model.objects.count() for model in models} | {"users": get_user_model().objects.count()}
+
+
+def test_the_finished_studys_split_items_wait_for_adjudication_by_the_lead_or_reviewer4(login: Login) -> None:
+    demo_setup()
+    study = Study.objects.get(name=SIMULATED_STUDY)
+    reviewer4 = get_user_model().objects.get(username="reviewer4")
+    assert rule_of(study=study).kind == RuleKind.BINARY_SPLIT
+    waiting = queue_item_ids(study=study, user=reviewer4)
+    assert 0 < len(waiting) < study.items.count()
+    page = login(reviewer4).get(f"/adjudication/studies/{study.pk}/")
+    assert page.status_code == 200 and f"Waiting ({len(waiting)})" in page.content.decode()
 
 
 def test_a_second_run_changes_nothing() -> None:

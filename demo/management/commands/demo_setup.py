@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services import account_ensure
+from adjudication.models import RuleKind
+from adjudication.services import adjudication_rule_set, adjudicator_add
 from audit.services import Actor, audit_cli_actor
 from demo.simulation import SIMULATED_STUDY, simulated_history_set_up
 from review.models import Study, StudyStatus
@@ -100,6 +102,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Finished study for the dashboard and wellbeing answers: {SIMULATED_STUDY!r}")
         )
+        finished = Study.objects.filter(name=SIMULATED_STUDY).first()
+        if finished is not None:
+            # Its split items wait for adjudication by the lead or reviewer4 (who reviewed none of them).
+            adjudication_rule_set(study=finished, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
+            adjudicator_add(study=finished, user=reviewers[3], actor=lead)
+            self.stdout.write(self.style.SUCCESS("Its split items wait for adjudication by lead or reviewer4"))
         lead2 = next(user for user, _ in accounts if user.get_username() == "lead2")
         self._lead2_study(lead2=lead2, reviewers=reviewers[1:3], actor=actor)
         # What the daily beat task does: reviewers with no WHO-5 in the last two weeks are invited.
