@@ -12,7 +12,7 @@ from adjudication.rules import RatingSummary, Rule, rule_matches
 from agreement.statistics import SUCCESS_THRESHOLD
 from core.roles import LEAD, REVIEWER, has_role
 from review.models import Review, Study, StudyItem
-from review.selectors import lead_item, study_get
+from review.selectors import lead_item
 
 
 def rule_of(*, study: Study) -> Rule:
@@ -28,15 +28,12 @@ def is_adjudicator(*, study: Study, user: User) -> bool:
     return has_role(user, REVIEWER) and Adjudicator.objects.filter(study=study, user=user).exists()
 
 
-def adjudication_study(*, user: User, study_id: int) -> Study | None:
-    """The study, if the user may adjudicate it; None (shown as 404) otherwise, like no study.
-
-    Leads read it as the lead pages do (review.selectors' study lookup), so who counts as a
-    study's lead is decided in one place."""
-    study = study_get(study_id=study_id)
-    if study is None or not is_adjudicator(study=study, user=user):
+def named_study(*, user: User, study_id: int) -> Study | None:
+    """The study, if the user is a reviewer named to adjudicate it; None otherwise. (A lead's
+    study is found by the lead pages' own lookup, which decides who leads which study.)"""
+    if not has_role(user, REVIEWER):
         return None
-    return study
+    return Study.objects.filter(pk=study_id, adjudicators__user=user).first()
 
 
 def adjudicators_of(*, study: Study) -> list[User]:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 
 from adjudication.errors import AlreadyAdjudicated, InvalidAdjudication, NotInQueue
 from adjudication.models import Adjudication, RuleKind
-from adjudication.selectors import adjudication_study, queue_item_ids, rule_of
+from adjudication.selectors import named_study, queue_item_ids, rule_of
 from adjudication.services import adjudication_record, adjudication_rule_set, adjudicator_add, adjudicator_remove
 from agreement.services import agreement_snapshot_refresh
 from audit.models import AuditAction, AuditEvent
@@ -146,7 +146,7 @@ def test_only_named_reviewers_adjudicate_and_never_an_item_they_reviewed() -> No
     lead = UserFactory(roles=["lead"])
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     outsider, rater = users[3], users[0]
-    assert adjudication_study(user=outsider, study_id=study.pk) is None
+    assert named_study(user=outsider, study_id=study.pk) is None
     with pytest.raises(NotInQueue):
         adjudication_record(
             study=study, item_id=item_at(study, 1).pk, adjudicator=outsider, rating=1, tag_ids=[], reason="x"
@@ -154,7 +154,7 @@ def test_only_named_reviewers_adjudicate_and_never_an_item_they_reviewed() -> No
 
     adjudicator_add(study=study, user=outsider, actor=lead)
     adjudicator_add(study=study, user=rater, actor=lead)
-    assert adjudication_study(user=outsider, study_id=study.pk) == study
+    assert named_study(user=outsider, study_id=study.pk) == study
     assert positions(queue_item_ids(study=study, user=rater)) == []  # rater reviewed every item
     with pytest.raises(NotInQueue):
         adjudication_record(
@@ -165,7 +165,7 @@ def test_only_named_reviewers_adjudicate_and_never_an_item_they_reviewed() -> No
     )
 
     assert adjudicator_remove(study=study, user=outsider, actor=lead)
-    assert adjudication_study(user=outsider, study_id=study.pk) is None
+    assert named_study(user=outsider, study_id=study.pk) is None
     actions = list(AuditEvent.objects.filter(study_id=study.pk).values_list("action", flat=True).order_by("id"))
     assert actions.count(AuditAction.ADJUDICATOR_ADDED) == 2 and actions.count(AuditAction.ADJUDICATOR_REMOVED) == 1
 

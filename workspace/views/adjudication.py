@@ -17,9 +17,9 @@ from adjudication.forms import RATING_CHOICES, AdjudicationForm, AdjudicatorForm
 from adjudication.selectors import (
     adjudication_item,
     adjudication_queue,
-    adjudication_study,
     adjudicator_candidate,
     adjudicator_named,
+    named_study,
 )
 from adjudication.services import (
     adjudication_record,
@@ -27,7 +27,7 @@ from adjudication.services import (
     adjudicator_add,
     adjudicator_remove,
 )
-from core.roles import LEAD, role_required, signed_in_user
+from core.roles import LEAD, has_role, role_required, signed_in_user
 from tagging.selectors import tags_in_order
 from workspace.views.lead import _study
 
@@ -75,11 +75,15 @@ def lead_adjudicator_remove(request: HttpRequest, study_id: int, user_id: int) -
 
 
 def _adjudicated_study(request: HttpRequest, study_id: int) -> Study:
-    """The study if the signed-in user adjudicates it (a lead, or a reviewer named for it); else 404."""
-    study = adjudication_study(user=signed_in_user(request.user), study_id=study_id)
-    if study is None:
-        raise Http404("No such study.")
-    return study
+    """The study if the signed-in user adjudicates it: a reviewer named for it, or a lead of it
+    (found as every lead page finds its study); anyone else gets 404, as for no such study."""
+    user = signed_in_user(request.user)
+    study = named_study(user=user, study_id=study_id)
+    if study is not None:
+        return study
+    if has_role(user, LEAD):
+        return _study(study_id)
+    raise Http404("No such study.")
 
 
 @never_cache
