@@ -228,7 +228,7 @@ def role_for(url: str, cells: tuple[object, ...]) -> str:
         return "agreement" if cells[4] in refused and cells[5] not in refused else "labels"
     if url.startswith("/admin/"):
         return "staff"
-    if url.startswith("/lead/"):
+    if url.startswith(("/lead/", "/adjudication/")):  # leads adjudicate every study they lead
         return "lead"
     if url.startswith(("/review/", "/wellbeing/")) and url != "/wellbeing/support/":
         return "reviewer"
