@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 
-from adjudication.models import Adjudication, AdjudicationRule, Adjudicator
+from adjudication.models import Adjudication, AdjudicationRule, Adjudicator, RuleKind
 from adjudication.rules import RatingSummary, Rule, rule_matches
 from agreement.statistics import SUCCESS_THRESHOLD
 from core.roles import LEAD, REVIEWER, has_role
@@ -84,6 +84,8 @@ def queue_item_ids(*, study: Study, user: User | None = None) -> list[int]:
     """The items waiting for adjudication, in study order: every review in, the rule met, no
     final label yet. An adjudicator is never offered an item they reviewed themselves."""
     rule = rule_of(study=study)
+    if rule.kind == RuleKind.OFF:  # the default: no aggregate over the study's reviews at all
+        return []
     summaries = _summaries(study=study)
     pending = [pk for pk, summary in summaries.items() if rule_matches(rule, summary)]
     if user is not None and pending:
