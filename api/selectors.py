@@ -12,6 +12,7 @@ from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from review.models import Review, Slot, Study, StudyItem
+from review.selectors import studies_for_lead
 from transcripts.models import Transcript
 
 if TYPE_CHECKING:
@@ -188,20 +189,25 @@ def study_items(*, study: Study | None) -> QuerySet[WithAnnotations[StudyItem, I
     )
 
 
-def studies_all() -> QuerySet[Study]:
-    return Study.objects.all()
+def studies_of(*, user: User | None) -> QuerySet[Study]:
+    """The studies the user leads: all that their session or token sees through the API. None
+    (the schema generator, with no request behind it) sees none."""
+    return studies_for_lead(user=user) if user is not None else Study.objects.none()
 
 
-def labels_of(*, study: Study | None = None) -> QuerySet[Any]:
-    """Every label (see label_rows), or the study's."""
-    reviews = Review.objects.all()
+def labels_of(*, user: User | None, study: Study | None = None) -> QuerySet[Any]:
+    """The labels (see label_rows) of every study the user leads, or of one of them."""
+    reviews = Review.objects.filter(study__in=studies_of(user=user).values("pk"))
     if study is not None:
         reviews = reviews.filter(study=study)
     return label_rows(reviews)
 
 
-def transcripts_with_tags() -> QuerySet[Transcript]:
-    return Transcript.objects.prefetch_related("tags")
+def transcripts_with_tags(*, user: User | None) -> QuerySet[Transcript]:
+    """The transcripts drawn into studies the user leads; the rest of the data set is not theirs
+    to read through the API (a transcript is a red-team member's attack, not public text)."""
+    drawn = StudyItem.objects.filter(study__in=studies_of(user=user).values("pk")).values("transcript_id")
+    return Transcript.objects.filter(pk__in=drawn).prefetch_related("tags")
 
 
 def item_tag_votes(*, item_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -31,6 +31,11 @@ class AuditAction(models.TextChoices):
     ITEM_ADJUDICATED = "item.adjudicated", "Item's final label recorded by an adjudicator"
     ADJUDICATOR_ADDED = "adjudicator.added", "Adjudicator named for a study"
     ADJUDICATOR_REMOVED = "adjudicator.removed", "Adjudicator taken off a study"
+    STUDY_LEAD_ADDED = "study.lead_added", "Co-lead added to a study"
+    STUDY_LEAD_REMOVED = "study.lead_removed", "Co-lead removed from a study"
+    INVITATION_CREATED = "invitation.created", "Invitation created"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
 
 
 class AuditEvent(models.Model):

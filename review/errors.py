@@ -23,6 +23,14 @@ class NotAMember(ReviewError):
     pass
 
 
+class RedTeamIdTaken(ReviewError, ValueError):
+    """Another account is linked to this red-team member id (each id is one person's)."""
+
+
+class LeadChangeRefused(ReviewError, ValueError):
+    """A study's leads cannot change so: the account is not a lead, or it is the study's last."""
+
+
 class SlotNotYours(ReviewError):
     """The slot does not exist or was never this reviewer's: shown as 404."""
 

@@ -107,9 +107,27 @@ class ReviewerProfile(models.Model):
     red_team_member_id = models.BigIntegerField(
         null=True, blank=True, unique=True, help_text="The reviewer's id as a red-team author, if they were one."
     )
+    # Declared by a lead on the team page, from the 20 harm tags: what this reviewer knows well.
+    expertise = models.ManyToManyField("tagging.Tag", blank=True, related_name="+")
 
     def __str__(self) -> str:
         return f"{self.user} (red-team member {self.red_team_member_id})"
+
+
+class StudyLead(models.Model):
+    """A lead who owns the study: its creator, and the co-leads they add. Only they reach its
+    pages and its data in the API (review.selectors.study_for_lead); other leads get 404."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="leads")
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_studies")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "lead"], name="studylead_unique")]
+        indexes = [models.Index(fields=["lead", "study"], name="studylead_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.lead} leads {self.study}"
 
 
 class StudyMembership(models.Model):

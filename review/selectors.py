@@ -11,15 +11,47 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from core.roles import REVIEWER
+from core.roles import LEAD, REVIEWER
 from core.rows import ModelColumns, instances_from_row, model_columns, row_fetch
-from review.models import Review, ReviewerProfile, Skip, Slot, SlotStatus, Study, StudyItem, StudyStatus
+from review.models import (
+    Review,
+    ReviewerProfile,
+    Skip,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyItem,
+    StudyLead,
+    StudyStatus,
+)
 from transcripts.models import Transcript
 
 
 def study_get(*, study_id: int) -> Study | None:
     """The study, or None when there is none: views answer 404, services refuse."""
     return Study.objects.filter(pk=study_id).first()
+
+
+def studies_for_lead(*, user: User) -> QuerySet[Study]:
+    """The studies the user leads (created, or was added to as a co-lead). Every lead page and
+    API endpoint that takes a study reads it through here or study_for_lead, so another lead's
+    study is, for them, a study that does not exist."""
+    return Study.objects.filter(pk__in=StudyLead.objects.filter(lead=user).values("study_id"))
+
+
+def study_for_lead(*, user: User, study_id: int) -> Study | None:
+    """The study if the user is one of its leads, else None (the same as no such study: 404)."""
+    return studies_for_lead(user=user).filter(pk=study_id).first()
+
+
+def study_leads(*, study: Study) -> list[User]:
+    """The study's leads, by username."""
+    return list(User.objects.filter(led_studies__study=study).order_by("username"))
+
+
+def lead_accounts() -> QuerySet[User]:
+    """Every active account holding the lead role, by username: who can be made a co-lead."""
+    return User.objects.filter(groups__name=LEAD, is_active=True).order_by("username")
 
 
 def study_of_member(*, study_id: int, reviewer: User) -> Study | None:
@@ -31,12 +63,17 @@ def study_of_slot(*, slot_id: int) -> Study | None:
     return Study.objects.filter(slots__pk=slot_id).first()
 
 
-def study_start_progress(*, study_id: int) -> dict[str, Any] | None:
-    """How far a study's start has got, for the lead's progress bar (None: no such study).
+def study_start_progress(*, study_id: int, user: User) -> dict[str, Any] | None:
+    """How far a study's start has got, for the lead's progress bar (None: no such study of theirs).
 
     Read from the counts the start stores as it goes: one row, however large the study.
     """
-    row = Study.objects.filter(pk=study_id).values("status", "start_items_done", "start_items_total").first()
+    row = (
+        studies_for_lead(user=user)
+        .filter(pk=study_id)
+        .values("status", "start_items_done", "start_items_total")
+        .first()
+    )
     if row is None:
         return None
     total, done = row["start_items_total"], row["start_items_done"]
@@ -78,12 +115,12 @@ def stratum_counts() -> list[dict[str, Any]]:
     return [dict(row) for row in rows.order_by("model_type", "num_params")]
 
 
-def lead_overview() -> dict[str, Any]:
-    """The imported data and recent studies at a glance, for a lead's landing page."""
+def lead_overview(*, user: User) -> dict[str, Any]:
+    """The imported data and the lead's recent studies at a glance, for their landing page."""
     return {
         "transcript_count": Transcript.objects.count(),
         "strata": stratum_counts(),
-        "studies": list(Study.objects.annotate(item_count=Count("items")).order_by("-created_at")[:20]),
+        "studies": list(studies_for_lead(user=user).annotate(item_count=Count("items")).order_by("-created_at")[:20]),
     }
 
 
@@ -164,14 +201,14 @@ def preview_text(*, transcript: Transcript, limit: int = 200) -> str:
     return cut + "…"
 
 
-def lead_studies() -> list[dict[str, Any]]:
-    """Every study with its slot counts by status, for the lead's study list."""
+def lead_studies(*, user: User) -> list[dict[str, Any]]:
+    """The studies the user leads with their slot counts by status, for the lead's study list."""
     counts: dict[int, dict[str, int]] = {}
-    for study_id, status, number in Slot.objects.values_list("study_id", "status").annotate(n=Count("id")):
+    owned = studies_for_lead(user=user)
+    slots = Slot.objects.filter(study__in=owned.values("pk"))
+    for study_id, status, number in slots.values_list("study_id", "status").annotate(n=Count("id")):
         counts.setdefault(study_id, {})[status] = number
-    studies = Study.objects.annotate(
-        item_count=Count("items", distinct=True), member_count=Count("memberships", distinct=True)
-    )
+    studies = owned.annotate(item_count=Count("items", distinct=True), member_count=Count("memberships", distinct=True))
     return [
         {"study": study, "slots": {status: counts.get(study.pk, {}).get(status, 0) for status in SlotStatus.values}}
         for study in studies.order_by("-created_at")

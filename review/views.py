@@ -22,7 +22,7 @@ from review.selectors import (
     reviewer_accounts,
     reviewer_accounts_with_ids,
     stratum_counts,
-    study_get,
+    study_for_lead,
     study_item_count,
     study_member_ids,
     study_start_progress,
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
     from review.models import Study
 
 
-def _study(study_id: int) -> Study:
-    study = study_get(study_id=study_id)
+def _study(request: HttpRequest, study_id: int) -> Study:
+    """The study if the signed-in lead is one of its leads; other leads get 404 like no study."""
+    study = study_for_lead(user=signed_in_user(request.user), study_id=study_id)
     if study is None:
         raise Http404("No such study.")
     return study
@@ -58,17 +59,20 @@ def _study(study_id: int) -> Study:
 def lead_study_list(request: HttpRequest) -> HttpResponse:
     # ?archived=<id>, where archiving sends the lead: that study's undo, while it is archived.
     archived_id = parse_id(request.GET.get("archived", ""))
-    just_archived = study_get(study_id=archived_id) if archived_id else None
+    user = signed_in_user(request.user)
+    just_archived = study_for_lead(user=user, study_id=archived_id) if archived_id else None
     if just_archived is not None and just_archived.status != StudyStatus.ARCHIVED:
         just_archived = None
-    return render(request, "review/lead_studies.html", {"rows": lead_studies(), "just_archived": just_archived})
+    return render(
+        request, "review/lead_studies.html", {"rows": lead_studies(user=user), "just_archived": just_archived}
+    )
 
 
 @role_required(LEAD)
 @require_POST
 def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
     """Start, pause, resume or unarchive (the undo of an archive); archiving asks first (lead_study_archive)."""
-    study = _study(study_id)
+    study = _study(request, study_id)
     actor = signed_in_user(request.user)
     action = request.POST.get("action", "")
     moves = {"pause": study_pause, "resume": study_resume, "unarchive": study_unarchive}
@@ -102,7 +106,7 @@ def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lead_study_archive(request: HttpRequest, study_id: int) -> HttpResponse:
     """Ask before archiving, naming the study; archiving then offers its undo on the study list."""
-    study = _study(study_id)
+    study = _study(request, study_id)
     if request.method == "POST":
         try:
             study = study_archive(study=study, actor=signed_in_user(request.user))
@@ -118,7 +122,7 @@ def lead_study_archive(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_GET
 def lead_study_start_progress(request: HttpRequest, study_id: int) -> JsonResponse:
     """How far the study's start has got, as JSON for the progress bar's script."""
-    progress = study_start_progress(study_id=study_id)
+    progress = study_start_progress(study_id=study_id, user=signed_in_user(request.user))
     if progress is None:
         raise Http404("No such study.")
     return JsonResponse(progress)
@@ -127,7 +131,7 @@ def lead_study_start_progress(request: HttpRequest, study_id: int) -> JsonRespon
 @role_required(LEAD)
 @require_http_methods(["GET", "POST"])
 def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(study_id)
+    study = _study(request, study_id)
     if request.method == "POST":
         ids = [pk for value in request.POST.getlist("reviewers") if (pk := parse_id(value))]
         chosen = reviewer_accounts_with_ids(ids=ids)
@@ -168,7 +172,7 @@ def lead_study_create(request: HttpRequest) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(study_id)
+    study = _study(request, study_id)
     enabled = request.POST.get("share") == "on"
     study_notes_sharing_set(study=study, enabled=enabled, actor=signed_in_user(request.user))
     messages.success(
@@ -181,7 +185,7 @@ def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_POST
 def lead_study_instructions(request: HttpRequest, study_id: int) -> HttpResponse:
     """Set the study's instructions from the form on the lead's study dashboard."""
-    study = _study(study_id)
+    study = _study(request, study_id)
     form = StudyInstructionsForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The instructions were not saved: they may be at most 20,000 characters.")

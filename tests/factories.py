@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from review.models import Study, StudyItem
+from review.models import Study, StudyItem, StudyLead
 from review.services.reviews import ReviewAnswers
 from review.services.studies import study_members_set, study_start
 from transcripts.models import ImportBatch, Transcript
@@ -123,6 +123,15 @@ class StudyFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Study {n}")
     seed = 7
+
+    @factory.post_generation
+    def leads(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """StudyFactory(leads=[lead, ...]); created_by leads it too, as study_create makes it."""
+        if not create:
+            return
+        owners = ([self.created_by] if self.created_by is not None else []) + list(extracted or [])
+        for owner in owners:
+            StudyLead.objects.get_or_create(study=self, lead=owner)
 
 
 class StudyItemFactory(factory.django.DjangoModelFactory):

@@ -22,6 +22,7 @@ from kombu.exceptions import KombuError
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from review.errors import (
+    RedTeamIdTaken,
     StudyHasReviews,
     StudyStateError,
 )
@@ -31,11 +32,13 @@ from review.models import (
     SlotStatus,
     Study,
     StudyItem,
+    StudyLead,
     StudyMembership,
     StudyStatus,
 )
 from review.sampling import Stratum, StratumTooSmall, StudyInvalid
 from review.selectors import stratum_candidate_ids
+from tagging.models import Tag
 from transcripts.models import Transcript
 
 logger = logging.getLogger(__name__)
@@ -116,6 +119,9 @@ def study_create(
             strata=summaries,
             created_by=created_by,
         )
+        if created_by is not None:
+            # The creator owns the study: they, and the co-leads they add, are its only leads.
+            StudyLead.objects.create(study=study, lead=created_by)
         StudyItem.objects.bulk_create(
             [
                 StudyItem(study=study, transcript_id=pk, position=position, stratum=label)
@@ -485,17 +491,34 @@ def study_members_set(*, study: Study, reviewers: Sequence[User], actor: Actor =
             audit_record(actor=actor, action=AuditAction.MEMBER_ADDED, target=reviewer, study=study)
 
 
-def reviewer_profile_set(*, user: User, red_team_member_id: int | None, actor: Actor = None) -> ReviewerProfile:
-    """Link a reviewer to their red-team id (they are never offered their own attacks); recorded."""
+def reviewer_profile_set(
+    *,
+    user: User,
+    red_team_member_id: int | None,
+    expertise: Sequence[Tag] | None = None,
+    actor: Actor = None,
+) -> ReviewerProfile:
+    """Link a reviewer to their red-team id (they are never offered their own attacks) and, when
+    given, set their declared areas of expertise (harm tags); what changed is recorded."""
+    taken = ReviewerProfile.objects.filter(red_team_member_id=red_team_member_id).exclude(user=user)
+    if red_team_member_id is not None and taken.exists():
+        raise RedTeamIdTaken(f"Red-team member id {red_team_member_id} belongs to another account already.")
     with transaction.atomic():
-        previous = (
-            ReviewerProfile.objects.select_for_update().filter(user=user).values_list("red_team_member_id", flat=True)
-        ).first()
+        existing = ReviewerProfile.objects.select_for_update().filter(user=user).first()
+        previous = existing.red_team_member_id if existing is not None else None
+        before = sorted(existing.expertise.values_list("name", flat=True)) if existing is not None else []
         profile, _ = ReviewerProfile.objects.update_or_create(
             user=user, defaults={"red_team_member_id": red_team_member_id}
         )
+        details: dict[str, Any] = {}
         if previous != red_team_member_id:
-            details = {"red_team_member_id": {"from": previous, "to": red_team_member_id}}
+            details["red_team_member_id"] = {"from": previous, "to": red_team_member_id}
+        if expertise is not None:
+            profile.expertise.set(expertise)
+            after = sorted(tag.name for tag in expertise)
+            if after != before:
+                details["expertise"] = {"from": before, "to": after}
+        if details:
             audit_record(actor=actor, action=AuditAction.USER_CHANGED, target=user, details=details)
     return profile
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from api.services import api_token_create
@@ -27,9 +28,9 @@ def test_a_study_filter_that_is_no_id_is_a_400_naming_it_for_sessions_and_tokens
         assert list(response.json()) == ["study"]
 
 
-def test_the_largest_id_the_database_holds_filters_to_nothing(client: Client) -> None:
-    study, reviewers = started_study(items=1, reviewers=1)
+def test_the_largest_id_the_database_holds_filters_to_nothing(client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=1, reviewers=1)
     review_everything(study, reviewers)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead)
     assert client.get("/api/v1/labels/", {"study": str(DB_INT_MAX)}).json()["results"] == []
     assert len(client.get("/api/v1/labels/", {"study": str(study.pk)}).json()["results"]) == 1

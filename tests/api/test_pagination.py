@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from config.inputs import DB_INT_MAX
@@ -40,16 +41,16 @@ FORGED_CURSORS = [
 
 
 @pytest.mark.parametrize("cursor", FORGED_CURSORS)
-def test_a_forged_cursor_is_a_json_404_on_every_paged_endpoint(lead_client: Client, cursor: str) -> None:
-    study, _ = started_study(items=1, reviewers=1)
+def test_a_forged_cursor_is_a_json_404_on_every_paged_endpoint(lead_client: Client, lead: User, cursor: str) -> None:
+    study, _ = started_study(leads=[lead], items=1, reviewers=1)
     for url in ("/api/v1/labels/", f"/api/v1/studies/{study.pk}/items/", "/api/v1/studies/"):
         response = lead_client.get(url, {"cursor": cursor})
         assert response.status_code == 404, (url, cursor)
         assert response.json() == {"detail": "Invalid cursor: follow the next or previous link of a page."}
 
 
-def test_a_cursor_the_api_wrote_still_pages_forward_and_back(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=2)
+def test_a_cursor_the_api_wrote_still_pages_forward_and_back(lead_client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=2)
     review_everything(study, reviewers)
     first = lead_client.get(f"/api/v1/labels/?study={study.pk}&page_size=4").json()
     second = lead_client.get(first["next"]).json()
@@ -67,8 +68,8 @@ def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400_naming_it(lead
 
 
 @pytest.mark.parametrize("size", ["1001", str(DB_INT_MAX + 1), "9" * 5000, "0001000"])
-def test_a_page_size_beyond_the_maximum_is_read_as_the_maximum(lead_client: Client, size: str) -> None:
-    study, reviewers = started_study(items=1, reviewers=1)
+def test_a_page_size_beyond_the_maximum_is_read_as_the_maximum(lead_client: Client, lead: User, size: str) -> None:
+    study, reviewers = started_study(leads=[lead], items=1, reviewers=1)
     review_everything(study, reviewers)
     response = lead_client.get("/api/v1/labels/", {"page_size": size})
     assert response.status_code == 200

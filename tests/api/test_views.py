@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -80,25 +81,24 @@ def test_reviewers_get_403_signed_in_and_cannot_create_tokens(client: Client) ->
     assert client.post("/lead/tokens/", {"name": "x", "scopes": [LABELS]}).status_code == 404
 
 
-def test_a_signed_in_lead_reads_every_endpoint(client: Client) -> None:
-    study = reviewed_study(items=1)
-    client.force_login(UserFactory(roles=["lead"]))
+def test_a_signed_in_lead_reads_every_endpoint(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=1)
+    client.force_login(lead)
     for url, _ in endpoints(study):
         assert client.get(url).status_code == 200, url
 
 
 @pytest.mark.parametrize("scopes", [[LABELS], [AGREEMENT], [LABELS, AGREEMENT]])
-def test_a_token_opens_exactly_the_endpoints_of_its_scopes(client: Client, scopes: list[str]) -> None:
-    study = reviewed_study(items=1)
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="pipeline", scopes=scopes)
+def test_a_token_opens_exactly_the_endpoints_of_its_scopes(client: Client, scopes: list[str], lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=1)
+    _, raw = api_token_create(user=lead, name="pipeline", scopes=scopes)
     for url, needed in endpoints(study):
         expected = 200 if needed & set(scopes) else 403
         assert client.get(url, **bearer(raw)).status_code == expected, (url, scopes)
 
 
-def test_revoked_expired_and_unknown_tokens_get_401(client: Client) -> None:
-    study = reviewed_study(items=1)
-    lead = UserFactory(roles=["lead"])
+def test_revoked_expired_and_unknown_tokens_get_401(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=1)
     revoked, revoked_raw = api_token_create(user=lead, name="old", scopes=[LABELS])
     assert api_token_revoke(user=lead, token_id=revoked.pk)
     expiring, expired_raw = api_token_create(
@@ -113,9 +113,8 @@ def test_revoked_expired_and_unknown_tokens_get_401(client: Client) -> None:
     assert client.get("/api/v1/tags/", HTTP_AUTHORIZATION="Bearer two parts").status_code == 401
 
 
-def test_a_token_stops_working_when_its_owner_is_no_longer_a_lead(client: Client) -> None:
-    study = reviewed_study(items=1)
-    lead = UserFactory(roles=["lead"])
+def test_a_token_stops_working_when_its_owner_is_no_longer_a_lead(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=1)
     _, raw = api_token_create(user=lead, name="pipeline", scopes=[LABELS])
     lead.groups.clear()
 
@@ -151,9 +150,9 @@ def test_tokens_are_stored_hashed_and_shown_once(lead_client: Client) -> None:
     assert lead_client.get("/api/v1/labels/", **bearer(raw)).status_code == 401
 
 
-def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client) -> None:
-    study = reviewed_study(items=2)
-    client.force_login(UserFactory(roles=["lead"]))
+def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=2)
+    client.force_login(lead)
     rows = client.get(f"/api/v1/studies/{study.pk}/labels/").json()["results"]
     assert len(rows) == 6
     review = Review.objects.select_related("item__transcript").get(pk=rows[0]["id"])
@@ -168,14 +167,14 @@ def test_labels_carry_the_documented_fields_and_a_pseudonym(client: Client) -> N
     assert "note" in client.get(f"/api/v1/studies/{study.pk}/labels/").json()["results"][0]
 
 
-def test_a_reviewers_pseudonym_differs_between_studies(client: Client) -> None:
-    first, reviewers = started_study(items=1, reviewers=3)
-    second, _ = started_study(items=1, reviewers=0)
+def test_a_reviewers_pseudonym_differs_between_studies(client: Client, lead: User) -> None:
+    first, reviewers = started_study(leads=[lead], items=1, reviewers=3)
+    second, _ = started_study(leads=[lead], items=1, reviewers=0)
 
     study_members_set(study=second, reviewers=reviewers)
     review_everything(first, reviewers)
     review_everything(second, reviewers)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead)
     names = {
         study.pk: {row["reviewer"] for row in client.get(f"/api/v1/studies/{study.pk}/labels/").json()["results"]}
         for study in (first, second)
@@ -184,10 +183,10 @@ def test_a_reviewers_pseudonym_differs_between_studies(client: Client) -> None:
     assert not names[first.pk] & names[second.pk]
 
 
-def test_filters_narrow_labels_and_a_bad_value_is_a_400_naming_it(client: Client) -> None:
-    study = reviewed_study(items=3)
-    other = reviewed_study(items=1)
-    client.force_login(UserFactory(roles=["lead"]))
+def test_filters_narrow_labels_and_a_bad_value_is_a_400_naming_it(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=3)
+    other = reviewed_study(leads=[lead], items=1)
+    client.force_login(lead)
     assert len(client.get(f"/api/v1/labels/?study={other.pk}").json()["results"]) == 3
     tag = Tag.objects.get(position=2)
     tagged = client.get(f"/api/v1/labels/?study={study.pk}&tag={tag.slug}").json()["results"]
@@ -207,11 +206,11 @@ def test_filters_narrow_labels_and_a_bad_value_is_a_400_naming_it(client: Client
         assert field in response.json(), query
 
 
-def test_items_aggregate_their_labels(client: Client) -> None:
-    study, reviewers = started_study(items=2, reviewers=3)
+def test_items_aggregate_their_labels(client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=3)
     tag = Tag.objects.get(position=1)
     review_everything(study, reviewers[:2], rate=lambda item, index: 4 if index == 0 else 2, tags=lambda i, n: [tag.pk])
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead)
     items = client.get(f"/api/v1/studies/{study.pk}/items/").json()["results"]
     assert [item["reviews"] for item in items] == [2, 2]
     assert items[0]["mean_rating"] == 3.0 and items[0]["binary_label"] is None  # one 4, one 2: a tie
@@ -221,10 +220,10 @@ def test_items_aggregate_their_labels(client: Client) -> None:
     assert len(items) == 2 and items[0]["binary_label"] == 1 and items[0]["complete"] is True
 
 
-def test_cursor_pages_stay_stable_while_labels_arrive(client: Client) -> None:
-    study, reviewers = started_study(items=6, reviewers=3)
+def test_cursor_pages_stay_stable_while_labels_arrive(client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=6, reviewers=3)
     review_everything(study, reviewers[:1])
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead)
     page = client.get(f"/api/v1/labels/?study={study.pk}&page_size=4").json()
     seen = [row["id"] for row in page["results"]]
     review_everything(study, reviewers[1:])  # new labels land while the client pages
@@ -235,10 +234,10 @@ def test_cursor_pages_stay_stable_while_labels_arrive(client: Client) -> None:
     assert client.get("/api/v1/labels/?cursor=garbage").status_code == 404
 
 
-def test_studies_report_progress_and_agreement_is_the_snapshot(client: Client) -> None:
-    study = reviewed_study(items=3)
+def test_studies_report_progress_and_agreement_is_the_snapshot(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=3)
 
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead)
     detail = client.get(f"/api/v1/studies/{study.pk}/").json()
     assert detail["progress"] == {"items": 3, "complete": 3, "partial": 0, "untouched": 0, "reviews": 9}
     assert client.get(f"/api/v1/studies/{study.pk}/agreement/").json()["computed_at"] is None
@@ -249,9 +248,9 @@ def test_studies_report_progress_and_agreement_is_the_snapshot(client: Client) -
     assert client.get("/api/v1/studies/999999/items/").status_code == 404
 
 
-def test_export_sends_a_file_name_an_etag_and_answers_304_when_unchanged(client: Client) -> None:
-    study = reviewed_study(items=2)
-    client.force_login(UserFactory(roles=["lead"]))
+def test_export_sends_a_file_name_an_etag_and_answers_304_when_unchanged(client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=2)
+    client.force_login(lead)
     url = f"/api/v1/studies/{study.pk}/labels/export"
     response = client.get(url, {"format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
@@ -294,10 +293,10 @@ def test_each_token_has_its_own_request_budget(client: Client, monkeypatch: pyte
 
 
 def test_without_a_worker_the_agreement_endpoint_computes_a_pending_snapshot_as_the_dashboard_does(
-    client: Client, settings
+    client: Client, settings, lead: User
 ) -> None:
-    study = reviewed_study(items=3)
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="pipeline", scopes=[AGREEMENT])
+    study = reviewed_study(leads=[lead], items=3)
+    _, raw = api_token_create(user=lead, name="pipeline", scopes=[AGREEMENT])
     # Reviews came in: a refresh is pending (the submit's own request, run by hand here).
     settings.CELERY_TASK_ALWAYS_EAGER = False  # a broker: a worker will run it, the endpoint does not
     agreement_refresh_request(study_id=study.pk, delay=0)

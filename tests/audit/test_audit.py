@@ -116,14 +116,14 @@ def test_every_audited_change_records_who_did_what_to_which_target(tmp_path: Pat
     assert events[12].details == {"from": "active", "to": "archived"}
 
 
-def test_a_setting_saved_unchanged_and_a_refused_change_record_nothing() -> None:
-    study, _ = started_study(items=1, reviewers=1)
+def test_a_setting_saved_unchanged_and_a_refused_change_record_nothing(lead: User) -> None:
+    study, _ = started_study(leads=[lead], items=1, reviewers=1)
     before = AuditEvent.objects.count()
     study_notes_sharing_set(study=study, enabled=False)
     study_wellbeing_set(study=study, daily_cap_minutes=240, checkin_every_reviews=10)
     with pytest.raises(StudyStateError):
         study_resume(study=study)  # active, not paused
-    assert api_token_revoke(user=UserFactory(roles=["lead"]), token_id=0) is False
+    assert api_token_revoke(user=lead, token_id=0) is False
     assert AuditEvent.objects.count() == before
 
 
@@ -149,9 +149,9 @@ def test_commands_record_their_user_or_whoever_ran_them(tmp_path: Path) -> None:
 
 
 def test_api_exports_and_dashboard_downloads_are_recorded_with_what_went_out(client: Client) -> None:
-    study, reviewers = started_study(items=2, reviewers=3)
-    review_everything(study, reviewers)
     lead = UserFactory(roles=["lead"], username="lead-ada")
+    study, reviewers = started_study(items=2, reviewers=3, leads=[lead])
+    review_everything(study, reviewers)
     token, raw = api_token_create(user=lead, name="pipeline", scopes=["read:labels"])
     before = AuditEvent.objects.count()
 

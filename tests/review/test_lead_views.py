@@ -7,6 +7,7 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from agreement.models import AgreementSnapshot
@@ -22,9 +23,9 @@ from workspace.services import work_claim
 pytestmark = pytest.mark.django_db
 
 
-def reviewed_study(items: int = 6) -> Study:
+def reviewed_study(items: int = 6, **fields: object) -> Study:
     """A study whose items all have their 3 reviews, with tags and a snapshot."""
-    study, reviewers = started_study(items=items, reviewers=3)
+    study, reviewers = started_study(items=items, reviewers=3, **fields)
     tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True))
     review_everything(
         study,
@@ -98,8 +99,8 @@ def test_the_create_form_refuses_an_empty_sample_too_large_a_stratum_and_a_taken
     assert not Study.objects.filter(name="New").exists()
 
 
-def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client) -> None:
-    study, [ann, *_] = started_study(items=2)
+def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client, lead: User) -> None:
+    study, [ann, *_] = started_study(leads=[lead], items=2)
     response = lead_client.post(f"/lead/studies/{study.pk}/archive")
     assert response.status_code == 302
     assert Study.objects.get(pk=study.pk).status == StudyStatus.ARCHIVED
@@ -110,8 +111,8 @@ def test_a_lead_archives_a_study_and_it_offers_nothing_more(lead_client: Client)
     assert "Not changed" in response.content.decode()
 
 
-def test_the_dashboard_shows_progress_agreement_and_plots_from_the_snapshot(lead_client: Client) -> None:
-    study = reviewed_study(items=6)
+def test_the_dashboard_shows_progress_agreement_and_plots_from_the_snapshot(lead_client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=6)
     page = lead_client.get(f"/lead/studies/{study.pk}/").content.decode()
     assert 'data-testid="complete">6 <small>of 6<' in page
     assert "Computed " in page and "from 18 reviews" in page
@@ -123,14 +124,14 @@ def test_the_dashboard_shows_progress_agreement_and_plots_from_the_snapshot(lead
     assert "/tables/ratings.csv" in page and "/tables/tags.csv" in page and "/tables/disagreement.csv" in page
 
 
-def test_the_dashboard_before_any_computation_says_so(lead_client: Client) -> None:
-    study, _ = started_study(items=2)
+def test_the_dashboard_before_any_computation_says_so(lead_client: Client, lead: User) -> None:
+    study, _ = started_study(leads=[lead], items=2)
     page = lead_client.get(f"/lead/studies/{study.pk}/").content.decode()
     assert "Not computed yet." in page and "<svg" not in page
 
 
-def test_the_dashboard_counts_skips_leases_and_partial_items(lead_client: Client) -> None:
-    study, [ann, bob, *_] = started_study(items=3)
+def test_the_dashboard_counts_skips_leases_and_partial_items(lead_client: Client, lead: User) -> None:
+    study, [ann, bob, *_] = started_study(leads=[lead], items=3)
     slot = work_claim(study_id=study.pk, reviewer=ann)
     slot_skip(slot_id=slot.pk, reviewer=ann)
     work_claim(study_id=study.pk, reviewer=bob)
@@ -140,8 +141,8 @@ def test_the_dashboard_counts_skips_leases_and_partial_items(lead_client: Client
     assert rows["items untouched"] == "3"
 
 
-def test_every_dashboard_table_downloads_as_csv_and_formulas_are_defused(lead_client: Client) -> None:
-    study = reviewed_study(items=4)
+def test_every_dashboard_table_downloads_as_csv_and_formulas_are_defused(lead_client: Client, lead: User) -> None:
+    study = reviewed_study(leads=[lead], items=4)
     for name in ["progress", "agreement", "ratings", "tags", "harmlessness", "time", "disagreement"]:
         response = lead_client.get(f"/lead/studies/{study.pk}/tables/{name}.csv")
         assert response.status_code == 200, name
@@ -159,8 +160,10 @@ def test_every_dashboard_table_downloads_as_csv_and_formulas_are_defused(lead_cl
     assert "'=HYPERLINK" in tags and "\n=HYPERLINK" not in tags
 
 
-def test_the_item_view_shows_every_rating_with_the_authors_and_escapes_the_text(lead_client: Client) -> None:
-    study, reviewers = started_study(items=1)
+def test_the_item_view_shows_every_rating_with_the_authors_and_escapes_the_text(
+    lead_client: Client, lead: User
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=1)
     item = study.items.get()
     transcript = item.transcript
     transcript.rating = 3
@@ -173,12 +176,14 @@ def test_the_item_view_shows_every_rating_with_the_authors_and_escapes_the_text(
     assert 'data-testid="self-rating">3<' in page
     assert reviewers[0].username in page and reviewers[1].username in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
-    other, _ = started_study(items=1)
+    other, _ = started_study(leads=[lead], items=1)
     assert lead_client.get(f"/lead/studies/{other.pk}/items/{item.pk}/").status_code == 404
 
 
-def test_recompute_now_refreshes_the_snapshot(lead_client: Client, django_capture_on_commit_callbacks) -> None:
-    study, reviewers = started_study(items=2, reviewers=3)
+def test_recompute_now_refreshes_the_snapshot(
+    lead_client: Client, lead: User, django_capture_on_commit_callbacks
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=3)
     review_everything(study, reviewers)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = lead_client.post(f"/lead/studies/{study.pk}/agreement/refresh")
@@ -187,8 +192,8 @@ def test_recompute_now_refreshes_the_snapshot(lead_client: Client, django_captur
     assert len(callbacks) == 1  # the enqueue, after the request's transaction
 
 
-def test_a_lead_sets_the_study_safeguards_and_bad_values_change_nothing(lead_client: Client) -> None:
-    study, _ = started_study(items=1)
+def test_a_lead_sets_the_study_safeguards_and_bad_values_change_nothing(lead_client: Client, lead: User) -> None:
+    study, _ = started_study(leads=[lead], items=1)
     url = f"/lead/studies/{study.pk}/wellbeing"
     response = lead_client.post(url, {"daily_cap_minutes": "180", "checkin_every_reviews": "5"}, follow=True)
     assert "at most 180 minutes a day" in response.content.decode()
@@ -209,9 +214,9 @@ def test_a_reviewer_cannot_set_study_safeguards(client: Client) -> None:
 
 
 def test_without_a_worker_a_table_download_computes_a_pending_snapshot_as_the_dashboard_does(
-    lead_client: Client, settings
+    lead_client: Client, lead: User, settings
 ) -> None:
-    study, reviewers = started_study(items=2, reviewers=3)
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=3)
     review_everything(study, reviewers)
     settings.CELERY_TASK_ALWAYS_EAGER = True
     agreement_refresh_request(study_id=study.pk)  # pending: no worker will run it

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.utils import timezone
@@ -56,14 +57,14 @@ def actions_of(study: Study) -> list[str]:
 def test_asking_to_start_makes_the_study_starting_records_it_and_queues_the_task_after_commit(
     django_capture_on_commit_callbacks,
 ) -> None:
-    study, _ = draft_study(items=5)
     lead = UserFactory(roles=["lead"])
+    study, _ = draft_study(items=5, leads=[lead])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         started = study_start_request(study=study, actor=lead)
     assert started.queued and len(callbacks) == 1
     assert status_of(study) == StudyStatus.STARTING
     assert not Slot.objects.filter(study=study).exists()  # nothing made in the lead's request
-    assert study_start_progress(study_id=study.pk) == {
+    assert study_start_progress(study_id=study.pk, user=lead) == {
         "status": "starting",
         "status_display": "Starting",
         "done": 0,
@@ -75,15 +76,16 @@ def test_asking_to_start_makes_the_study_starting_records_it_and_queues_the_task
 
 
 def test_the_task_makes_every_slot_in_batches_storing_progress_and_then_opens_the_study() -> None:
-    study, _ = draft_study(items=5)
+    lead = UserFactory(roles=["lead"])
+    study, _ = draft_study(items=5, leads=[lead])
     study_start_request(study=study)
     # One batch of two items per run: progress is stored after each.
     assert study_start_continue(study_id=study.pk, batch_items=2, seconds=0) is False
-    assert study_start_progress(study_id=study.pk)["done"] == 2
+    assert study_start_progress(study_id=study.pk, user=lead)["done"] == 2
     assert Slot.objects.filter(study=study).count() == 2 * study.reviewers_per_item
     assert study_start_continue(study_id=study.pk, batch_items=2, seconds=0) is False
     assert study_start_continue(study_id=study.pk, batch_items=2, seconds=0) is False
-    assert study_start_progress(study_id=study.pk)["percent"] == 100
+    assert study_start_progress(study_id=study.pk, user=lead)["percent"] == 100
     assert status_of(study) == StudyStatus.STARTING  # slots all made; opened by the next step
     assert study_start_continue(study_id=study.pk, batch_items=2, seconds=0) is True
     assert status_of(study) == StudyStatus.ACTIVE
@@ -106,10 +108,10 @@ def test_the_task_is_safe_to_rerun_before_during_and_after_the_start() -> None:
 
 
 def test_in_eager_mode_the_lead_request_starts_the_study_through_to_active(
-    lead_client: Client, settings, django_capture_on_commit_callbacks
+    lead_client: Client, lead: User, settings, django_capture_on_commit_callbacks
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True  # no REDIS_URL: the task runs in-process after the commit
-    study, _ = draft_study(items=3)
+    study, _ = draft_study(leads=[lead], items=3)
     with django_capture_on_commit_callbacks(execute=True):
         response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "start"})
     assert response.status_code == 302 and response["Location"] == f"/lead/studies/{study.pk}/"
@@ -144,8 +146,10 @@ def test_claims_on_a_starting_study_are_refused_and_its_reviewers_are_told_so(lo
     assert not Slot.objects.filter(holder=ann).exists()
 
 
-def test_a_starting_study_cannot_be_paused_and_its_progress_is_on_the_lead_pages(lead_client: Client) -> None:
-    study, _ = draft_study(items=4, name="Big one")
+def test_a_starting_study_cannot_be_paused_and_its_progress_is_on_the_lead_pages(
+    lead_client: Client, lead: User
+) -> None:
+    study, _ = draft_study(leads=[lead], items=4, name="Big one")
     study_start_request(study=study)
     study_start_continue(study_id=study.pk, batch_items=1, seconds=0)
     with pytest.raises(StudyStateError):
@@ -246,8 +250,8 @@ def test_the_database_keeps_archived_from_for_archived_studies_only() -> None:
     Study.objects.filter(pk=study.pk).update(status="starting")  # a known status now
 
 
-def test_archive_asks_first_naming_the_study_then_offers_its_undo(lead_client: Client) -> None:
-    study, _ = started_study(items=1, name="Harm study <b>2</b>")
+def test_archive_asks_first_naming_the_study_then_offers_its_undo(lead_client: Client, lead: User) -> None:
+    study, _ = started_study(leads=[lead], items=1, name="Harm study <b>2</b>")
     page = lead_client.get(f"/lead/studies/{study.pk}/archive").content.decode()
     assert "Archive “Harm study &lt;b&gt;2&lt;/b&gt;”?" in page and "back to active" in page
     assert status_of(study) == StudyStatus.ACTIVE  # asking changed nothing
@@ -263,14 +267,14 @@ def test_archive_asks_first_naming_the_study_then_offers_its_undo(lead_client: C
         assert 'data-testid="archived-notice"' not in lead_client.get(f"/lead/studies/{query}").content.decode()
 
 
-def test_archive_is_no_longer_one_click_from_the_status_form(lead_client: Client) -> None:
-    study, _ = started_study(items=1)
+def test_archive_is_no_longer_one_click_from_the_status_form(lead_client: Client, lead: User) -> None:
+    study, _ = started_study(leads=[lead], items=1)
     response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": "archive"})
     assert response.status_code == 400 and status_of(study) == StudyStatus.ACTIVE
 
 
-def test_steps_in_a_hostile_order_are_refused_with_a_message(lead_client: Client) -> None:
-    study, _ = draft_study(items=1)
+def test_steps_in_a_hostile_order_are_refused_with_a_message(lead_client: Client, lead: User) -> None:
+    study, _ = draft_study(leads=[lead], items=1)
     for action in ("pause", "resume", "unarchive"):
         response = lead_client.post(f"/lead/studies/{study.pk}/status", {"action": action}, follow=True)
         assert "Not changed" in response.content.decode(), action

@@ -218,7 +218,7 @@ def feelings_answers(value: int) -> dict[str, int]:
 def build(small_count: int) -> Scenario:
     lead = UserFactory(username="lead-crawler", roles=["lead"], is_staff=False)
     _, token = api_token_create(user=lead, name="crawler", scopes=["read:labels", "read:agreement"])
-    study, reviewers = started_study(items=2, reviewers=3, name="Crawled study")
+    study, reviewers = started_study(items=2, reviewers=3, name="Crawled study", leads=[lead])
     review_everything(study, reviewers[:2])
     slot = work_claim(study_id=study.pk, reviewer=reviewers[2])
     assert slot is not None

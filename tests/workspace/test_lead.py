@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
@@ -13,8 +14,8 @@ from agreement.statistics import SUCCESS_DEFINITION
 from tests.factories import review_everything, started_study
 
 
-def test_the_dashboard_states_the_one_definition_of_a_successful_item(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+def test_the_dashboard_states_the_one_definition_of_a_successful_item(lead_client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: [2, 3, 3][index])
     response = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk]))
     assert response.status_code == 200
@@ -32,8 +33,10 @@ def test_reviewers_get_404_and_anonymous_visitors_the_login_page_on_the_dashboar
     assert "login" in response["Location"]
 
 
-def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(
+    lead_client: Client, lead: User
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: 1, tags=lambda item, index: [])
     agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
@@ -41,8 +44,10 @@ def test_with_no_successful_items_the_tag_plot_explains_instead_of_printing_n_a(
     assert "Successful, majority of reviewers" not in page
 
 
-def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section_menu(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section_menu(
+    lead_client: Client, lead: User
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers)
     agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
@@ -54,8 +59,9 @@ def test_a_group_under_30_items_is_greyed_with_a_note_and_the_page_has_a_section
 
 def test_the_reviewers_page_shows_each_reviewer_greys_small_ones_and_is_linked_from_the_section_menu(
     lead_client: Client,
+    lead: User,
 ) -> None:
-    study, reviewers = started_study(items=4, reviewers=3, reviewers_per_item=3)
+    study, reviewers = started_study(leads=[lead], items=4, reviewers=3, reviewers_per_item=3)
     hand = {1: [4, 3, 1], 2: [3, 3, 0], 3: [2, 1, 1], 4: [4, 4, 3]}
     review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
     url = reverse("workspace:lead_reviewers", args=[study.pk])
@@ -74,10 +80,12 @@ def test_the_reviewers_page_shows_each_reviewer_greys_small_ones_and_is_linked_f
     assert "+0.273" in page  # the third reviewer's kappa change (3/11)
 
 
-def test_the_overall_reviewers_page_pools_the_studies_and_reviewers_cannot_open_either(lead_client: Client) -> None:
-    first, reviewers = started_study(items=2, reviewers=3, reviewers_per_item=3)
+def test_the_overall_reviewers_page_pools_the_studies_and_reviewers_cannot_open_either(
+    lead_client: Client, lead: User
+) -> None:
+    first, reviewers = started_study(leads=[lead], items=2, reviewers=3, reviewers_per_item=3)
     review_everything(first, reviewers)
-    second, others = started_study(items=2, reviewers=2, reviewers_per_item=2)
+    second, others = started_study(leads=[lead], items=2, reviewers=2, reviewers_per_item=2)
     review_everything(second, others)
     response = lead_client.get(reverse("workspace:lead_reviewers_overall"))
     assert response.status_code == 200
@@ -91,9 +99,11 @@ def test_the_overall_reviewers_page_pools_the_studies_and_reviewers_cannot_open_
     assert reviewer_client.get(reverse("workspace:lead_reviewers", args=[first.pk])).status_code == 404
 
 
-def test_the_dashboard_shows_figure_1_and_the_self_vs_reviewer_table_in_its_section_menu(lead_client: Client) -> None:
+def test_the_dashboard_shows_figure_1_and_the_self_vs_reviewer_table_in_its_section_menu(
+    lead_client: Client, lead: User
+) -> None:
     # Three items rated 4, 0, 3 by their authors; reviewers [3, 3, 1], [0, 1, 0], [2, 2, 4].
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     items = list(study.items.order_by("position"))  # type: ignore[attr-defined]
     for item, own in zip(items, (4, 0, 3), strict=True):
         item.transcript.rating = own
@@ -113,8 +123,8 @@ def test_the_dashboard_shows_figure_1_and_the_self_vs_reviewer_table_in_its_sect
     assert "also rated it below 3 on 1 of 1 items (100%)" in text
 
 
-def test_the_new_tables_download_as_csv_with_the_snapshots_numbers(lead_client: Client) -> None:
-    study, reviewers = started_study(items=2, reviewers=3, reviewers_per_item=3)
+def test_the_new_tables_download_as_csv_with_the_snapshots_numbers(lead_client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: index + 1)
     agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     cross = lead_client.get(reverse("workspace:lead_table_csv", args=[study.pk, "self-vs-reviewers"]))
@@ -134,8 +144,8 @@ def test_the_new_tables_download_as_csv_with_the_snapshots_numbers(lead_client: 
     assert {float(row[7]) for row in sizes[1:]} == {2.0}
 
 
-def test_a_snapshot_from_before_these_figures_asks_for_a_recompute(lead_client: Client) -> None:
-    study, reviewers = started_study(items=1, reviewers=3, reviewers_per_item=3)
+def test_a_snapshot_from_before_these_figures_asks_for_a_recompute(lead_client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=1, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers)
     agreement_snapshot_refresh(study_id=study.pk, resamples=50)
     snapshot = AgreementSnapshot.objects.get(study=study)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
@@ -248,9 +249,8 @@ def test_nothing_left_shows_a_plain_page(client: Client, login: Login) -> None:
     assert "Nothing left for you" in response.content.decode()
 
 
-def test_a_paused_study_says_so(client: Client, login: Login) -> None:
-    study, [ann, *_] = started_study(items=1)
-    lead = UserFactory(roles=["lead"])
+def test_a_paused_study_says_so(client: Client, login: Login, lead: User) -> None:
+    study, [ann, *_] = started_study(leads=[lead], items=1)
     login(lead).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
     study.refresh_from_db()
     assert study.status == StudyStatus.PAUSED
@@ -264,10 +264,11 @@ def test_a_lead_starts_pauses_and_resumes_a_study_and_sets_its_reviewers(
     client: Client, login: Login, django_capture_on_commit_callbacks, settings
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True  # the start runs after the request's commit, in-process
-    study = StudyFactory(name="Fresh")
+    lead = UserFactory(roles=["lead"])
+    study = StudyFactory(name="Fresh", leads=[lead])
     StudyItemFactory(study=study)
     ann, bob = UserFactory(roles=["reviewer"]), UserFactory(roles=["reviewer"])
-    login(UserFactory(roles=["lead"]))
+    login(lead)
     client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [ann.pk, bob.pk]})
     assert set(StudyMembership.objects.values_list("reviewer", flat=True)) == {ann.pk, bob.pk}
     client.post(f"/lead/studies/{study.pk}/members", {"reviewers": [bob.pk]})
@@ -327,11 +328,13 @@ def test_a_get_of_next_claims_nothing_and_goes_to_the_conversation_already_held(
     assert Slot.objects.filter(holder=ann).count() == 1
 
 
-def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(client: Client, login: Login) -> None:
-    study, [ann, *_] = started_study(items=2)
+def test_a_get_of_next_in_a_paused_study_says_so_even_with_a_lease_held(
+    client: Client, login: Login, lead: User
+) -> None:
+    study, [ann, *_] = started_study(leads=[lead], items=2)
     login(ann)
     claim_via_page(client, study.pk)
-    login(UserFactory(roles=["lead"]), client=Client()).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
+    login(lead, client=Client()).post(f"/lead/studies/{study.pk}/status", {"action": "pause"})
     page = client.get(f"/review/studies/{study.pk}/next")
     assert page.status_code == 200
     assert "is paused" in page.content.decode()
@@ -372,12 +375,14 @@ def test_a_skip_then_a_submit_with_the_lease_token_is_not_saved_and_shows_the_an
     assert Skip.objects.filter(reviewer=ann).count() == 1
 
 
-def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers(client: Client, login: Login) -> None:
-    study, [ann, *_] = started_study(items=2)
+def test_a_submit_after_the_study_is_archived_is_not_saved_and_shows_the_answers(
+    client: Client, login: Login, lead: User
+) -> None:
+    study, [ann, *_] = started_study(leads=[lead], items=2)
     login(ann)
     slot_id = claim_via_page(client, study.pk)
     form = _answers_from_the_page(client, slot_id)
-    lead_client = login(UserFactory(roles=["lead"]), client=Client())
+    lead_client = login(lead, client=Client())
     assert lead_client.post(f"/lead/studies/{study.pk}/archive").status_code == 302
     _assert_not_saved(client.post(f"/review/slots/{slot_id}/review", form), "the study is archived")
 

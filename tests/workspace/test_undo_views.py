@@ -6,11 +6,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from review.models import Review
 from review.services.studies import study_instructions_set, study_pause
-from tests.factories import UserFactory, started_study
+from tests.factories import started_study
 
 pytestmark = pytest.mark.django_db
 
@@ -118,9 +119,11 @@ def test_a_reviewer_cannot_set_a_studys_instructions(client: Client) -> None:
     assert study.instructions == ""
 
 
-def test_a_lead_sets_instructions_and_the_dashboard_shows_them_rendered_without_html(client: Client) -> None:
-    study, _ = started_study(items=1)
-    client.force_login(UserFactory(roles=["lead"]))
+def test_a_lead_sets_instructions_and_the_dashboard_shows_them_rendered_without_html(
+    client: Client, lead: User
+) -> None:
+    study, _ = started_study(leads=[lead], items=1)
+    client.force_login(lead)
 
     response = client.post(
         f"/lead/studies/{study.pk}/instructions",

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from core.roles import LEAD, role_required, signed_in_user
-from review.selectors import study_get
+from review.selectors import study_for_lead
 from wellbeing.errors import WellbeingInvalid
 from wellbeing.forms import StudyWellbeingForm
 from wellbeing.services.exposure import study_wellbeing_set
@@ -18,7 +18,7 @@ from wellbeing.services.exposure import study_wellbeing_set
 @require_POST
 def lead_study_wellbeing(request: HttpRequest, study_id: int) -> HttpResponse:
     """The study's reviewer safeguards: its daily exposure cap and how often the check-in comes."""
-    study = study_get(study_id=study_id)
+    study = study_for_lead(user=signed_in_user(request.user), study_id=study_id)
     if study is None:
         raise Http404("No such study.")
     form = StudyWellbeingForm(request.POST)

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from core.roles import LEAD, REVIEWER, has_role
+from core.roles import LEAD, REVIEWER, has_role, signed_in_user
 from review.selectors import (
     lead_overview,
 )
@@ -19,5 +19,5 @@ def home(request: HttpRequest) -> HttpResponse:
         # Where a reviewer's work is: signing in (LOGIN_REDIRECT_URL) lands them on their queue.
         return redirect("workspace:queue")
     # Roles come from the context processor; only a lead's page needs the data overview.
-    context = lead_overview() if is_lead else {}
+    context = lead_overview(user=signed_in_user(request.user)) if is_lead else {}
     return render(request, "workspace/home.html", context)
