@@ -142,6 +142,8 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     """Saved through reviewer_profile_set, which records the change on the account."""
 
     list_display = ("user", "red_team_member_id")
+    # Expertise is a lead's to set on the team page (the admin would save it past the service).
+    fields = ("user", "red_team_member_id")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
 

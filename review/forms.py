@@ -82,3 +82,45 @@ class StudyInstructionsForm(forms.Form):
         label="Instructions for reviewers",
         help_text="Markdown: **bold**, *italic*, lists, headings and http(s) or mailto links. HTML is shown as text.",
     )
+
+
+class TeamInviteForm(forms.Form):
+    role = forms.ChoiceField(choices=[("reviewer", "Reviewer"), ("lead", "Lead")], initial="reviewer")
+    note = forms.CharField(
+        max_length=200,
+        required=False,
+        label="For",
+        help_text="A name or e-mail address, to recognise the invitation by.",
+    )
+    days = BoundedIntegerField(min_value=1, max_value=30, initial=7, label="Expires after (days)")
+
+
+class TeamAccountForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @ . + - _ only.")
+    role = forms.ChoiceField(choices=[("reviewer", "Reviewer"), ("lead", "Lead")], initial="reviewer")
+
+
+class ReviewerProfileForm(forms.Form):
+    red_team_member_id = BoundedIntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        label="Red-team member id",
+        help_text="Their id as a red-team author, if they were one: they are never offered their own attacks.",
+    )
+    expertise = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Areas of expertise"
+    )
+
+    def __init__(self, *args: Any, tags: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["expertise"]
+        assert isinstance(field, forms.MultipleChoiceField)  # noqa: S101 - declared above
+        field.choices = [(str(pk), name) for pk, name in tags]
+
+    def clean_expertise(self) -> list[int]:
+        return [int(value) for value in self.cleaned_data["expertise"]]
+
+
+class CoLeadForm(forms.Form):
+    lead = BoundedIntegerField(min_value=1, max_value=2**63 - 1)

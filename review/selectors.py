@@ -54,6 +54,10 @@ def lead_accounts() -> QuerySet[User]:
     return User.objects.filter(groups__name=LEAD, is_active=True).order_by("username")
 
 
+def lead_account(*, user_id: int) -> User | None:
+    return lead_accounts().filter(pk=user_id).first()
+
+
 def study_of_member(*, study_id: int, reviewer: User) -> Study | None:
     """The study if the reviewer is one of its members, else None (the same for no such study)."""
     return Study.objects.filter(pk=study_id, memberships__reviewer=reviewer).first()
@@ -357,3 +361,50 @@ def review_edit_refusal(*, review: Review, reviewer: Any, now: datetime | None =
     if last is None or last.pk != review.pk:
         return "only your last review can be changed, and you have saved another one since"
     return None
+
+
+# --- the team page -------------------------------------------------------------------------
+
+
+def _team() -> QuerySet[User]:
+    """The people a lead manages: accounts holding a role, operators (staff) aside, whose
+    accounts are the operators' own business in the admin."""
+    return (
+        User.objects.filter(groups__name__in=[LEAD, REVIEWER], is_staff=False, is_superuser=False)
+        .distinct()
+        .prefetch_related("groups")
+    )
+
+
+def team_people() -> list[dict[str, Any]]:
+    """Everyone on the team with their roles, red-team id and declared expertise, by username."""
+    people = list(_team().order_by("username"))
+    profiles = {
+        profile.user_id: profile
+        for profile in ReviewerProfile.objects.filter(user__in=people).prefetch_related("expertise")
+    }
+    rows = []
+    for person in people:
+        profile = profiles.get(person.pk)
+        rows.append(
+            {
+                "user": person,
+                "roles": sorted(group.name for group in person.groups.all()),
+                "red_team_member_id": profile.red_team_member_id if profile is not None else None,
+                "expertise": sorted(tag.name for tag in profile.expertise.all()) if profile is not None else [],
+            }
+        )
+    return rows
+
+
+def team_person(*, user_id: int) -> User | None:
+    """One person on the team (see _team), or None: views answer 404."""
+    return _team().filter(pk=user_id).first()
+
+
+def reviewer_profile_of(*, user: User) -> dict[str, Any]:
+    """The person's red-team id and the ids of their declared expertise tags (empty if none)."""
+    profile = ReviewerProfile.objects.filter(user=user).prefetch_related("expertise").first()
+    if profile is None:
+        return {"red_team_member_id": None, "expertise": []}
+    return {"red_team_member_id": profile.red_team_member_id, "expertise": [tag.pk for tag in profile.expertise.all()]}

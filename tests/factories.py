@@ -120,6 +120,7 @@ class TranscriptFactory(factory.django.DjangoModelFactory):
 class StudyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Study
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Study {n}")
     seed = 7

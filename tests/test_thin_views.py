@@ -47,7 +47,7 @@ QUERYSET_METHODS = frozenset(
 # Methods a queryset shares with dicts and lists, which only a queryset calls with no arguments.
 QUERYSET_METHODS_WITHOUT_ARGUMENTS = frozenset({"all", "count", "first", "last"})
 SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
-EXTRA_VIEW_MODULES = {"api.lead_views"}
+EXTRA_VIEW_MODULES = {"api.lead_views", "review.team_views"}
 
 
 def is_view_module(module: str) -> bool:

@@ -495,7 +495,7 @@ def reviewer_profile_set(
     *,
     user: User,
     red_team_member_id: int | None,
-    expertise: Sequence[Tag] | None = None,
+    expertise_tag_ids: Sequence[int] | None = None,
     actor: Actor = None,
 ) -> ReviewerProfile:
     """Link a reviewer to their red-team id (they are never offered their own attacks) and, when
@@ -513,7 +513,8 @@ def reviewer_profile_set(
         details: dict[str, Any] = {}
         if previous != red_team_member_id:
             details["red_team_member_id"] = {"from": previous, "to": red_team_member_id}
-        if expertise is not None:
+        if expertise_tag_ids is not None:
+            expertise = list(Tag.objects.filter(pk__in=expertise_tag_ids))
             profile.expertise.set(expertise)
             after = sorted(tag.name for tag in expertise)
             if after != before:

@@ -29,9 +29,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from adjudication.services import adjudicator_add
+from accounts.services import invitation_accept, invitation_create
 from api.models import ApiToken
 from api.services import api_token_create
-from review.models import Review, Skip, Slot
+from review.models import Review, Skip, Slot, StudyLead
 from review.services.reviews import ReviewAnswers
 from review.services.studies import study_members_set, study_start
 from tagging.models import Tag
@@ -140,13 +141,15 @@ def _build_world() -> World:
     _seed_vocabularies()
     study, (reviewer, other) = started_study(items=3, reviewers=2)
     lead = UserFactory(roles=["lead"])
+    other_lead = UserFactory(roles=["lead"])  # leads nothing of these studies
+    StudyLead.objects.create(study=study, lead=lead)
 
     reviewed = work_claim(study_id=study.pk, reviewer=reviewer)
     review = work_submit(slot_id=reviewed.pk, reviewer=reviewer, answers=ReviewAnswers(rating=3, note="mine alone"))
     held = work_claim(study_id=study.pk, reviewer=reviewer)
     work_claim(study_id=study.pk, reviewer=other)  # other has work of their own too
 
-    solo = StudyFactory()
+    solo = StudyFactory(leads=[lead])
     StudyItemFactory(study=solo, position=1)
     study_members_set(study=solo, reviewers=[reviewer])
     study_start(study=solo)
@@ -171,12 +174,16 @@ def _build_world() -> World:
 
     # "other" adjudicates the study; "reviewer" does not (a reviewer not named gets 404).
     adjudicator_add(study=study, user=other, actor=lead)
+    team_invitation, team_invitation_raw = invitation_create(role="reviewer", created_by=lead, note="ann")
+    _, used_invitation_raw = invitation_create(role="reviewer", created_by=lead, note="bob")
+    invitation_accept(raw=used_invitation_raw, username="bob-joined", password="a long new passphrase")
 
     labels_token, labels_raw = api_token_create(user=lead, name="labels", scopes=["read:labels"])
     _, agreement_raw = api_token_create(user=lead, name="agreement", scopes=["read:agreement"])
 
     sessions = {}
-    for role, user in {"reviewer": reviewer, "other": other, "lead": lead}.items():
+    users = {"reviewer": reviewer, "other": other, "lead": lead, "other_lead": other_lead}
+    for role, user in users.items():
         login = Client()
         login.force_login(user)
         sessions[role] = login.cookies[settings.SESSION_COOKIE_NAME].value
@@ -192,11 +199,15 @@ def _build_world() -> World:
         "response": response.pk,
         "invitation": invitation.pk,
         "token": labels_token.pk,
+        "team_invitation": team_invitation.pk,
+        "team_invitation_raw": team_invitation_raw,
+        "used_invitation_raw": used_invitation_raw,
+        "reviewer_id": reviewer.pk,
+        "other_lead_id": other_lead.pk,
         "missing": MISSING,
         "other_user": other.pk,
         "lease": lease_token(slot_id=held.pk, reviewer_id=reviewer.pk, leased_at=held.leased_at.isoformat()),
     }
-    users = {"reviewer": reviewer, "other": other, "lead": lead}
     return World(values, sessions, {"labels": labels_raw, "agreement": agreement_raw}, users)
 
 

@@ -43,7 +43,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from config.inputs import DB_INT_MAX
-from tests.config.authorization_table import FORMS, TABLE
+from tests.config.authorization_table import FORMS, ROLES, TABLE
 from tests.config.test_authorization import World, _fill, _routes, world_for_module
 from tests.factories import UserFactory
 
@@ -225,11 +225,14 @@ def role_for(url: str, cells: tuple[object, ...]) -> str:
         # The token whose scope the endpoint takes: the one it does not refuse (a missing
         # object is 404 for that token and 403 for the other).
         refused = (401, 403)
-        return "agreement" if cells[4] in refused and cells[5] not in refused else "labels"
+        labels, agreement = cells[ROLES.index("labels")], cells[ROLES.index("agreement")]
+        return "agreement" if labels in refused and agreement not in refused else "labels"
     if url.startswith("/admin/"):
         return "staff"
     if url.startswith(("/lead/", "/adjudication/")):  # leads adjudicate every study they lead
         return "lead"
+    if url == "/accounts/password/":
+        return "reviewer"
     if url.startswith(("/review/", "/wellbeing/")) and url != "/wellbeing/support/":
         return "reviewer"
     return "anonymous"
@@ -302,7 +305,7 @@ def test_the_collected_names_include_the_parameters_that_broke_before(
 def test_each_row_is_sent_as_a_role_the_table_lets_through() -> None:
     """Else the property below would only ever meet a login redirect or a 403."""
     stopped = {"login", "admin-login", 401, 403}
-    roles = ("anonymous", "reviewer", "other", "lead", "labels", "agreement")
+    roles = ROLES
     wrong = [
         (url, method, ROLE_OF[(url, method)])
         for url, method, cells in TABLE
@@ -387,7 +390,11 @@ def test_an_id_beyond_64_bits_in_any_path_is_a_404(world: World, route: str) -> 
     lead_or_reviewer = "reviewer" if route.startswith(("review/", "wellbeing/")) else "lead"
     role = "labels" if route.startswith("api/") else lead_or_reviewer
     role = "agreement" if route.endswith("agreement/") else role
-    method = "POST" if route.endswith(("/skip", "/revoke", "/snooze", "/refresh", "/status", "/wellbeing")) else "GET"
+    method = (
+        "POST"
+        if route.endswith(("/skip", "/revoke", "/snooze", "/refresh", "/status", "/wellbeing", "/active"))
+        else "GET"
+    )
 
     @given(number=st.one_of(st.integers(min_value=DB_INT_MAX + 1, max_value=10**40), st.sampled_from(BEYOND_64_BITS)))
     @EXAMPLES
