@@ -192,3 +192,12 @@ FEELINGS = [
     "afraid",
     "active",
 ]
+
+
+def lead_of_every_study(**fields: Any) -> Any:
+    """A lead (UserFactory fields) who leads every study made so far, for tests that walk a
+    lead's pages after building their studies."""
+    lead = UserFactory(roles=["lead"], **fields)
+    for study in Study.objects.all():
+        StudyLead.objects.get_or_create(study=study, lead=lead)
+    return lead

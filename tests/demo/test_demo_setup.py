@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
+from django.test import Client
 
 from adjudication.models import AdjudicationRule, Adjudicator, RuleKind
 from adjudication.selectors import queue_item_ids, rule_of
@@ -18,6 +19,7 @@ from audit.models import AuditEvent
 from demo import simulation
 from demo.simulation import SIMULATED_PEOPLE, SIMULATED_STUDY
 from review.models import Review, Skip, Slot, Study, StudyItem, StudyMembership
+from review.selectors import studies_for_lead
 from tests.conftest import Login
 from wellbeing.models import Decline, ExposureDay, Invitation, Publication, Response
 from wellbeing.selectors.aggregates import latest_complete_period
@@ -91,6 +93,16 @@ def test_lead2_is_a_lead_who_made_only_their_own_study() -> None:
     assert list(Study.objects.filter(created_by=lead2).values_list("name", flat=True)) == [LEAD2_STUDY]
     assert set(Study.objects.exclude(name=LEAD2_STUDY).values_list("created_by__username", flat=True)) == {"lead"}
     assert re.search(r"lead2 +/ triad-lead2-demo +lead", out)
+    # Ownership: each lead leads only their own studies, so each gets 404 on the other's.
+    lead = users.get(username="lead")
+    assert list(studies_for_lead(user=lead2).values_list("name", flat=True)) == [LEAD2_STUDY]
+    assert set(studies_for_lead(user=lead).values_list("name", flat=True)) == set(
+        Study.objects.exclude(name=LEAD2_STUDY).values_list("name", flat=True)
+    )
+    client = Client()
+    client.force_login(lead2)
+    for study in Study.objects.exclude(name=LEAD2_STUDY):
+        assert client.get(f"/lead/studies/{study.pk}/").status_code == 404
 
 
 def counts() -> dict[str, int]:

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_dashboard import reviewed_study
 from tests.e2e.test_pages import log_in, reviewer_on_queue
-from tests.factories import UserFactory
+from tests.factories import lead_of_every_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,7 +112,7 @@ def test_the_lead_dashboard_has_no_axe_violations_and_its_section_menu_works_by_
     page: Any, live_server: Any
 ) -> None:
     study = reviewed_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     shots = Path("test-artifacts/screenshots")
     shots.mkdir(parents=True, exist_ok=True)

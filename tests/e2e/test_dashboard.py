@@ -11,7 +11,7 @@ from agreement.services import agreement_snapshot_refresh
 from review.models import Study
 from tagging.models import Tag
 from tests.e2e.test_pages import log_in
-from tests.factories import TranscriptFactory, UserFactory, review_everything, started_study
+from tests.factories import TranscriptFactory, UserFactory, lead_of_every_study, review_everything, started_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def reviewed_study() -> Study:
 
 def test_the_dashboard_draws_its_plots_visibly_under_the_strict_policy(page: Any, live_server: Any) -> None:
     study = reviewed_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     page.goto(f"{live_server.url}/lead/studies/{study.pk}/")
 
@@ -68,7 +68,7 @@ def test_a_reviewer_gets_404_on_the_dashboard(page: Any, live_server: Any) -> No
 def test_a_lead_creates_a_study_from_the_form(page: Any, live_server: Any) -> None:
     for index in range(6):
         TranscriptFactory(model_type="context distillation", num_params="52B", content_hash=bytes([index]) * 32)
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     page.goto(f"{live_server.url}/lead/studies/")
     page.get_by_role("link", name="New study").click()

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from review.models import Slot, Study
 from review.services.studies import study_members_set, study_start
 from tests.e2e.test_pages import log_in
-from tests.factories import StudyFactory, StudyItemFactory, UserFactory
+from tests.factories import StudyFactory, StudyItemFactory, UserFactory, lead_of_every_study
 from tests.fixtures.hostile import cases
 from transcripts.models import Transcript
 from transcripts.services import transcript_import
@@ -142,7 +142,7 @@ def test_nothing_in_a_hostile_transcript_runs_on_the_lead_item_page(
     hostile_page: Any, live_server: Any, hostile_study: Study
 ) -> None:
     page = hostile_page
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     for item in hostile_study.items.select_related("transcript").order_by("position"):
         page.goto(f"{live_server.url}/lead/studies/{hostile_study.pk}/items/{item.pk}/")
@@ -156,7 +156,7 @@ def test_a_right_to_left_override_cannot_reverse_the_text_after_it(
     hostile_page: Any, live_server: Any, hostile_study: Study
 ) -> None:
     page = hostile_page
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     item = hostile_study.items.get(transcript__task_description__startswith="rlo-file-name")
     page.goto(f"{live_server.url}/lead/studies/{hostile_study.pk}/items/{item.pk}/")
@@ -206,7 +206,7 @@ def test_a_one_megabyte_line_wraps_inside_the_page(page: Any, live_server: Any, 
     transcript_import(path=cases.write_one_megabyte_line(tmp_path / "line.jsonl"))
     study = StudyFactory()
     item = StudyItemFactory(study=study, transcript=Transcript.objects.get())
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     page.goto(f"{live_server.url}/lead/studies/{study.pk}/items/{item.pk}/")
     turn = page.locator(".turn-text").first
@@ -221,7 +221,7 @@ def test_natural_right_to_left_text_still_reads_right_to_left(
     hostile_page: Any, live_server: Any, hostile_study: Study
 ) -> None:
     page = hostile_page
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     item = hostile_study.items.get(transcript__task_description__startswith="natural-right-to-left")
     page.goto(f"{live_server.url}/lead/studies/{hostile_study.pk}/items/{item.pk}/")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_dashboard import reviewed_study
 from tests.e2e.test_pages import log_in
-from tests.factories import FEELINGS, UserFactory, started_study
+from tests.factories import FEELINGS, UserFactory, lead_of_every_study, started_study
 from wellbeing.models import Instrument, Invitation, Response
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def lead_pages(page: Any, live_server: Any) -> list[tuple[str, str]]:
     """lee, a lead, signed in; a fully reviewed study with its agreement computed (the widest
     tables there are); the lead pages' names and addresses."""
     study = reviewed_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     item = study.items.order_by("position").first()  # type: ignore[attr-defined]
     return [

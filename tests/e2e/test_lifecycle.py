@@ -30,8 +30,8 @@ def lead_signed_in(page: Any, live_server: Any) -> Any:
     return lead
 
 
-def draft(items: int = 6, name: str = "Lifecycle study") -> Study:
-    study = StudyFactory(name=name)
+def draft(items: int = 6, name: str = "Lifecycle study", leads: Any = ()) -> Study:
+    study = StudyFactory(name=name, leads=leads)
     for position in range(1, items + 1):
         StudyItemFactory(study=study, position=position)
     study_members_set(study=study, reviewers=[UserFactory(roles=["reviewer"])])
@@ -42,7 +42,7 @@ def test_the_progress_bar_follows_the_start_and_the_page_shows_the_study_active_
     page: Any, live_server: Any, screenshot: Any, monkeypatch: Any
 ) -> None:
     lead = lead_signed_in(page, live_server)
-    study = draft(items=6)
+    study = draft(items=6, leads=[lead])
     # No worker in this test: nothing is sent, and the test plays the worker below, a batch at a time.
     monkeypatch.setattr(studies, "study_start_enqueue", lambda *, study_id: True)
     study_start_request(study=study, actor=lead)
@@ -68,8 +68,8 @@ def test_a_lead_starts_a_study_without_a_broker_and_it_is_active_after_the_reque
     page: Any, live_server: Any, settings: Any
 ) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True  # the demo's mode: the task runs after the request's commit
-    lead_signed_in(page, live_server)
-    study = draft(items=3, name="Eager study")
+    lead = lead_signed_in(page, live_server)
+    study = draft(items=3, name="Eager study", leads=[lead])
     page.goto(f"{live_server.url}/lead/studies/")
     page.get_by_role("row", name="Eager study").get_by_role("button", name="Start").click()
     expect(page.get_by_text("Eager study is starting")).to_be_visible()
@@ -79,9 +79,9 @@ def test_a_lead_starts_a_study_without_a_broker_and_it_is_active_after_the_reque
 
 
 def test_a_lead_archives_with_confirmation_and_undoes_it(page: Any, live_server: Any, screenshot: Any) -> None:
-    lead_signed_in(page, live_server)
-    study, _ = started_study(items=2, name="Study to archive")
-    StudyFactory(name="Another study")
+    lead = lead_signed_in(page, live_server)
+    study, _ = started_study(items=2, name="Study to archive", leads=[lead])
+    StudyFactory(name="Another study", leads=[lead])
     page.goto(f"{live_server.url}/lead/studies/")
     page.get_by_role("row", name="Study to archive").get_by_role("link", name="Archive…").click()
 
