@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 
 from audit.models import AuditAction
 from audit.selectors import audit_studies
@@ -17,6 +18,6 @@ class AuditFilterForm(forms.Form):
     study = BoundedIntegerField(required=False, min_value=1, widget=forms.Select)
     page = BoundedIntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["study"].widget.choices = [("", "Any study"), *audit_studies()]
+        self.fields["study"].widget.choices = [("", "Any study"), *audit_studies(user=user)]

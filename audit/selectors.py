@@ -7,8 +7,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from audit.models import AuditEvent
 from core.csv_safety import csv_writer
@@ -21,15 +22,30 @@ AUDIT_PAGE_SIZE = 50
 Study = AuditEvent._meta.get_field("study").related_model
 
 
-def audit_events(*, action: str | None = None, study_id: int | None = None) -> QuerySet[AuditEvent]:
-    """Audit events, newest first, optionally of one action and one study (deleted ones too).
+def _studies_led_by(user: User) -> QuerySet[Any]:
+    # The review app's StudyLead rows, through the study's reverse relation ("leads"): named,
+    # not imported, as the Study model above.
+    return Study._default_manager.filter(leads__lead=user)
+
+
+def audit_events(*, user: User, action: str | None = None, study_id: int | None = None) -> QuerySet[AuditEvent]:
+    """The audit events a lead may read, newest first, optionally of one action and one study.
+
+    A lead reads the team's events (no study: accounts, invitations, tokens, imports), those of
+    the studies they lead, and those of deleted studies, which nobody leads any more; another
+    lead's study's events are not theirs, as its pages are not.
 
     Each carries study_name, None once its study is gone. A subquery, not select_related:
     the study column has no foreign key, and Django joins a foreign key with an INNER JOIN
     whenever a filter names it, which would drop the events of deleted studies.
     """
     study_name = Subquery(Study._default_manager.filter(pk=OuterRef("study_id")).values("name")[:1])
-    events = AuditEvent.objects.annotate(study_name=study_name).order_by("-id")
+    visible = (
+        Q(study_id__isnull=True)
+        | Q(study_id__in=_studies_led_by(user).values("pk"))
+        | ~Q(study_id__in=Study._default_manager.values("pk"))
+    )
+    events = AuditEvent.objects.filter(visible).annotate(study_name=study_name).order_by("-id")
     if action:
         events = events.filter(action=action)
     if study_id is not None:
@@ -38,12 +54,17 @@ def audit_events(*, action: str | None = None, study_id: int | None = None) -> Q
 
 
 def audit_page(
-    *, action: str | None = None, study_id: int | None = None, page: int | None = None, size: int = AUDIT_PAGE_SIZE
+    *,
+    user: User,
+    action: str | None = None,
+    study_id: int | None = None,
+    page: int | None = None,
+    size: int = AUDIT_PAGE_SIZE,
 ) -> Page[AuditEvent]:
     """One page of audit_events (Django's Paginator), newest first by id, which is unique: the
     order is stable, so no event shows twice or never while a lead pages. A page past the last
     is the last page. Events appended meanwhile push older ones onto later pages."""
-    paginator: Paginator[AuditEvent] = Paginator(audit_events(action=action, study_id=study_id), size)
+    paginator: Paginator[AuditEvent] = Paginator(audit_events(user=user, action=action, study_id=study_id), size)
     return paginator.get_page(page or 1)
 
 
@@ -76,9 +97,9 @@ def _detail_text(value: Any) -> str:
     return str(value)
 
 
-def audit_studies() -> list[tuple[int, str]]:
-    """(id, name) of every study, to filter the audit log by."""
-    return list(Study._default_manager.order_by("name").values_list("id", "name"))
+def audit_studies(*, user: User) -> list[tuple[int, str]]:
+    """(id, name) of every study the lead leads, to filter the audit log by."""
+    return list(_studies_led_by(user).order_by("name").values_list("id", "name"))
 
 
 AUDIT_CSV_HEADER = [

@@ -23,11 +23,12 @@ from core.roles import LEAD, role_required, signed_in_user
 @require_GET
 def lead_audit(request: HttpRequest) -> HttpResponse:
     """The audit log, newest first, a numbered page at a time, filtered by action and study."""
-    form = AuditFilterForm(request.GET)
+    user = signed_in_user(request.user)
+    form = AuditFilterForm(request.GET, user=user)
     if not form.is_valid():
         return render(request, "audit/lead_audit.html", {"form": form, "events": []}, status=400)
     data = form.cleaned_data
-    page = audit_page(action=data["action"], study_id=data["study"], page=data["page"])
+    page = audit_page(user=user, action=data["action"], study_id=data["study"], page=data["page"])
     filters = {key: value for key in ("action", "study") if (value := request.GET.get(key))}
     numbers = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     context = {
@@ -50,15 +51,14 @@ def lead_audit(request: HttpRequest) -> HttpResponse:
 @require_GET
 def lead_audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Every audit event the filters select, as CSV; the download is itself recorded."""
-    form = AuditFilterForm(request.GET)
+    user = signed_in_user(request.user)
+    form = AuditFilterForm(request.GET, user=user)
     if not form.is_valid():
         return HttpResponse("Bad filter: " + form.errors.as_text(), status=400, content_type="text/plain")
     data = form.cleaned_data
     filters = {"action": data["action"] or None, "study": data["study"]}
-    audit_record(
-        actor=signed_in_user(request.user), action=AuditAction.EXPORT, details={"what": "audit log", "filters": filters}
-    )
-    events = audit_events(action=data["action"], study_id=data["study"])
+    audit_record(actor=user, action=AuditAction.EXPORT, details={"what": "audit log", "filters": filters})
+    events = audit_events(user=user, action=data["action"], study_id=data["study"])
     response = StreamingHttpResponse(audit_csv_lines(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="triad-audit-log.csv"'
     return response

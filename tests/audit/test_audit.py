@@ -315,8 +315,8 @@ def test_the_page_counts_the_events_and_links_each_page_with_the_filters_kept(le
     assert "No events" in empty and 'aria-label="Audit log pages"' not in empty
 
 
-def test_the_page_shows_details_as_fields_and_the_csv_keeps_them_whole(lead_client: Client) -> None:
-    study = StudyFactory(name="Fields")
+def test_the_page_shows_details_as_fields_and_the_csv_keeps_them_whole(lead_client: Client, lead: User) -> None:
+    study = StudyFactory(leads=[lead], name="Fields")
     audit_record(
         actor="cli:test",
         action=AuditAction.STUDY_CHANGED,
@@ -348,8 +348,8 @@ def test_the_page_shows_details_as_fields_and_the_csv_keeps_them_whole(lead_clie
     assert json.loads(rows[-1]["details"])["api_share_notes"] == {"from": False, "to": True}
 
 
-def test_the_page_filters_by_action_and_study(lead_client: Client) -> None:
-    first, second = StudyFactory(name="First"), StudyFactory(name="Second")
+def test_the_page_filters_by_action_and_study(lead_client: Client, lead: User) -> None:
+    first, second = StudyFactory(leads=[lead], name="First"), StudyFactory(leads=[lead], name="Second")
     study_archive(study=first, actor="cli:test")
     study_archive(study=second, actor="cli:test")
     audit_record(actor="cli:test", action=AuditAction.STUDY_CHANGED, target=first, study=first)
@@ -361,9 +361,9 @@ def test_the_page_filters_by_action_and_study(lead_client: Client) -> None:
     assert lead_client.get("/lead/audit/", {"study": "x"}).status_code == 400
 
 
-def test_the_page_escapes_names_and_details(lead_client: Client) -> None:
+def test_the_page_escapes_names_and_details(lead_client: Client, lead: User) -> None:
     hostile = '<script>alert("study")</script><img src=x onerror=alert(1)>'
-    study = StudyFactory(name=hostile)
+    study = StudyFactory(leads=[lead], name=hostile)
     audit_record(
         actor="cli:<b>root</b>",
         action=AuditAction.STUDY_CHANGED,
@@ -387,8 +387,8 @@ def test_a_deleted_studys_events_still_show_with_its_name(lead_client: Client) -
     assert f"#{study.pk} (deleted)" in page and "Short-lived" in page
 
 
-def test_the_csv_holds_every_selected_event_defused_and_records_its_download(lead_client: Client) -> None:
-    study = StudyFactory(name='=HYPERLINK("http://evil")')
+def test_the_csv_holds_every_selected_event_defused_and_records_its_download(lead_client: Client, lead: User) -> None:
+    study = StudyFactory(leads=[lead], name='=HYPERLINK("http://evil")')
     audit_record(actor="cli:test", action=AuditAction.STUDY_CHANGED, target=study, study=study)
     audit_record(actor="cli:test", action=AuditAction.IMPORT)
     response = lead_client.get("/lead/audit/events.csv", {"action": "study.changed"})
@@ -399,3 +399,19 @@ def test_the_csv_holds_every_selected_event_defused_and_records_its_download(lea
     download = AuditEvent.objects.order_by("-id").first()
     assert (download.action, download.actor_label) == ("export", "lead-ada")
     assert download.details == {"what": "audit log", "filters": {"action": "study.changed", "study": None}}
+
+
+def test_a_lead_reads_the_teams_events_and_their_own_studies_but_not_another_leads(
+    lead_client: Client, lead: User
+) -> None:
+    mine = StudyFactory(leads=[lead], name="Mine")
+    theirs = StudyFactory(leads=[UserFactory(roles=["lead"])], name="Theirs")
+    for study in (mine, theirs):
+        audit_record(actor="cli:test", action=AuditAction.STUDY_CHANGED, target=study, study=study)
+    audit_record(actor="cli:test", action=AuditAction.USER_CHANGED, target=lead)  # the team's: no study
+    shown = {event.study_id for event, _ in lead_client.get("/lead/audit/").context["events"]}
+    assert shown == {mine.pk, None}
+    assert lead_client.get("/lead/audit/", {"study": theirs.pk}).context["events"] == []
+    assert "Theirs" not in lead_client.get("/lead/audit/").content.decode()  # nor in the study filter
+    rows = b"".join(lead_client.get(f"/lead/audit/events.csv?study={theirs.pk}").streaming_content).decode()
+    assert rows.count("\n") == 1  # the header alone

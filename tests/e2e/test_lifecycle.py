@@ -112,8 +112,8 @@ def test_a_lead_archives_with_confirmation_and_undoes_it(page: Any, live_server:
 def test_the_audit_log_pages_with_counts_and_shows_details_as_fields(
     page: Any, live_server: Any, screenshot: Any
 ) -> None:
-    lead_signed_in(page, live_server)
-    study = StudyFactory(name="Audited study")
+    lead = lead_signed_in(page, live_server)
+    study = StudyFactory(name="Audited study", leads=[lead])
     for number in range(60):
         audit_record(
             actor="cli:test",
