@@ -19,7 +19,7 @@ from django.utils import timezone
 from agreement.models import AgreementSnapshot
 from api.models import ApiToken
 from audit.models import AuditEvent
-from review.models import Study, StudyItem
+from review.models import Study, StudyItem, StudyLead
 from transcripts.models import ImportBatch, Transcript
 
 BEFORE_THE_MOVE = [
@@ -145,3 +145,18 @@ def test_the_move_can_be_migrated_back_and_forward_again() -> None:
     assert back.get_model("review", "Transcript").objects.filter(pk=ids["transcript"]).exists()
     migrate(latest)
     assert Transcript.objects.filter(pk=ids["transcript"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_existing_studys_creator_becomes_its_lead() -> None:
+    """review.0012 backfills ownership: the creator leads the study; no creator, no lead."""
+    latest = everything_latest()
+    old = migrate([("review", "0011_study_starting")])
+    creator = old.get_model("auth", "User").objects.create(username="creator")
+    made = old.get_model("review", "Study").objects.create(name="Made by someone", seed=1, created_by=creator)
+    orphan = old.get_model("review", "Study").objects.create(name="Made by a command", seed=1)
+
+    migrate(latest)
+
+    assert list(StudyLead.objects.filter(study_id=made.pk).values_list("lead__username", flat=True)) == ["creator"]
+    assert not StudyLead.objects.filter(study_id=orphan.pk).exists()
