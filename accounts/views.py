@@ -23,6 +23,7 @@ from accounts.services import (
 )
 from core.roles import signed_in_user
 
+SIGN_IN_BACKEND = "core.auth.UserWithRolesModelBackend"
 # Used, revoked and expired links all answer this: the link is gone and will not come back.
 GONE = 410
 
@@ -44,7 +45,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             for field, error in exc.errors.items():
                 form.add_error(field if field in form.fields else None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The password backend that signing in uses (the lockout backend only refuses).
+            login(request, user, backend=SIGN_IN_BACKEND)
             messages.success(request, f"Welcome, {user.get_username()}: your account is ready.")
             return redirect("home")
     status = 400 if request.method == "POST" else 200

@@ -311,10 +311,10 @@ def test_without_a_worker_the_agreement_endpoint_computes_a_pending_snapshot_as_
     assert snapshot.refresh_requested_at is None and snapshot.computed_at is not None
 
 
-def test_the_reviewer_quality_endpoint_names_reviewers_by_pseudonym_only(client: Client) -> None:
-    study, reviewers = started_study(items=4, reviewers=3)
+def test_the_reviewer_quality_endpoint_names_reviewers_by_pseudonym_only(client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=4, reviewers=3)
     review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="quality", scopes=[AGREEMENT])
+    _, raw = api_token_create(user=lead, name="quality", scopes=[AGREEMENT])
     response = client.get(f"/api/v1/studies/{study.pk}/reviewers/", **bearer(raw))
     assert response.status_code == 200
     body = response.json()

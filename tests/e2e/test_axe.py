@@ -143,7 +143,7 @@ def test_the_reviewer_quality_page_has_no_axe_violations_and_its_tables_scroll_i
     page: Any, live_server: Any
 ) -> None:
     study = reviewed_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     shots = Path("test-artifacts/screenshots")
     shots.mkdir(parents=True, exist_ok=True)

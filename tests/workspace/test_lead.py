@@ -153,3 +153,16 @@ def test_a_snapshot_from_before_these_figures_asks_for_a_recompute(lead_client: 
     snapshot.save()
     page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
     assert "press <em>Recompute now</em> above" in page
+
+
+def test_the_overall_reviewers_page_pools_only_the_leads_own_studies(lead_client: Client, lead: User) -> None:
+    mine, reviewers = started_study(leads=[lead], items=2, reviewers=3, reviewers_per_item=3)
+    review_everything(mine, reviewers)
+    theirs, others = started_study(items=2, reviewers=3, reviewers_per_item=3)  # led by nobody here
+    review_everything(theirs, others)
+    page = lead_client.get(reverse("workspace:lead_reviewers_overall")).content.decode()
+    for reviewer in reviewers:
+        assert f'data-reviewer="{reviewer.username}"' in page
+    for reviewer in others:
+        assert f'data-reviewer="{reviewer.username}"' not in page
+    assert lead_client.get(reverse("workspace:lead_reviewers", args=[theirs.pk])).status_code == 404
