@@ -10,6 +10,11 @@ from django.urls import reverse
 
 from accounts.selectors import password_change_required
 
+# Set in a session once it is known that its account needs no change: then no request of that
+# session queries again. Safe because a hold is only ever put on a new account (one with no
+# sessions yet, accounts.services.user_create_with_one_time_password), never added later.
+CHECKED = "_triad_password_ok"
+
 
 class PasswordChangeRequiredMiddleware:
     """Until the person has chosen their own password, every request but the change-password
@@ -21,8 +26,11 @@ class PasswordChangeRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and password_change_required(user=user):
-            allowed = {reverse("accounts:password_change"), reverse("logout")}
-            if request.path not in allowed and not request.path.startswith("/static/"):
-                return redirect("accounts:password_change")
+        if user is not None and user.is_authenticated and not request.session.get(CHECKED):
+            if password_change_required(user=user):
+                allowed = {reverse("accounts:password_change"), reverse("logout")}
+                if request.path not in allowed and not request.path.startswith("/static/"):
+                    return redirect("accounts:password_change")
+            else:
+                request.session[CHECKED] = True
         return self.get_response(request)
