@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Invitation, PasswordChangeRequired
@@ -151,3 +153,11 @@ def test_a_lead_cannot_deactivate_themselves(lead: User) -> None:
         user_active_set(user=lead, active=False, actor=lead)
     lead.refresh_from_db()
     assert lead.is_active
+
+
+def test_a_session_whose_account_needs_no_change_stops_asking_after_its_first_request(client: Client) -> None:
+    client.force_login(UserFactory(roles=["reviewer"]))
+    client.get("/review/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/review/").status_code == 200
+    assert not [query for query in queries if PasswordChangeRequired._meta.db_table in query["sql"]]

@@ -3,8 +3,11 @@ services and every lead page and endpoint; the team's profiles, expertise and co
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from api.services import api_token_create
@@ -193,3 +196,15 @@ def test_the_team_pages_are_404_to_reviewers(reviewer_client: Client) -> None:
     assert reviewer_client.get("/lead/team/").status_code == 404
     assert reviewer_client.post("/lead/team/accounts", {"username": "x", "role": "lead"}).status_code == 404
     assert not User.objects.filter(username="x").exists()
+
+
+def test_an_operator_gives_a_study_made_without_a_creator_its_lead_from_the_command_line() -> None:
+    study, _ = started_study(items=1, reviewers=1)  # as create_study without --user: no lead
+    lead = UserFactory(username="lena", roles=["lead"])
+    out = StringIO()
+    call_command("study_leads", str(study.pk), "--add", "lena", stdout=out)
+    assert "led by lena" in out.getvalue()
+    assert study_for_lead(user=lead, study_id=study.pk) == study
+    assert AuditEvent.objects.get(action="study.lead_added").actor_label.startswith("cli:")
+    with pytest.raises(CommandError, match="at least one lead"):
+        call_command("study_leads", str(study.pk), "--remove", "lena", stdout=StringIO())
