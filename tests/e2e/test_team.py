@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_axe import violations
 from tests.e2e.test_pages import log_in
-from tests.factories import UserFactory
+from tests.factories import StudyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +81,29 @@ def test_a_one_time_password_leads_to_the_change_password_page_first(
     bob.fill("#id_again", "a long new passphrase")
     bob.get_by_role("button", name="Save password").click()
     expect(bob.get_by_role("heading", name="My queue")).to_be_visible()
+
+
+def test_the_person_and_study_leads_pages_have_no_axe_violations_or_overflow(
+    page: Any, live_server: Any, screenshot: Any
+) -> None:
+    lead = UserFactory(username="lee", roles=["lead"])
+    UserFactory(username="ola", roles=["lead"])
+    ann = UserFactory(username="ann", roles=["reviewer"])
+    study = StudyFactory(name="Owned study", leads=[lead])
+    log_in(page, live_server, "lee")
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/lead/team/people/{ann.pk}/")
+        expect(page.get_by_role("group", name="Areas of expertise")).to_be_visible()
+        assert page.evaluate(PHONE_OVERFLOW)
+        assert violations(page) == [], f"person {width}x{height}"
+        screenshot(page, f"lead-team-person-{width}x{height}", full_page=True)
+        page.goto(f"{live_server.url}/lead/studies/{study.pk}/leads")
+        expect(page.get_by_role("heading", name="Leads of Owned study")).to_be_visible()
+        assert page.evaluate(PHONE_OVERFLOW)
+        assert violations(page) == [], f"leads {width}x{height}"
+        screenshot(page, f"lead-study-leads-{width}x{height}")
+    page.get_by_label("Add a co-lead").select_option(label="ola")
+    page.get_by_role("button", name="Add co-lead").click()
+    expect(page.get_by_text("ola now leads Owned study with you.")).to_be_visible()
+    assert page.problems == []
