@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,3 +26,21 @@ def invitations_open() -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
     ).select_related("created_by")
+
+
+def invitation_token_hash(raw: str) -> bytes:
+    """What is stored of an invitation link's secret (SHA-256: the secret is 256 random bits)."""
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def invitation_usable(*, raw: str, now: datetime | None = None) -> Invitation | None:
+    """The invitation this secret opens, if it can still be accepted; None otherwise (unknown,
+    used, revoked or expired are told apart by nobody: one page says the link no longer works)."""
+    now = now or timezone.now()
+    return (
+        Invitation.objects.filter(
+            token_hash=invitation_token_hash(raw), accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        )
+        .select_related("created_by")
+        .first()
+    )

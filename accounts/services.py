@@ -7,11 +7,10 @@ deactivation is on the record like a lead's study changes.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Invitation, InvitationRole, PasswordChangeRequired
+from accounts.selectors import invitation_token_hash
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from core.roles import LEAD, REVIEWER, roles_forget
@@ -189,10 +189,6 @@ class AccountInvalid(ValueError):
         super().__init__("; ".join(errors.values()))
 
 
-def invitation_token_hash(raw: str) -> bytes:
-    return hashlib.sha256(raw.encode()).digest()
-
-
 def invitation_create(
     *, role: str, created_by: User, note: str = "", days: int = INVITATION_DAYS
 ) -> tuple[Invitation, str]:
@@ -212,19 +208,6 @@ def invitation_create(
         details = {"role": role, "note": invitation.note, "expires_at": invitation.expires_at.isoformat()}
         audit_record(actor=created_by, action=AuditAction.INVITATION_CREATED, target=invitation, details=details)
     return invitation, raw
-
-
-def invitation_usable(*, raw: str, now: datetime | None = None) -> Invitation | None:
-    """The invitation this secret opens, if it can still be accepted; None otherwise (unknown,
-    used, revoked or expired are told apart by nobody: one page says the link no longer works)."""
-    now = now or timezone.now()
-    return (
-        Invitation.objects.filter(
-            token_hash=invitation_token_hash(raw), accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-        )
-        .select_related("created_by")
-        .first()
-    )
 
 
 def invitation_accept(*, raw: str, username: str, password: str) -> User:

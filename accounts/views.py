@@ -13,12 +13,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import InvitationAcceptForm, PasswordChangeForm
-from accounts.selectors import password_change_required
+from accounts.selectors import invitation_usable, password_change_required
 from accounts.services import (
     AccountInvalid,
     InvitationUnusable,
     invitation_accept,
-    invitation_usable,
     user_password_change,
 )
 from core.roles import signed_in_user

@@ -13,14 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Invitation, PasswordChangeRequired
-from accounts.selectors import invitations_open, password_change_required
+from accounts.selectors import invitation_token_hash, invitations_open, password_change_required
 from accounts.services import (
     AccountInvalid,
     InvitationUnusable,
     invitation_accept,
     invitation_create,
     invitation_revoke,
-    invitation_token_hash,
     user_active_set,
     user_create_with_one_time_password,
     user_password_change,
