@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from accounts.selectors import password_change_required
+from config.middleware import database_unavailable_response
+
+logger = logging.getLogger(__name__)
 
 # Set in a session once it is known that its account needs no change: then no request of that
 # session queries again. Safe because a hold is only ever put on a new account (one with no
@@ -25,12 +30,22 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            held = self._held(request)
+        except (OperationalError, InterfaceError):
+            # The database is down (a restart): the same 503 its middleware gives the views.
+            logger.warning("Database unavailable for %s %s", request.method, request.path)
+            return database_unavailable_response(request)
+        if held:
+            return redirect("accounts:password_change")
+        return self.get_response(request)
+
+    def _held(self, request: HttpRequest) -> bool:
+        """Whether this request is sent to the change-password page instead."""
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.session.get(CHECKED):
+        if user is not None and not request.session.get(CHECKED) and user.is_authenticated:
             if password_change_required(user=user):
                 allowed = {reverse("accounts:password_change"), reverse("logout")}
-                if request.path not in allowed and not request.path.startswith("/static/"):
-                    return redirect("accounts:password_change")
-            else:
-                request.session[CHECKED] = True
-        return self.get_response(request)
+                return request.path not in allowed and not request.path.startswith("/static/")
+            request.session[CHECKED] = True
+        return False

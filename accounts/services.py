@@ -24,7 +24,7 @@ from accounts.models import Invitation, InvitationRole, PasswordChangeRequired
 from accounts.selectors import invitation_token_hash
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
-from core.roles import LEAD, REVIEWER, roles_forget
+from core.roles import LEAD, REVIEWER, has_role, roles_forget
 
 ROLES = (REVIEWER, LEAD)
 # The account fields whose changes are recorded; roles and permissions are recorded besides.
@@ -194,6 +194,8 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """A single-use invitation for a new reviewer (or lead). Returns the row and the link's secret,
     which is shown once: only its hash is kept. Expires after `days`."""
+    if not has_role(created_by, LEAD):
+        raise PermissionError("only leads invite people")
     if role not in InvitationRole.values:
         raise UnknownRole(f"unknown role {role!r}; the roles are {', '.join(InvitationRole.values)}")
     raw = secrets.token_urlsafe(32)
@@ -269,6 +271,8 @@ def invitation_revoke(*, invitation_id: int, actor: User) -> bool:
 def user_create_with_one_time_password(*, username: str, role: str, actor: User) -> tuple[User, str]:
     """An account with the role and a generated one-time password, returned once for the lead to
     hand over. The person must choose their own password before any page opens to them."""
+    if not has_role(actor, LEAD):
+        raise PermissionError("only leads make accounts with a one-time password")
     if role not in ROLES:
         raise UnknownRole(f"unknown role {role!r}; the roles are {', '.join(ROLES)}")
     one_time = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(ONE_TIME_PASSWORD_LENGTH))
@@ -300,6 +304,9 @@ def user_active_set(*, user: User, active: bool, actor: User) -> User:
     cannot deactivate themselves, so a lead never locks themselves out by a slip."""
     if not active and user.pk == actor.pk:
         raise AccountInvalid({"active": "You cannot deactivate your own account."})
+    if (user.is_staff or user.is_superuser) and not actor.is_superuser:
+        # Operators' accounts are the admin's: a lead must not lock out the people who run Triad.
+        raise AccountInvalid({"active": "Operators' accounts are changed in the admin."})
     return user_update(user=user, fields={"is_active": active}, actor=actor)
 
 

@@ -86,18 +86,23 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exception)
-        return self._unavailable(request)
+        return database_unavailable_response(request, retry_after=self.RETRY_AFTER_SECONDS)
 
-    def _unavailable(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                {"detail": "The service is briefly unavailable. Try again in a few seconds."}, status=503
-            )
-        else:
-            response = HttpResponse(loader.render_to_string("503.html"), status=503)
-        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-        add_never_cache_headers(response)
-        return response
+
+def database_unavailable_response(
+    request: HttpRequest, *, retry_after: int = DatabaseUnavailableMiddleware.RETRY_AFTER_SECONDS
+) -> HttpResponse:
+    """The 503 of DatabaseUnavailableMiddleware, for a middleware that reads the database itself
+    (process_exception only sees what views raise)."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": "The service is briefly unavailable. Try again in a few seconds."}, status=503
+        )
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(retry_after)
+    add_never_cache_headers(response)
+    return response
 
 
 class NotFoundPageMiddleware:

@@ -160,3 +160,16 @@ def test_a_session_whose_account_needs_no_change_stops_asking_after_its_first_re
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/review/").status_code == 200
     assert not [query for query in queries if PasswordChangeRequired._meta.db_table in query["sql"]]
+
+
+def test_only_leads_invite_or_make_accounts_and_no_lead_deactivates_an_operator(lead: User) -> None:
+    reviewer = UserFactory(roles=["reviewer"])
+    with pytest.raises(PermissionError):
+        invitation_create(role="lead", created_by=reviewer)
+    with pytest.raises(PermissionError):
+        user_create_with_one_time_password(username="sneaky", role="lead", actor=reviewer)
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    with pytest.raises(AccountInvalid):
+        user_active_set(user=operator, active=False, actor=lead)
+    operator.refresh_from_db()
+    assert operator.is_active and not Invitation.objects.exists()

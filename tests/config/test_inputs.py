@@ -17,7 +17,7 @@ from config.inputs import (
 )
 from tagging.models import Tag
 from tests.config.test_bad_input import project_forms
-from tests.factories import UserFactory, started_study
+from tests.factories import lead_of_every_study, started_study
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_a_bounded_multiple_choice_refuses_a_value_that_is_no_id(value: str) -> 
 @pytest.mark.django_db
 def test_a_reviewer_list_with_huge_ids_chooses_none_of_them(client: Client) -> None:
     study, (reviewer,) = started_study(items=1, reviewers=1)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     form = {"reviewers": [str(reviewer.pk), str(DB_INT_MAX + 1), "\u00b2", "9" * 5000]}
     assert client.post(f"/lead/studies/{study.pk}/members", form).status_code == 302
     assert list(study.memberships.values_list("reviewer_id", flat=True)) == [reviewer.pk]

@@ -21,7 +21,7 @@ from django.test import Client
 from review.models import Slot, Study
 from review.selectors import preview_text
 from review.services.studies import study_members_set, study_start
-from tests.factories import StudyFactory, StudyItemFactory, UserFactory
+from tests.factories import StudyFactory, StudyItemFactory, UserFactory, lead_of_every_study
 from tests.fixtures.hostile import cases
 from transcripts.importing import ImportFileError
 from transcripts.models import ImportBatch, Transcript
@@ -395,7 +395,7 @@ def test_the_reviewer_preview_and_review_pages_show_every_payload_as_text(
 
 def test_the_lead_item_page_shows_every_payload_as_text(client: Client, hostile_transcripts: list[Transcript]) -> None:
     study, _ = study_of(hostile_transcripts)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     for item in study.items.select_related("transcript"):
         _, page = get_page(client, f"/lead/studies/{study.pk}/items/{item.pk}/")
         assert page.live_markup() == []
@@ -420,7 +420,7 @@ def test_html_entities_in_a_transcript_are_shown_as_typed_not_decoded(
 ) -> None:
     [transcript] = [t for t in hostile_transcripts if t.task_description.startswith("html-entities")]
     study, _ = study_of([transcript])
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     html, page = get_page(client, f"/lead/studies/{study.pk}/items/{study.items.get().pk}/")
     assert "&amp;lt;script&amp;gt;window.__pwned = &#x27;entity&#x27;&amp;lt;/script&amp;gt;" in html
     assert page.texts["turn-text"][0].startswith("Case html-entities: &lt;script&gt;window.__pwned = 'entity'")
@@ -437,7 +437,7 @@ def test_no_bidi_or_invisible_character_reaches_the_reviewer_or_lead_pages_raw(
         assert hidden.search(preview_html) is None and hidden.search(review_html) is None
         markers += review_html.count('class="invisible-char"')
     assert markers > len(cases.INVISIBLE)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     for item in study.items.all():
         html, _ = get_page(client, f"/lead/studies/{study.pk}/items/{item.pk}/")
         assert hidden.search(html) is None
