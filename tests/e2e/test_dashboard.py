@@ -146,7 +146,7 @@ def test_the_dashboard_fits_the_screen_and_no_chart_text_is_clipped_or_cut_short
     page: Any, live_server: Any, screenshot: Any, size: tuple[int, int]
 ) -> None:
     study = findings_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     width, height = size
     page.set_viewport_size({"width": width, "height": height})
@@ -170,7 +170,7 @@ def test_the_dashboard_fits_the_screen_and_no_chart_text_is_clipped_or_cut_short
 
 def test_the_self_rating_table_fits_a_phone_without_scrolling_in_its_box(page: Any, live_server: Any) -> None:
     study = findings_study()
-    UserFactory(username="lee", roles=["lead"])
+    lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/lead/studies/{study.pk}/")
