@@ -12,7 +12,7 @@ from adjudication.rules import RatingSummary, Rule, rule_matches
 from agreement.statistics import SUCCESS_THRESHOLD
 from core.roles import LEAD, REVIEWER, has_role
 from review.models import Review, Study, StudyItem
-from review.selectors import lead_item
+from review.selectors import lead_item, study_for_lead
 
 
 def rule_of(*, study: Study) -> Rule:
@@ -23,7 +23,7 @@ def rule_of(*, study: Study) -> Rule:
 
 def is_adjudicator(*, study: Study, user: User) -> bool:
     """A lead of the study, or a reviewer the lead named for it."""
-    if has_role(user, LEAD):
+    if has_role(user, LEAD) and study_for_lead(user=user, study_id=study.pk) is not None:
         return True
     return has_role(user, REVIEWER) and Adjudicator.objects.filter(study=study, user=user).exists()
 

@@ -16,7 +16,7 @@ from agreement.services import agreement_snapshot_refresh
 from audit.models import AuditAction, AuditEvent
 from review.models import Study, StudyItem
 from tagging.models import Tag
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import lead_of_every_study, review_everything, started_study
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_adjudication_is_off_by_default_and_the_queue_is_empty() -> None:
 
 def test_each_rule_queues_exactly_the_complete_items_that_meet_it() -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
 
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     assert positions(queue_item_ids(study=study)) == [1, 4]
@@ -64,7 +64,7 @@ def test_each_rule_queues_exactly_the_complete_items_that_meet_it() -> None:
 
 def test_an_item_enters_the_queue_only_once_its_last_review_is_in() -> None:
     study, users = started_study(items=1, reviewers=3, reviewers_per_item=3)
-    adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=UserFactory(roles=["lead"]))
+    adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead_of_every_study())
     review_everything(study, users[:2], rate=lambda item, index: [0, 4][index])
     assert queue_item_ids(study=study) == []  # split already, but one review short
     review_everything(study, users[2:], rate=lambda item, index: 1)
@@ -73,7 +73,7 @@ def test_an_item_enters_the_queue_only_once_its_last_review_is_in() -> None:
 
 def test_a_lead_records_one_final_label_which_leaves_the_queue_and_is_audited() -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     tags = list(Tag.objects.order_by("position")[:2])
     item = item_at(study, 1)
@@ -100,7 +100,7 @@ def test_a_lead_records_one_final_label_which_leaves_the_queue_and_is_audited() 
 
 def test_the_database_refuses_a_second_final_label_for_an_item() -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     item = item_at(study, 1)
     Adjudication.objects.create(item=item, study=study, rating=1, reason="first", adjudicated_by=lead)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -119,7 +119,7 @@ def test_a_bad_answer_is_refused_naming_its_field_and_nothing_is_stored(
     rating: int, tags: int, reason: str, field: str
 ) -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     tag_ids = list(Tag.objects.order_by("position").values_list("pk", flat=True)[:tags])
     with pytest.raises(InvalidAdjudication) as refused:
@@ -132,7 +132,7 @@ def test_a_bad_answer_is_refused_naming_its_field_and_nothing_is_stored(
 
 def test_an_item_that_is_not_waiting_cannot_be_adjudicated() -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     with pytest.raises(NotInQueue):  # [3, 4, 4]: the reviewers agree
         adjudication_record(
@@ -143,7 +143,7 @@ def test_an_item_that_is_not_waiting_cannot_be_adjudicated() -> None:
 
 def test_only_named_reviewers_adjudicate_and_never_an_item_they_reviewed() -> None:
     study, users = rated_study(reviewers=4)
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     outsider, rater = users[3], users[0]
     assert named_study(user=outsider, study_id=study.pk) is None
@@ -172,7 +172,7 @@ def test_only_named_reviewers_adjudicate_and_never_an_item_they_reviewed() -> No
 
 def test_final_labels_never_change_the_raters_agreement_figures() -> None:
     study, _ = rated_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     before = agreement_snapshot_refresh(study_id=study.pk, resamples=50).data
     adjudication_rule_set(study=study, kind=RuleKind.LIKERT_SPREAD, min_spread=1, actor=lead)
     for item_id in queue_item_ids(study=study):
@@ -191,7 +191,7 @@ def test_two_adjudicators_racing_for_an_item_store_one_label_and_the_other_hears
     on_postgres: None,
 ) -> None:
     study, users = rated_study(reviewers=5)
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     racers = users[3:]
     for user in racers:

@@ -28,8 +28,8 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from adjudication.services import adjudicator_add
 from accounts.services import invitation_accept, invitation_create
+from adjudication.services import adjudicator_add
 from api.models import ApiToken
 from api.services import api_token_create
 from review.models import Review, Skip, Slot, StudyLead

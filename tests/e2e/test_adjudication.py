@@ -17,7 +17,7 @@ from tagging.models import Tag
 from tests.e2e.test_axe import violations
 from tests.e2e.test_layout import LAPTOP, OVERFLOW, PHONE
 from tests.e2e.test_pages import log_in
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import UserFactory, lead_of_every_study, review_everything, started_study
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ def split_study() -> Study:
         tags=lambda item, index: [tags[index], tags[index + 4]],
     )
     Review.objects.filter(study=study).update(note="The assistant gave partial steps, then refused; " * 4)
-    lead = UserFactory(username="lee", roles=["lead"])
+    lead = lead_of_every_study(username="lee")
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     adjudicator_add(study=study, user=UserFactory(username="ada", roles=["reviewer"]), actor=lead)
     return study

@@ -12,7 +12,7 @@ from api.pseudonyms import reviewer_pseudonym
 from review.models import Review, Study, StudyItem
 from tagging.models import Tag
 from tests.conftest import Login
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import lead_of_every_study, review_everything, started_study
 from transcripts.turns import parse_turn_spans
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def split_study() -> tuple[Study, list, StudyItem]:
 
 def test_the_lead_sets_the_rule_and_names_an_adjudicator_on_the_dashboard(login: Login) -> None:
     study, reviewers, _ = split_study()
-    client = login(UserFactory(roles=["lead"]))
+    client = login(lead_of_every_study())
     page = client.get(f"/lead/studies/{study.pk}/").content.decode()
     assert 'data-testid="adjudication-panel"' in page and "off: no item goes to adjudication" in page
 
@@ -64,7 +64,7 @@ def test_a_named_reviewer_sees_the_transcript_escaped_and_every_review_and_recor
     login: Login,
 ) -> None:
     study, reviewers, item = split_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     adjudicator = reviewers[3]
     adjudicator_add(study=study, user=adjudicator, actor=lead)
@@ -95,7 +95,7 @@ def test_a_named_reviewer_sees_the_transcript_escaped_and_every_review_and_recor
 
 def test_a_second_adjudicator_gets_a_409_naming_who_was_first_and_their_label_stands(login: Login) -> None:
     study, reviewers, item = split_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     adjudicator_add(study=study, user=reviewers[3], actor=lead)
     first, second = login(lead, client=Client()), login(reviewers[3], client=Client())
@@ -114,7 +114,7 @@ def test_a_second_adjudicator_gets_a_409_naming_who_was_first_and_their_label_st
 
 def test_a_missing_reason_or_a_third_topic_comes_back_as_a_400_with_the_answers_kept(login: Login) -> None:
     study, _, item = split_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     client = login(lead)
     url = f"/adjudication/studies/{study.pk}/items/{item.pk}/"
@@ -130,7 +130,7 @@ def test_a_missing_reason_or_a_third_topic_comes_back_as_a_400_with_the_answers_
 
 def test_a_reviewer_who_is_not_named_gets_404_and_anonymous_visitors_the_login_page(login: Login) -> None:
     study, reviewers, item = split_study()
-    adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=UserFactory(roles=["lead"]))
+    adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead_of_every_study())
     for url in (f"/adjudication/studies/{study.pk}/", f"/adjudication/studies/{study.pk}/items/{item.pk}/"):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
@@ -144,7 +144,7 @@ def test_a_reviewer_who_is_not_named_gets_404_and_anonymous_visitors_the_login_p
 
 def test_the_api_serves_the_final_label_beside_the_raw_ones_on_items_and_labels(login: Login) -> None:
     study, _, item = split_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     client = login(lead)
     items = client.get(f"/api/v1/studies/{study.pk}/items/").json()["results"]
@@ -174,7 +174,7 @@ def test_the_api_serves_the_final_label_beside_the_raw_ones_on_items_and_labels(
 
 def test_an_adjudicator_is_never_offered_an_item_they_reviewed(login: Login) -> None:
     study, reviewers, item = split_study()
-    lead = UserFactory(roles=["lead"])
+    lead = lead_of_every_study()
     adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     adjudicator_add(study=study, user=reviewers[0], actor=lead)
     client = login(reviewers[0])
