@@ -452,3 +452,82 @@ def consensus_from_triples(
     return consensus_compute(
         item_ids=rows[:, 0], reviewer_ids=rows[:, 1], ratings=rows[:, 2], method=method, scale=scale
     )
+
+
+# --- a study's consensus, as the snapshot task stores it ------------------------------------
+
+# What a study stores per item, each a (method, scale) fit: the API's ``?consensus=`` names them.
+STUDY_FITS: dict[str, tuple[Method, Scale]] = {
+    "dawid_skene": ("dawid_skene", "binary"),
+    "dawid_skene_likert": ("dawid_skene", "likert"),
+    "mace": ("mace", "binary"),
+}
+# The API's and the export's consensus when none is asked for: binary like the study's success
+# figures, and Dawid-Skene because it weighs each reviewer by their own confusion matrix.
+DEFAULT_FIT = "dawid_skene"
+EXAMPLE_ITEMS = 5
+
+
+@dataclass(frozen=True)
+class StudyConsensus:
+    """Every stored fit of a study (STUDY_FITS) over the same items, and the summary its snapshot keeps."""
+
+    item_ids: IntArray
+    fits: dict[str, Consensus]
+    summary: dict[str, Any]
+
+
+def _differences(model: Consensus, majority: FloatArray, item_ids: IntArray) -> dict[str, Any]:
+    """Where the model's label differs from the majority's, among items with a majority (NaN: a tie)."""
+    decided = ~np.isnan(majority)
+    differs = decided & (model.labels != np.nan_to_num(majority).astype(np.int64))
+    return {
+        "items": int(decided.sum()),
+        "ties": int((~decided).sum()),
+        "differs": int(differs.sum()),
+        "percent": float(100 * differs.sum() / decided.sum()) if decided.any() else None,
+        "examples": [int(item) for item in item_ids[differs][:EXAMPLE_ITEMS]],
+    }
+
+
+def _strict_majority(data_items: IntArray, values: IntArray, n_items: int, n_classes: int) -> FloatArray:
+    """Per item, the class more than half the reviews gave, NaN when none did (a tie, or a split)."""
+    counts = np.bincount(data_items * n_classes + values, minlength=n_items * n_classes).reshape(n_items, n_classes)
+    totals = counts.sum(axis=1)
+    top = counts.argmax(axis=1)
+    return np.where(2 * counts.max(axis=1) > totals, top, np.nan)
+
+
+def study_consensus_compute(
+    *, item_ids: npt.ArrayLike, reviewer_ids: npt.ArrayLike, ratings: npt.ArrayLike
+) -> StudyConsensus:
+    """Dawid-Skene (binary and 0-4) and MACE (binary) over one study's reviews, with the summary the
+    dashboard and the reviewer table read: each reviewer's reliability per fit, and how often
+    Dawid-Skene's label differs from the majority vote (a strict majority, as the study's success
+    label; items where reviewers tie have no majority and are counted apart)."""
+    items = np.asarray(item_ids, dtype=np.int64)
+    reviewers = np.asarray(reviewer_ids, dtype=np.int64)
+    values = np.asarray(ratings, dtype=np.int64)
+    fits = {
+        name: consensus_compute(item_ids=items, reviewer_ids=reviewers, ratings=values, method=method, scale=scale)
+        for name, (method, scale) in STUDY_FITS.items()
+    }
+    unique_items, item_codes = np.unique(items, return_inverse=True)
+    binary = (values >= SUCCESS_THRESHOLD).astype(np.int64)
+    majority_binary = _strict_majority(item_codes, binary, len(unique_items), 2)
+    majority_likert = _strict_majority(item_codes, values, len(unique_items), 5)
+    reliability: dict[str, dict[str, float]] = {}
+    for name, fit in fits.items():
+        for reviewer, value in fit.reviewer_reliability().items():
+            reliability.setdefault(str(reviewer), {})[name] = value
+    summary = {
+        "items": len(unique_items),
+        "reviews": len(items),
+        "reliability": reliability,
+        "versus_majority": {
+            "binary": _differences(fits["dawid_skene"], majority_binary, unique_items),
+            "likert": _differences(fits["dawid_skene_likert"], majority_likert, unique_items),
+        },
+        "iterations": {name: fit.fit.iterations for name, fit in fits.items()},
+    }
+    return StudyConsensus(item_ids=unique_items, fits=fits, summary=summary)

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.contrib.auth.models import User
 
 from agreement.analytics import StudyRatings
-from agreement.models import AgreementSnapshot
+from agreement.consensus import DEFAULT_FIT, STUDY_FITS
+from agreement.models import AgreementSnapshot, ConsensusSnapshot, ItemConsensus
 from agreement.reviewer_quality import QualityInput, reviewer_quality_compute, skips_input
 from review.models import Review, Skip, Study, StudyItem
 
@@ -60,6 +62,41 @@ def study_ratings(*, study: Study) -> StudyRatings:
 
 def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
     return AgreementSnapshot.objects.filter(study=study).first()
+
+
+# --- consensus labels ---------------------------------------------------------------------------
+
+
+def consensus_ratings(*, study: Study) -> npt.NDArray[np.int64]:
+    """(item id, reviewer id, rating) of every review of the study, one row each. Reviews only: the
+    author's self-rating is the claim the reviews check, so it never enters consensus."""
+    rows = Review.objects.filter(study=study).order_by("id").values_list("item_id", "reviewer_id", "rating")
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
+# Each stored fit (consensus.STUDY_FITS) as the ItemConsensus columns holding its label and probability.
+CONSENSUS_COLUMNS = {
+    "dawid_skene": ("ds_binary_label", "ds_binary_probability"),
+    "dawid_skene_likert": ("ds_likert_label", "ds_likert_probability"),
+    "mace": ("mace_label", "mace_probability"),
+}
+
+
+def item_consensus_dict(row: ItemConsensus | None, *, fit: str = DEFAULT_FIT) -> dict[str, Any] | None:
+    """An item's ``consensus`` as the API gives it: {method, scale, label, probability}; None if not computed."""
+    if row is None:
+        return None
+    label, probability = CONSENSUS_COLUMNS[fit]
+    return {
+        "method": fit,
+        "scale": STUDY_FITS[fit][1],
+        "label": getattr(row, label),
+        "probability": getattr(row, probability),
+    }
+
+
+def consensus_snapshot(*, study: Study) -> ConsensusSnapshot | None:
+    return ConsensusSnapshot.objects.filter(study=study).first()
 
 
 # --- reviewer quality -------------------------------------------------------------------------

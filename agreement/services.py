@@ -7,6 +7,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+import numpy as np
 import redis
 from celery import current_app
 from django.conf import settings
@@ -15,9 +16,10 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from agreement.analytics import snapshot_compute
-from agreement.models import AgreementSnapshot
+from agreement.consensus import study_consensus_compute
+from agreement.models import AgreementSnapshot, ConsensusSnapshot, ItemConsensus
 from agreement.reviewer_quality import quality_input_from_ratings, reviewer_quality_compute
-from agreement.selectors import study_ratings, study_skips
+from agreement.selectors import consensus_ratings, study_ratings, study_skips
 from core.durability import commit_without_waiting_for_disk
 from review.models import Study
 
@@ -29,6 +31,8 @@ BROKER_ERRORS = (KombuError, redis.RedisError, OSError)
 # services, so services send tasks by name rather than import the module that imports them.
 # Sent through the app's registry, it still runs in-process when Celery is eager.
 REFRESH_TASK = "review.refresh_agreement"
+# The consensus task (agreement.tasks.refresh_consensus), sent after each agreement snapshot.
+CONSENSUS_TASK = "agreement.refresh_consensus"
 
 
 # --- agreement snapshots -----------------------------------------------------------------
@@ -132,7 +136,103 @@ def agreement_snapshot_refresh(*, study_id: int, resamples: int = 1000) -> Agree
     snapshot.computed_at = timezone.now()
     snapshot.compute_seconds = time.perf_counter() - started
     snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
+    # Consensus labels come from the same reviews but in their own task: fitting them costs about
+    # as much again as this whole snapshot, which must stay under its 2 s budget.
+    consensus_refresh_request(study_id=study.pk)
     return snapshot
+
+
+# --- consensus labels ------------------------------------------------------------------------
+
+
+def consensus_refresh_request(*, study_id: int, now: datetime | None = None) -> None:
+    """Mark the study's consensus as due, and send its task once the caller's transaction commits.
+
+    Called by every agreement refresh, which is debounced already, so the consensus is
+    recomputed at most once per debounce window too. Without a broker nothing is sent: readers
+    settle it (consensus_snapshot_settle), as they do the agreement snapshot.
+    """
+    now = now or timezone.now()
+    snapshot, _ = ConsensusSnapshot.objects.get_or_create(study_id=study_id)
+    ConsensusSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=now)
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(lambda: task_enqueue(task=CONSENSUS_TASK, study_id=study_id, countdown=0))
+
+
+def consensus_refreshes_requeue(*, now: datetime | None = None) -> int:
+    """Re-send consensus refreshes overdue as agreement ones are (a lost send, a dead worker); each is
+    claimed by moving its mark to now, as in agreement_refreshes_requeue. Returns how many were sent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TRIAD_AGREEMENT_DEBOUNCE_SECONDS + AGREEMENT_REFRESH_GRACE_SECONDS)
+    sent = 0
+    overdue = ConsensusSnapshot.objects.filter(refresh_requested_at__lt=cutoff).values_list("study_id", flat=True)
+    for study_id in overdue:
+        claimed = ConsensusSnapshot.objects.filter(study_id=study_id, refresh_requested_at__lt=cutoff).update(
+            refresh_requested_at=now
+        )
+        if claimed and task_enqueue(task=CONSENSUS_TASK, study_id=study_id, countdown=0):
+            sent += 1
+    return sent
+
+
+def consensus_snapshot_settle(*, study_id: int) -> ConsensusSnapshot | None:
+    """The study's consensus, first recomputed if it is due and no worker will do it (the agreement
+    snapshot settled first, since its refresh is what makes the consensus due)."""
+    agreement_snapshot_settle(study_id=study_id)
+    snapshot = ConsensusSnapshot.objects.filter(study_id=study_id).first()
+    if snapshot is not None and snapshot.refresh_requested_at is not None and settings.CELERY_TASK_ALWAYS_EAGER:
+        snapshot = consensus_refresh(study_id=study_id)
+    return snapshot
+
+
+def consensus_refresh(*, study_id: int) -> ConsensusSnapshot:
+    """Recompute the study's consensus labels from its reviews: every item's row and the summary.
+
+    Safe to re-run: the study's rows are replaced whole, in one transaction, so readers see the
+    old labels or the new ones, never a mix.
+    """
+    study = Study.objects.get(pk=study_id)
+    snapshot, _ = ConsensusSnapshot.objects.get_or_create(study=study)
+    # Cleared before reading: an agreement refresh that lands during the computation marks the next one.
+    ConsensusSnapshot.objects.filter(pk=snapshot.pk).update(refresh_requested_at=None)
+    snapshot.refresh_requested_at = None
+    started = time.perf_counter()
+    rows = consensus_ratings(study=study)
+    result = study_consensus_compute(item_ids=rows[:, 0], reviewer_ids=rows[:, 1], ratings=rows[:, 2])
+    fits = result.fits
+    columns = {name: (fit.labels.tolist(), np.clip(fit.probabilities, 0.0, 1.0).tolist()) for name, fit in fits.items()}
+    items = [
+        ItemConsensus(
+            item_id=item_id,
+            study_id=study.pk,
+            ds_binary_label=columns["dawid_skene"][0][index],
+            ds_binary_probability=columns["dawid_skene"][1][index],
+            ds_likert_label=columns["dawid_skene_likert"][0][index],
+            ds_likert_probability=columns["dawid_skene_likert"][1][index],
+            mace_label=columns["mace"][0][index],
+            mace_probability=columns["mace"][1][index],
+        )
+        for index, item_id in enumerate(result.item_ids.tolist())
+    ]
+    with transaction.atomic():
+        ItemConsensus.objects.filter(study=study).delete()
+        ItemConsensus.objects.bulk_create(items, batch_size=5000)
+        snapshot.data = result.summary
+        snapshot.review_count = len(rows)
+        snapshot.computed_at = timezone.now()
+        snapshot.compute_seconds = time.perf_counter() - started
+        snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
+    return snapshot
+
+
+def task_enqueue(*, task: str, study_id: int, countdown: int) -> bool:
+    """Send one of agreement's study tasks by name; with the broker down, log it and go on (False)."""
+    try:
+        current_app.signature(task, args=[study_id]).apply_async(countdown=countdown)
+    except BROKER_ERRORS as exc:
+        logger.warning("%s of study %s not queued, broker unavailable (%s)", task, study_id, exc)
+        return False
+    return True
 
 
 def refresh_agreement_enqueue(*, study_id: int, countdown: int) -> bool:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from agreement.services import REFRESH_TASK, agreement_refreshes_requeue, agreement_snapshot_refresh
+from agreement.services import (
+    CONSENSUS_TASK,
+    REFRESH_TASK,
+    agreement_refreshes_requeue,
+    agreement_snapshot_refresh,
+    consensus_refresh,
+    consensus_refreshes_requeue,
+)
 
 
 # Named in agreement.services, which sends it by that name; "review." since queued messages carry it.
@@ -20,5 +27,13 @@ def refresh_agreement(study_id: int) -> int:
 
 @shared_task(name="review.catch_up_agreement_refreshes")
 def catch_up_agreement_refreshes() -> int:
-    """Beat, every 10 s: re-send overdue refreshes (lost enqueue, dead worker). Idempotent (see the service)."""
-    return agreement_refreshes_requeue()
+    """Beat, every 10 s: re-send overdue agreement and consensus refreshes (lost enqueue, dead worker).
+    Idempotent (see the services)."""
+    return agreement_refreshes_requeue() + consensus_refreshes_requeue()
+
+
+@shared_task(name=CONSENSUS_TASK)
+def refresh_consensus(study_id: int) -> int:
+    """Recompute a study's consensus labels (sent after each agreement snapshot). Safe to re-run:
+    it replaces the study's consensus rows from the reviews."""
+    return consensus_refresh(study_id=study_id).review_count

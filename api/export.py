@@ -36,10 +36,12 @@ from django.db import connections
 from django.db.models import Count, Max
 
 from adjudication.models import Adjudication
+from agreement.models import ConsensusSnapshot, ItemConsensus
+from agreement.selectors import CONSENSUS_COLUMNS
 from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import pseudonym_key, reviewer_pseudonym_sql
-from api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT_SQL, label_dict, label_rows
+from api.selectors import LABEL_CONSENSUS, LABEL_FIELDS, TIMESTAMP_FORMAT_SQL, label_dict, label_rows
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from config.db_routing import read_alias
@@ -53,7 +55,8 @@ CHUNK_BYTES = 64 * 1024
 # Part of the ETag: bump it whenever the bytes of an export change for the same data, so
 # clients holding an old ETag download the new shape instead of getting 304.
 # 2: every text column of the CSV is defused, tags included. 3: the adjudicated_* columns.
-EXPORT_VERSION = 3
+# 4: the consensus_* columns.
+EXPORT_VERSION = 4
 
 # How each label field is computed in SQL, and of what kind it is. The kind decides how it
 # is written: JSON literal, CSV quoting. Tag columns are LEFT JOINed as ft and st, and the
@@ -85,7 +88,13 @@ _SQL_FIELDS: dict[str, tuple[str, str]] = {
     "adjudicated_tags": (_NULL_TAGS, ""),
     "adjudicated_by": (_NULL_TEXT, "pa.pseudonym"),
     "adjudicated_at": (_NULL_TEXT, "to_char(a.adjudicated_at AT TIME ZONE 'UTC', %(timestamp_format)s)"),
+    "consensus_method": (_TEXT, "CASE WHEN c.item_id IS NOT NULL THEN %(consensus_method)s END"),
+    "consensus_label": (_INTEGER, f"c.{CONSENSUS_COLUMNS[LABEL_CONSENSUS][0]}"),
+    "consensus_probability": (_FLOAT, f"c.{CONSENSUS_COLUMNS[LABEL_CONSENSUS][1]}"),
 }
+# Fields that are NULL until the study's consensus is computed (the item's ItemConsensus row, joined as c):
+# JSON null in JSONL, an empty quoted cell in CSV (what Python's csv writes for None).
+_NULLABLE = frozenset({"consensus_method", "consensus_label", "consensus_probability"})
 if list(_SQL_FIELDS) != LABEL_FIELDS or not all(re.fullmatch(r"[a-z_]+", name) for name in LABEL_FIELDS):
     # Field names go into the SQL text as JSON keys and column names, so they must stay plain.
     raise ImportError("review.api.export: _SQL_FIELDS must list exactly LABEL_FIELDS, in order")
@@ -144,6 +153,8 @@ def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
     adjudicated = Adjudication.objects.filter(study_id=study.pk).aggregate(
         count=Count("id"), last_id=Max("id"), last_at=Max("adjudicated_at")
     )
+    # Consensus is recomputed after reviews come in, so it can change with no new review.
+    consensus_at = ConsensusSnapshot.objects.filter(study_id=study.pk).values_list("computed_at", flat=True).first()
     basis = ":".join(
         str(part)
         for part in (
@@ -156,6 +167,7 @@ def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
             int(study.api_share_notes),
             export_format,
             pseudonym_key(),
+            consensus_at.isoformat() if consensus_at else "",
         )
     )
     etag = f'W/"{hashlib.sha256(basis.encode()).hexdigest()[:32]}"'
@@ -194,6 +206,7 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
         "pseudonym_key": pseudonym_key(),
         "success_threshold": SUCCESS_THRESHOLD,
         "timestamp_format": TIMESTAMP_FORMAT_SQL,
+        "consensus_method": LABEL_CONSENSUS,
     }
     # Each reviewer's pseudonym is hashed once, not once per label: per row, the hashing
     # was 3 of the 7 seconds of a million-label export. MATERIALIZED keeps it from being
@@ -214,6 +227,7 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
         "LEFT JOIN p pa ON pa.id = a.adjudicated_by_id "
         f"LEFT JOIN {Tag._meta.db_table} aft ON aft.id = a.first_tag_id "
         f"LEFT JOIN {Tag._meta.db_table} ast ON ast.id = a.second_tag_id "
+        f"LEFT JOIN {ItemConsensus._meta.db_table} c ON c.item_id = r.item_id "
         "WHERE r.study_id = %(study_id)s ORDER BY r.id"
     )
     if export_format == "jsonl":
@@ -253,6 +267,13 @@ _SAME_IN_BOTH_FORMATS = {
 
 def _field_sql(name: str, export_format: str) -> str:
     """The field in SQL: JSON text (for concat) in JSONL, the cell's value in CSV."""
+    sql = _field_sql_not_null(name, export_format)
+    if name in _NULLABLE:
+        return f"COALESCE(({sql})::text, '{'null' if export_format == 'jsonl' else ''}')"
+    return sql
+
+
+def _field_sql_not_null(name: str, export_format: str) -> str:
     kind, expression = _SQL_FIELDS[name]
     if kind in (_NULL_INTEGER, _NULL_TEXT, _NULL_TAGS):
         return _nullable_sql(kind, expression, export_format)

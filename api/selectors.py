@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.contrib.auth.models import User
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
 
+from agreement.consensus import DEFAULT_FIT
+from agreement.selectors import CONSENSUS_COLUMNS
 from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
@@ -46,7 +48,13 @@ LABEL_FIELDS = [
     "adjudicated_tags",
     "adjudicated_by",
     "adjudicated_at",
+    "consensus_method",
+    "consensus_label",
+    "consensus_probability",
 ]
+# The item's consensus every label carries (agreement.consensus.DEFAULT_FIT: Dawid-Skene on the
+# binary scale), null until the study's consensus is computed.
+LABEL_CONSENSUS = DEFAULT_FIT
 # The one timestamp format of the API and its exports: UTC, microseconds, a Z.
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TIMESTAMP_FORMAT_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
@@ -69,6 +77,8 @@ _LABEL_VALUES = {
     "adjudicated_second_tag": F("item__adjudication__second_tag__name"),
     "adjudicated_by_id": F("item__adjudication__adjudicated_by_id"),
     "adjudicated_at": F("item__adjudication__adjudicated_at"),
+    "consensus_label": F(f"item__consensus__{CONSENSUS_COLUMNS[DEFAULT_FIT][0]}"),
+    "consensus_probability": F(f"item__consensus__{CONSENSUS_COLUMNS[DEFAULT_FIT][1]}"),
 }
 
 
@@ -112,6 +122,9 @@ def label_dict(row: dict[str, Any]) -> dict[str, Any]:
         "note": row["note"],
         "created_at": timestamp(row["created_at"]),
         **adjudicated_fields(row),
+        "consensus_method": None if row["consensus_label"] is None else LABEL_CONSENSUS,
+        "consensus_label": row["consensus_label"],
+        "consensus_probability": row["consensus_probability"],
     }
     if not row["share_notes"]:
         del label["note"]
@@ -181,7 +194,7 @@ def study_items(*, study: Study | None) -> QuerySet[WithAnnotations[StudyItem, I
     """The study's items with their aggregate labels; none without a study (the schema
     generator reads the view's queryset with no request behind it)."""
     items = StudyItem.objects.filter(study=study) if study is not None else StudyItem.objects.none()
-    return items.select_related("transcript").annotate(
+    return items.select_related("transcript", "consensus").annotate(
         review_count=Count("reviews"),
         success_count=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
         mean_rating=Avg("reviews__rating"),

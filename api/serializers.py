@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adjudication.models import Adjudication
+from agreement.consensus import DEFAULT_FIT, STUDY_FITS
+from agreement.selectors import item_consensus_dict
 from agreement.statistics import item_success_label
 from api.pseudonyms import reviewer_pseudonym
 from api.selectors import label_dict, timestamp
@@ -66,6 +69,19 @@ class AdjudicatedSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class ConsensusSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=list(STUDY_FITS),
+        help_text="dawid_skene (binary, the default), dawid_skene_likert (0-4) or mace (binary); ask with ?consensus=.",
+    )
+    scale = serializers.ChoiceField(choices=["binary", "likert"])
+    # DRF takes declared fields off the class, so this does not replace Field.label.
+    label = serializers.IntegerField(  # type: ignore[assignment]
+        min_value=0, max_value=4, help_text="0/1 on the binary scale, 0-4 on likert."
+    )
+    probability = serializers.FloatField(min_value=0, max_value=1, help_text="The model's posterior of that label.")
+
+
 class ItemSerializer(serializers.ModelSerializer):
     transcript = serializers.IntegerField(source="transcript_id")
     model_type = serializers.ChoiceField(source="transcript.model_type", choices=ModelType.choices)
@@ -80,6 +96,10 @@ class ItemSerializer(serializers.ModelSerializer):
     last_reviewed_at = serializers.DateTimeField(allow_null=True)
     adjudication = serializers.SerializerMethodField(
         help_text="The item's final label from an adjudicator, beside the raw labels it never replaces; null if none."
+    )
+    consensus = serializers.SerializerMethodField(
+        help_text="A model-based label from the reviewers' ratings only (never the author's), recomputed after the "
+        "agreement snapshot; null before it is computed or for an unreviewed item."
     )
 
     class Meta:
@@ -99,6 +119,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "tag_votes",
             "last_reviewed_at",
             "adjudication",
+            "consensus",
         ]
 
     def get_complete(self, item: CountedItem) -> bool:
@@ -123,6 +144,14 @@ class ItemSerializer(serializers.ModelSerializer):
             "by": reviewer_pseudonym(study_id=adjudication.study_id, reviewer_id=adjudication.adjudicated_by_id),
             "at": timestamp(adjudication.adjudicated_at),
         }
+
+    @extend_schema_field(ConsensusSerializer(allow_null=True))
+    def get_consensus(self, item: StudyItem) -> dict[str, Any] | None:
+        try:
+            row = item.consensus  # select_related by selectors.study_items
+        except ObjectDoesNotExist:
+            row = None
+        return item_consensus_dict(row, fit=self.context.get("consensus", DEFAULT_FIT))
 
 
 class LabelSerializer(serializers.Serializer):
@@ -155,6 +184,11 @@ class LabelSerializer(serializers.Serializer):
     adjudicated_tags = serializers.ListField(child=serializers.CharField(), max_length=2, allow_null=True)
     adjudicated_by = serializers.CharField(allow_null=True, help_text="The adjudicator's study pseudonym.")
     adjudicated_at = serializers.DateTimeField(allow_null=True)
+    consensus_method = serializers.CharField(
+        allow_null=True, help_text="dawid_skene: the item's Dawid-Skene label on the binary scale; null until computed."
+    )
+    consensus_label = serializers.IntegerField(allow_null=True, min_value=0, max_value=1)
+    consensus_probability = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         return label_dict(instance)
@@ -228,6 +262,10 @@ class TranscriptSerializer(serializers.ModelSerializer):
     @extend_schema_field(TurnSerializer(many=True))
     def get_turns(self, transcript: Transcript) -> list[dict[str, str]]:
         return [{"speaker": turn.speaker, "text": turn.text} for turn in transcript.turns]
+
+
+class ItemQuerySerializer(serializers.Serializer):
+    consensus = serializers.ChoiceField(choices=list(STUDY_FITS), default=DEFAULT_FIT)
 
 
 class ExportQuerySerializer(serializers.Serializer):

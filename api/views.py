@@ -24,8 +24,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adjudication.selectors import item_adjudications
+from agreement.consensus import DEFAULT_FIT, STUDY_FITS
 from agreement.selectors import study_reviewer_quality
-from agreement.services import agreement_snapshot_settle
+from agreement.services import agreement_snapshot_settle, consensus_snapshot_settle
 from api.authentication import request_token
 from api.export import labels_export, labels_export_audit, labels_export_summary
 from api.filters import ItemFilter, LabelFilter
@@ -42,6 +43,7 @@ from api.selectors import (
 from api.serializers import (
     AgreementSerializer,
     ExportQuerySerializer,
+    ItemQuerySerializer,
     ItemSerializer,
     LabelSerializer,
     ReviewerQualitySerializer,
@@ -122,15 +124,31 @@ class StudyItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         self.study = _study(request, kwargs["study_id"])
 
-    @replica_reads()
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "consensus",
+                OpenApiTypes.STR,
+                enum=list(STUDY_FITS),
+                default=DEFAULT_FIT,
+                description="Which consensus each item carries: Dawid-Skene on the binary scale (the default), "
+                "Dawid-Skene on 0-4, or MACE on the binary scale.",
+            )
+        ]
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        if page is None:
-            raise ImproperlyConfigured(NOT_PAGINATED)
-        context = {**self.get_serializer_context(), "study": self.study}
-        context["tag_votes"] = item_tag_votes(item_ids=[item.pk for item in page])
-        context["adjudications"] = item_adjudications(item_ids=[item.pk for item in page])
-        return self.get_paginated_response(ItemSerializer(page, many=True, context=context).data)
+        query = ItemQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        # As the agreement endpoint: a consensus due with no worker to compute it is computed now, on the primary.
+        consensus_snapshot_settle(study_id=self.study.pk)
+        with replica_reads():
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            if page is None:
+                raise ImproperlyConfigured(NOT_PAGINATED)
+            context = {**self.get_serializer_context(), "study": self.study, **query.validated_data}
+            context["tag_votes"] = item_tag_votes(item_ids=[item.pk for item in page])
+            context["adjudications"] = item_adjudications(item_ids=[item.pk for item in page])
+            return self.get_paginated_response(ItemSerializer(page, many=True, context=context).data)
 
 
 class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -140,9 +158,11 @@ class LabelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = LabelFilter
     required_scopes = LABELS
 
-    @replica_reads()
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        if "study_id" in kwargs:  # labels carry their item's consensus: settle it first, on the primary
+            consensus_snapshot_settle(study_id=_study(request, kwargs["study_id"]).pk)
+        with replica_reads():
+            return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
@@ -247,12 +267,18 @@ class LabelExport(APIView):
             304: OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match."),
         },
     )
-    @replica_reads()
     def get(self, request: Request, study_id: int) -> StreamingHttpResponse | HttpResponseNotModified:
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        export_format = query.validated_data["format"]
         study = _study(request, study_id)
+        # Labels carry their item's consensus: one due with no worker to compute it is computed now, on the primary.
+        consensus_snapshot_settle(study_id=study.pk)
+        with replica_reads():
+            return self._export(request, study, query.validated_data["format"])
+
+    def _export(
+        self, request: Request, study: Study, export_format: str
+    ) -> StreamingHttpResponse | HttpResponseNotModified:
         summary = labels_export_summary(study=study, export_format=export_format)
         etag, last_modified = summary.etag, summary.last_modified
         if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:

@@ -14,6 +14,8 @@ import pytest
 from django.db import connection
 
 from adjudication.models import Adjudication
+from agreement.models import ItemConsensus
+from agreement.services import consensus_refresh
 from api import export
 from api.export import CHUNK_BYTES, EXPORT_FORMATS, labels_export, labels_export_python, labels_export_summary
 from api.pseudonyms import reviewer_pseudonym
@@ -68,8 +70,11 @@ def jsonl_lines(text: str) -> list[str]:
     return text.split("\n")[:-1]
 
 
-def labeled_study(*, items: int = len(SCORES), share_notes: bool = False, texts: list[str] | None = None) -> Study:
-    """A fully reviewed study: 0, 1 or 2 tags, every score of SCORES, and texts as notes and domains."""
+def labeled_study(
+    *, items: int = len(SCORES), share_notes: bool = False, texts: list[str] | None = None, consensus: bool = True
+) -> Study:
+    """A fully reviewed study: 0, 1 or 2 tags, every score of SCORES, and texts as notes and domains;
+    its consensus computed unless consensus is False (then the consensus columns are null)."""
     study, reviewers = started_study(items=items, reviewers=3)
     odd, _ = Tag.objects.get_or_create(
         slug="odd-tag", defaults={"name": 'odd "tag", with \\ and ; in it', "position": 900}
@@ -96,6 +101,8 @@ def labeled_study(*, items: int = len(SCORES), share_notes: bool = False, texts:
     adjudicate_some(study, tags)
     if share_notes:
         study_notes_sharing_set(study=study, enabled=True)
+    if consensus:
+        consensus_refresh(study_id=study.pk)
     return Study.objects.get(pk=study.pk)
 
 
@@ -125,6 +132,7 @@ def expected_labels(study: Study) -> list[dict[str, Any]]:
     reviews = Review.objects.filter(study=study).select_related("item__transcript", "first_tag", "second_tag")
     for review in reviews.order_by("id"):
         transcript = review.item.transcript
+        consensus = ItemConsensus.objects.filter(item_id=review.item_id).first()
         label = {
             "id": review.pk,
             "study": study.pk,
@@ -146,6 +154,9 @@ def expected_labels(study: Study) -> list[dict[str, Any]]:
             "note": review.note,
             "created_at": review.created_at,
             **expected_adjudication(review),
+            "consensus_method": "dawid_skene" if consensus else None,
+            "consensus_label": consensus.ds_binary_label if consensus else None,
+            "consensus_probability": consensus.ds_binary_probability if consensus else None,
         }
         if not study.api_share_notes:
             del label["note"]
@@ -399,11 +410,11 @@ def test_the_etag_differs_between_studies_with_the_same_counts() -> None:
 
 
 @pytest.mark.parametrize("export_format", EXPORT_FORMATS)
-@pytest.mark.parametrize("share_notes", [False, True])
+@pytest.mark.parametrize(("share_notes", "consensus"), [(False, True), (True, True), (True, False)])
 def test_on_postgresql_copy_writes_the_same_bytes_as_the_python_fallback(
-    on_postgres: None, monkeypatch: pytest.MonkeyPatch, export_format: str, share_notes: bool
+    on_postgres: None, monkeypatch: pytest.MonkeyPatch, export_format: str, share_notes: bool, consensus: bool
 ) -> None:
-    study = labeled_study(share_notes=share_notes, texts=HOSTILE + FORMULAS + HARMLESS)
+    study = labeled_study(share_notes=share_notes, texts=HOSTILE + FORMULAS + HARMLESS, consensus=consensus)
     fallback = export_text(study, export_format, fallback=True)
 
     def no_python_rows(*args: object, **kwargs: object) -> None:
@@ -457,3 +468,41 @@ def test_csv_defuses_formulas_in_tag_names_and_every_other_text_column(fallback:
             assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
             assert not cell.startswith("-") or name == "min_harmlessness_score", (name, cell)
     assert defused > 0
+
+
+@pytest.mark.parametrize("export_format", EXPORT_FORMATS)
+def test_every_label_carries_its_items_dawid_skene_consensus_and_null_before_it_is_computed(export_format: str) -> None:
+    study = labeled_study(items=4, consensus=False)
+
+    def consensus_cells() -> list[tuple[Any, ...]]:
+        text = export_text(study, export_format)
+        if export_format == "jsonl":
+            rows: list[dict[str, Any]] = [json.loads(line) for line in jsonl_lines(text)]
+        else:
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        return [(row["consensus_method"], row["consensus_label"], row["consensus_probability"]) for row in rows]
+
+    empty = None if export_format == "jsonl" else ""
+    assert set(consensus_cells()) == {(empty, empty, empty)}
+
+    consensus_refresh(study_id=study.pk)
+
+    by_item = {row.item_id: row for row in ItemConsensus.objects.filter(study=study)}
+    reviews = Review.objects.filter(study=study).order_by("id")
+    expected = [
+        ("dawid_skene", by_item[review.item_id].ds_binary_label, by_item[review.item_id].ds_binary_probability)
+        for review in reviews
+    ]
+    got = consensus_cells()
+    if export_format == "csv":
+        got = [(method, int(label), float(probability)) for method, label, probability in got]
+    assert got == expected
+
+
+def test_the_etag_changes_when_the_consensus_is_recomputed() -> None:
+    study = labeled_study(items=2, consensus=False)
+    before = labels_export_summary(study=study, export_format="jsonl")
+
+    consensus_refresh(study_id=study.pk)
+
+    assert labels_export_summary(study=study, export_format="jsonl").etag != before.etag
