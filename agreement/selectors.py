@@ -137,7 +137,8 @@ def reviewer_quality(*, studies: Sequence[Study]) -> dict[str, Any]:
     study's own page reads the figures its snapshot stores, agreement_snapshot_refresh)."""
     result = reviewer_quality_compute(reviewer_quality_input(studies=studies))
     result["studies"] = len(studies)
-    return reviewer_quality_named(result)
+    # Consensus is fitted per study: pooled over several, the reliability columns stay empty.
+    return reviewer_reliability_merge(reviewer_quality_named(result), None)
 
 
 def reviewer_quality_named(result: dict[str, Any]) -> dict[str, Any]:
@@ -156,10 +157,42 @@ def reviewer_quality_named(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "reviewers": rows, "skip_rows": skip_rows}
 
 
-def study_reviewer_quality(*, study: Study, snapshot: AgreementSnapshot | None) -> dict[str, Any]:
+def study_reviewer_quality(
+    *, study: Study, snapshot: AgreementSnapshot | None, consensus: ConsensusSnapshot | None = None
+) -> dict[str, Any]:
     """One study's reviewer quality as its snapshot stores it, named; computed now when the snapshot
-    has none (not computed yet, or computed before reviewer quality was part of it)."""
+    has none (not computed yet, or computed before reviewer quality was part of it). With the study's
+    consensus, each row also gets the reviewer's estimated reliability (reviewer_reliability_merge)."""
     stored = snapshot.data.get("reviewer_quality") if snapshot is not None and snapshot.computed_at else None
     if stored is None:
-        return {**reviewer_quality(studies=[study]), "computed_at": None}
-    return {**reviewer_quality_named(stored), "studies": 1, "computed_at": snapshot.computed_at if snapshot else None}
+        quality = {**reviewer_quality(studies=[study]), "computed_at": None}
+        return reviewer_reliability_merge(quality, consensus)
+    else:
+        computed_at = snapshot.computed_at if snapshot else None
+        quality = {**reviewer_quality_named(stored), "studies": 1, "computed_at": computed_at}
+    return reviewer_reliability_merge(quality, consensus)
+
+
+# Each reviewer's estimated reliability per stored fit, as reviewer-quality row keys.
+RELIABILITY_KEYS = {
+    "dawid_skene": "dawid_skene_accuracy",
+    "dawid_skene_likert": "dawid_skene_likert_accuracy",
+    "mace": "mace_competence",
+}
+RELIABILITY_NOTE = (
+    "Estimated reliability, from the reviewers' ratings alone: Dawid-Skene's accuracy is the chance the reviewer "
+    "gives an item's most likely true label (from their confusion matrix, binary and 0-4); MACE's competence is "
+    "the chance they judge an item rather than answer at random (binary)."
+)
+
+
+def reviewer_reliability_merge(quality: dict[str, Any], consensus: ConsensusSnapshot | None) -> dict[str, Any]:
+    """The quality figures with each row's reliability (None for a reviewer the consensus has not seen),
+    and ``consensus_computed_at`` (None: no consensus yet, or figures pooled over several studies)."""
+    reliability = consensus.data.get("reliability", {}) if consensus is not None and consensus.computed_at else {}
+    rows = []
+    for row in quality.get("reviewers", []):
+        mine = reliability.get(str(row["reviewer_id"]), {})
+        rows.append({**row, **{key: mine.get(fit) for fit, key in RELIABILITY_KEYS.items()}})
+    computed_at = consensus.computed_at if consensus is not None else None
+    return {**quality, "reviewers": rows, "consensus_computed_at": computed_at, "reliability_note": RELIABILITY_NOTE}

@@ -215,13 +215,19 @@ class ReviewerQualitySerializer(serializers.Serializer):
         "(ordinal), successful_items, small (fewer than 30 complete items)."
     )
     rules = serializers.DictField(child=serializers.CharField(), help_text="The rule behind each flag, in words.")
+    consensus_computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the study's consensus, which holds the reliability figures, was computed."
+    )
     reviewers = serializers.ListField(
         child=serializers.DictField(),
         help_text="One per reviewer, by study pseudonym: reviews, median_seconds, skips, skip_rate, skip_reasons, "
         "mean_rating, others_mean_rating, rating_difference (+ sd, t, compared_items), majority_binary_percent and "
         "majority_likert_percent (agreement with the other reviewers' majority, + items), leave-one-out "
         "kappa_with/without/gain, binary_kappa_with/without, alpha_with/without/gain on loo_items, small, thirds "
-        "(drift), drift, drift_t, flags [{rule, label, detail}].",
+        "(drift), drift, drift_t, flags [{rule, label, detail}]; and estimated reliability from the study's "
+        "consensus, null before it is computed: dawid_skene_accuracy and dawid_skene_likert_accuracy (the chance the "
+        "reviewer gives an item's true label, binary and 0-4, from their Dawid-Skene confusion matrix) and "
+        "mace_competence (MACE's chance that they judge an item rather than answer at random, binary).",
     )
 
 

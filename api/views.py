@@ -208,7 +208,9 @@ class ReviewerQualityView(generics.GenericAPIView):
         study = _study(request, study_id)
         # As the agreement endpoint: a pending snapshot no worker will compute is computed now, on the primary.
         snapshot = agreement_snapshot_settle(study_id=study.pk)
-        quality = study_reviewer_quality(study=study, snapshot=snapshot)
+        quality = study_reviewer_quality(
+            study=study, snapshot=snapshot, consensus=consensus_snapshot_settle(study_id=study.pk)
+        )
         reviewers = [
             {
                 "reviewer": reviewer_pseudonym(study_id=study.pk, reviewer_id=row["reviewer_id"]),
@@ -222,6 +224,7 @@ class ReviewerQualityView(generics.GenericAPIView):
             "computed_at": quality["computed_at"],
             "pool": quality["pool"],
             "rules": quality["rules"],
+            "consensus_computed_at": quality["consensus_computed_at"],
             "reviewers": reviewers,
         }
         return Response(ReviewerQualitySerializer(data).data)

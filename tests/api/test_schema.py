@@ -71,3 +71,17 @@ def test_the_api_answers_every_generated_request_within_its_schema(case: Any, le
 def test_no_wellbeing_data_is_part_of_the_api() -> None:
     text = json.dumps(generated_schema().raw_schema).lower()
     assert "wellbeing" not in text and "survey" not in text and "check-in" not in text
+
+
+def test_the_schema_documents_the_items_consensus_and_how_to_ask_for_another_method() -> None:
+    raw = generated_schema().raw_schema
+    operation = raw["paths"]["/api/v1/studies/{study_id}/items/"]["get"]
+    parameter = next(p for p in operation["parameters"] if p["name"] == "consensus")
+    assert parameter["schema"]["enum"] == ["dawid_skene", "dawid_skene_likert", "mace"]
+    assert parameter["schema"]["default"] == "dawid_skene"
+    consensus = raw["components"]["schemas"]["Consensus"]
+    assert set(consensus["required"]) == {"method", "scale", "label", "probability"}
+    item = raw["components"]["schemas"]["Item"]["properties"]["consensus"]
+    assert "Consensus" in json.dumps(item) and "null" in json.dumps(item)
+    label = raw["components"]["schemas"]["Label"]["properties"]
+    assert {"consensus_method", "consensus_label", "consensus_probability"} <= set(label)

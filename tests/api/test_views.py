@@ -12,8 +12,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from agreement.consensus import consensus_compute
 from agreement.models import AgreementSnapshot
-from agreement.services import agreement_refresh_request, agreement_snapshot_refresh
+from agreement.services import agreement_refresh_request, agreement_snapshot_refresh, consensus_refresh
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
 from api.services import api_token_create, api_token_revoke
@@ -22,6 +23,7 @@ from review.models import Review, Study
 from review.services.studies import study_members_set, study_notes_sharing_set
 from tagging.models import Tag
 from tests.factories import UserFactory, review_everything, started_study
+from transcripts.models import Transcript
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,7 @@ def endpoints(study: Study) -> list[tuple[str, set[str]]]:
         ("/api/v1/studies/", {LABELS}),
         (f"/api/v1/studies/{study.pk}/", {LABELS}),
         (f"/api/v1/studies/{study.pk}/items/", {LABELS}),
+        (f"/api/v1/studies/{study.pk}/items/?consensus=mace", {LABELS}),
         (f"/api/v1/studies/{study.pk}/labels/", {LABELS}),
         ("/api/v1/labels/", {LABELS}),
         (f"/api/v1/studies/{study.pk}/labels/export?format=jsonl", {LABELS}),
@@ -329,3 +332,118 @@ def test_the_reviewer_quality_endpoint_names_reviewers_by_pseudonym_only(client:
     assert first["rating_difference"] == 2.0
     assert body["pool"]["complete_items"] == 4
     assert set(body["rules"]) == {"rating", "leave_one_out", "drift"}
+
+
+# --- consensus labels -------------------------------------------------------------------------
+
+# Ratings per item position (three reviewers each), with splits both ways so the fits are not trivial.
+CONSENSUS_RATINGS = {1: (4, 3, 1), 2: (0, 1, 4), 3: (3, 4, 4), 4: (2, 0, 0), 5: (4, 0, 3), 6: (1, 1, 3)}
+
+
+def consensus_study() -> Study:
+    study, reviewers = started_study(items=len(CONSENSUS_RATINGS), reviewers=3)
+    review_everything(study, reviewers, rate=lambda item, index: CONSENSUS_RATINGS[item.position][index])
+    consensus_refresh(study_id=study.pk)
+    return study
+
+
+def expected_consensus(study: Study, method: str, scale: str) -> dict[int, tuple[int, float]]:
+    """Item id -> (label, probability) straight from consensus_compute over the study's reviews."""
+    rows = list(Review.objects.filter(study=study).values_list("item_id", "reviewer_id", "rating"))
+    result = consensus_compute(
+        item_ids=[row[0] for row in rows],
+        reviewer_ids=[row[1] for row in rows],
+        ratings=[row[2] for row in rows],
+        method=method,  # type: ignore[arg-type]
+        scale=scale,  # type: ignore[arg-type]
+    )
+    return {
+        int(item): (int(label), float(probability))
+        for item, label, probability in zip(result.item_ids, result.labels, result.probabilities, strict=True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "method", "scale"),
+    [
+        ("", "dawid_skene", "binary"),
+        ("?consensus=dawid_skene", "dawid_skene", "binary"),
+        ("?consensus=dawid_skene_likert", "dawid_skene", "likert"),
+        ("?consensus=mace", "mace", "binary"),
+    ],
+)
+def test_items_carry_the_consensus_that_consensus_compute_gives_dawid_skene_binary_by_default(
+    client: Client, query: str, method: str, scale: str
+) -> None:
+    study = consensus_study()
+    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="consensus", scopes=[LABELS])
+
+    response = client.get(f"/api/v1/studies/{study.pk}/items/{query}", **bearer(raw))
+
+    assert response.status_code == 200
+    expected = expected_consensus(study, method, scale)
+    items = response.json()["results"]
+    assert len(items) == len(expected) == len(CONSENSUS_RATINGS)
+    name = query.partition("=")[2] or "dawid_skene"
+    for item in items:
+        label, probability = expected[item["id"]]
+        assert item["consensus"]["method"] == name and item["consensus"]["scale"] == scale
+        assert item["consensus"]["label"] == label
+        assert item["consensus"]["probability"] == pytest.approx(probability, abs=1e-12)
+    labels = {item["consensus"]["label"] for item in items}
+    assert labels <= ({0, 1} if scale == "binary" else {0, 1, 2, 3, 4}) and len(labels) > 1
+
+
+def test_the_authors_self_rating_never_enters_the_consensus(client: Client) -> None:
+    study = consensus_study()
+    client.force_login(UserFactory(roles=["lead"]))
+    before = client.get(f"/api/v1/studies/{study.pk}/items/?consensus=dawid_skene_likert").json()["results"]
+
+    # Every author claims the opposite of what the reviewers said; the consensus must not move.
+    for item in study.items.select_related("transcript"):
+        Transcript.objects.filter(pk=item.transcript_id).update(rating=4 - max(CONSENSUS_RATINGS[item.position]))
+    consensus_refresh(study_id=study.pk)
+    after = client.get(f"/api/v1/studies/{study.pk}/items/?consensus=dawid_skene_likert").json()["results"]
+
+    assert [item["consensus"] for item in after] == [item["consensus"] for item in before]
+    assert {
+        item["id"]: (item["consensus"]["label"], pytest.approx(item["consensus"]["probability"])) for item in after
+    } == {
+        item_id: (label, pytest.approx(probability))
+        for item_id, (label, probability) in expected_consensus(study, "dawid_skene", "likert").items()
+    }
+
+
+def test_an_unknown_consensus_method_is_a_400_naming_the_parameter(client: Client) -> None:
+    study = consensus_study()
+    client.force_login(UserFactory(roles=["lead"]))
+    response = client.get(f"/api/v1/studies/{study.pk}/items/?consensus=glad")
+    assert response.status_code == 400
+    assert "consensus" in response.json()
+
+
+def test_the_consensus_is_null_on_items_nobody_has_reviewed(client: Client) -> None:
+    study, _ = started_study(items=2, reviewers=3)
+    client.force_login(UserFactory(roles=["lead"]))
+    items = client.get(f"/api/v1/studies/{study.pk}/items/").json()["results"]
+    assert [item["consensus"] for item in items] == [None, None]
+
+
+def test_reviewer_quality_rows_carry_each_reviewers_estimated_reliability(client: Client) -> None:
+    study = consensus_study()
+    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="quality", scopes=[AGREEMENT])
+    rows = list(Review.objects.filter(study=study).values_list("item_id", "reviewer_id", "rating"))
+    columns = {"item_ids": [r[0] for r in rows], "reviewer_ids": [r[1] for r in rows], "ratings": [r[2] for r in rows]}
+    accuracy = consensus_compute(**columns, method="dawid_skene", scale="binary").reviewer_reliability()
+    competence = consensus_compute(**columns, method="mace", scale="binary").reviewer_reliability()
+
+    body = client.get(f"/api/v1/studies/{study.pk}/reviewers/", **bearer(raw)).json()
+
+    assert body["consensus_computed_at"] is not None
+    by_pseudonym = {reviewer_pseudonym(study_id=study.pk, reviewer_id=r): r for r in accuracy}
+    assert {row["reviewer"] for row in body["reviewers"]} == set(by_pseudonym)
+    for row in body["reviewers"]:
+        reviewer_id = by_pseudonym[row["reviewer"]]
+        assert row["dawid_skene_accuracy"] == pytest.approx(accuracy[reviewer_id], abs=1e-12)
+        assert row["mace_competence"] == pytest.approx(competence[reviewer_id], abs=1e-12)
+        assert 0 <= row["dawid_skene_likert_accuracy"] <= 1

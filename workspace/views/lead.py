@@ -23,7 +23,7 @@ from agreement.dashboard import (
     size_success_plots,
 )
 from agreement.selectors import reviewer_quality, study_reviewer_quality
-from agreement.services import agreement_refresh_request, agreement_snapshot_settle
+from agreement.services import agreement_refresh_request, agreement_snapshot_settle, consensus_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -39,7 +39,7 @@ from tagging.selectors import tag_names
 from wellbeing.forms import StudyWellbeingForm
 
 if TYPE_CHECKING:
-    from agreement.models import AgreementSnapshot
+    from agreement.models import AgreementSnapshot, ConsensusSnapshot
     from review.models import Study
 
 
@@ -58,11 +58,14 @@ def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
     study = _study(request, study_id)
     # On the primary: settling may recompute the snapshot, write it and read it back.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
+    consensus = consensus_snapshot_settle(study_id=study.pk)
     with replica_reads():
-        return _lead_dashboard_page(request, study, snapshot)
+        return _lead_dashboard_page(request, study, snapshot, consensus)
 
 
-def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: AgreementSnapshot | None) -> HttpResponse:
+def _lead_dashboard_page(
+    request: HttpRequest, study: Study, snapshot: AgreementSnapshot | None, consensus: ConsensusSnapshot | None
+) -> HttpResponse:
     progress = study_progress(study=study)
     data = snapshot.data if snapshot and snapshot.computed_at else {}
     tags = tag_names()
@@ -79,6 +82,7 @@ def _lead_dashboard_page(request: HttpRequest, study: Study, snapshot: Agreement
             initial={"daily_cap_minutes": study.daily_cap_minutes, "checkin_every_reviews": study.checkin_every_reviews}
         ),
         "disagreement": data.get("disagreement", []),
+        "consensus": consensus if consensus and consensus.computed_at else None,
         "success_definition": SUCCESS_DEFINITION,
         "small_group_items": SMALL_GROUP_ITEMS,
         "size_success": size_success_lines(data),
@@ -148,8 +152,9 @@ def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
     study = _study(request, study_id)
     # As the dashboard: settle a pending refresh no worker will run, on the primary, first.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
+    consensus = consensus_snapshot_settle(study_id=study.pk)
     with replica_reads():
-        quality = study_reviewer_quality(study=study, snapshot=snapshot)
+        quality = study_reviewer_quality(study=study, snapshot=snapshot, consensus=consensus)
         context = {"study": study, "quality": quality, "success_definition": SUCCESS_DEFINITION}
         return render(request, "workspace/lead_reviewers.html", context)
 
