@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from agreement.models import AgreementSnapshot
-from agreement.services import agreement_snapshot_refresh
+from agreement.models import AgreementSnapshot, ItemConsensus
+from agreement.services import agreement_snapshot_refresh, consensus_refresh
 from agreement.statistics import SUCCESS_DEFINITION
 from tests.factories import review_everything, started_study
 
@@ -166,3 +167,55 @@ def test_the_overall_reviewers_page_pools_only_the_leads_own_studies(lead_client
     for reviewer in others:
         assert f'data-reviewer="{reviewer.username}"' not in page
     assert lead_client.get(reverse("workspace:lead_reviewers", args=[theirs.pk])).status_code == 404
+
+
+def test_the_dashboard_says_how_often_dawid_skene_differs_from_the_majority_with_example_items(
+    lead_client: Client,
+) -> None:
+    # Splits both ways, so Dawid-Skene has reviewers to weigh differently from the vote.
+    hand = {1: [4, 4, 0], 2: [0, 0, 4], 3: [4, 4, 4], 4: [0, 0, 0], 5: [4, 0, 0], 6: [0, 4, 4], 7: [4, 0, 4]}
+    study, reviewers = started_study(items=len(hand), reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
+    snapshot = consensus_refresh(study_id=study.pk)
+    binary = snapshot.data["versus_majority"]["binary"]
+
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+
+    assert 'href="#consensus-heading"' in page and 'data-testid="consensus"' in page
+    assert binary["items"] == len(hand) and binary["ties"] == 0
+    assert f"differs from the majority vote on <strong>{binary['differs']}</strong> of {len(hand)} items" in page
+    for item_id in binary["examples"]:
+        assert f'href="{reverse("workspace:lead_item", args=[study.pk, item_id])}"' in page
+    assert len(binary["examples"]) == min(binary["differs"], 5)
+
+
+def test_the_consensus_section_counts_disagreements_against_a_hand_computed_majority(lead_client: Client) -> None:
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
+    snapshot = consensus_refresh(study_id=study.pk)
+    versus = snapshot.data["versus_majority"]
+    # Every item is (4, 3, 1): the binary majority is success; 0-4 has no strict majority at all.
+    assert versus["likert"]["items"] == 0 and versus["likert"]["ties"] == 3
+    labels = ItemConsensus.objects.filter(study=study).values_list("ds_binary_label", flat=True)
+    assert versus["binary"]["differs"] == sum(1 for label in labels if label != 1)
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+    assert "3 items have no majority rating" in page
+
+
+def test_the_reviewers_page_shows_each_reviewers_estimated_reliability_with_a_line_saying_what_it_is(
+    lead_client: Client,
+) -> None:
+    study, reviewers = started_study(items=4, reviewers=3, reviewers_per_item=3)
+    hand = {1: [4, 3, 1], 2: [3, 3, 0], 3: [2, 1, 1], 4: [4, 4, 3]}
+    review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
+    reliability = consensus_refresh(study_id=study.pk).data["reliability"]
+
+    page = lead_client.get(reverse("workspace:lead_reviewers", args=[study.pk])).content.decode()
+
+    assert "Estimated reliability (0-1)" in page
+    assert 'data-testid="reliability-note"' in page and "MACE&#x27;s competence" in page
+    shown = re.findall(r'data-testid="ds-accuracy">([0-9.]+)<', page)
+    assert sorted(shown) == sorted(f"{reliability[str(r.pk)]['dawid_skene']:.3f}" for r in reviewers)
+    assert len(re.findall(r'data-testid="mace-competence">([0-9.]+)<', page)) == 3
+    overall = lead_client.get(reverse("workspace:lead_reviewers_overall")).content.decode()
+    assert "Estimated reliability" not in overall  # consensus is fitted per study
