@@ -12,6 +12,8 @@ author's self-rating (one of them a point more lenient, one rating at random). T
   load every rating, Fleiss's kappa with SE and a 1,000-resample bootstrap and
   Krippendorff's alpha for both scales and both rater sets, overall, per model type and
   per size, plus the dashboard figures, saved as the snapshot), best and median of --runs;
+- the consensus task that follows it (consensus_refresh: its own load of the reviews,
+  Dawid-Skene on both scales and MACE, one row per item written), best and median of --runs;
 - its parts: loading the ratings, and the computation alone;
 - the same work done two ways, for the overall Likert table (items x categories, from the
   same ratings): Fleiss's kappa with a 1,000-resample bootstrap 95% interval as the
@@ -234,7 +236,7 @@ def main() -> None:
         reviewer_quality_compute,
     )
     from agreement.selectors import reviewer_quality, reviewer_quality_input, study_ratings, study_skips
-    from agreement.services import agreement_snapshot_refresh
+    from agreement.services import agreement_snapshot_refresh, consensus_refresh
     from agreement.statistics import DEFAULT_RESAMPLES, counts_from_ratings, fleiss_from_counts
 
     study, lead = data_build(args.items)
@@ -242,6 +244,7 @@ def main() -> None:
     load_times, ratings = timed(lambda: study_ratings(study=study), args.runs)
     compute_times, data = timed(lambda: snapshot_compute(ratings), args.runs)
     full_times, snapshot = timed(lambda: agreement_snapshot_refresh(study_id=study.pk), args.runs)
+    consensus_times, consensus = timed(lambda: consensus_refresh(study_id=study.pk), args.runs)
 
     table = counts_from_ratings(ratings.author_and_reviewer_matrix(ratings.reviewer_matrix()))
     point_times, baseline_kappa = timed(lambda: fleiss_kappa(table, method="fleiss"), max(args.runs, 20))
@@ -312,6 +315,12 @@ def main() -> None:
         f"{best_median(full_times)}  (target < 2 s)"
     )
     print(f"  loading the ratings:                          {best_median(load_times)}")
+    versus = consensus.data["versus_majority"]["binary"]
+    print(
+        f"Consensus task after it (consensus_refresh: load, Dawid-Skene binary and 0-4, MACE binary, write "
+        f"{consensus.data['items']:,} item rows), best / median: {best_median(consensus_times)}; Dawid-Skene differs "
+        f"from the binary majority on {versus['differs']:,} of {versus['items']:,} items"
+    )
     print(f"  computing agreement and figures:              {best_median(compute_times)}")
     print(
         f"  full computation per statistic set ({statistic_sets} = {len(data['agreement'])} rows x 2 scales; each "
@@ -389,6 +398,7 @@ def main() -> None:
         figures = [
             Figure("full computation, median", statistics.median(full_times), "s", "lower"),
             Figure("loading the ratings, median", statistics.median(load_times), "s", "lower"),
+            Figure("consensus task, median", statistics.median(consensus_times), "s", "lower"),
             Figure("agreement and figures, median", statistics.median(compute_times), "s", "lower"),
             Figure("kappa + interval, fleiss_from_counts", 1000 * ours_median, "ms", "lower"),
             Figure("kappa + interval, naive statsmodels", 1000 * naive_median, "ms", "info"),

@@ -146,6 +146,7 @@ def agreement_bench_parse(text: str) -> list[Figure]:
     patterns = [
         (r"Full computation \(.*\), best / median: [\d.]+ / ([\d.]+) s", "full computation, median", "s", "lower"),
         (r"  loading the ratings:\s+[\d.]+ / ([\d.]+) s", "loading the ratings, median", "s", "lower"),
+        (r"Consensus task after it \(.*\), best / median: [\d.]+ / ([\d.]+) s", "consensus task, median", "s", "lower"),
         (r"  computing agreement and figures:\s+[\d.]+ / ([\d.]+) s", "agreement and figures, median", "s", "lower"),
         (r"  \S*fleiss_from_counts:\s+([\d.]+) ms", "kappa + interval, fleiss_from_counts", "ms", "lower"),
         (r"  naive statsmodels \(.*\):\s+([\d.]+) ms", "kappa + interval, naive statsmodels", "ms", "info"),
