@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import redis
@@ -19,7 +20,7 @@ from agreement.analytics import snapshot_compute
 from agreement.consensus import study_consensus_compute
 from agreement.models import AgreementSnapshot, ConsensusSnapshot, ItemConsensus
 from agreement.reviewer_quality import quality_input_from_ratings, reviewer_quality_compute
-from agreement.selectors import consensus_ratings, study_ratings, study_skips
+from agreement.selectors import CONSENSUS_COLUMNS, consensus_ratings, study_ratings, study_skips
 from core.durability import commit_without_waiting_for_disk
 from review.models import Study
 
@@ -199,30 +200,43 @@ def consensus_refresh(*, study_id: int) -> ConsensusSnapshot:
     started = time.perf_counter()
     rows = consensus_ratings(study=study)
     result = study_consensus_compute(item_ids=rows[:, 0], reviewer_ids=rows[:, 1], ratings=rows[:, 2])
-    fits = result.fits
-    columns = {name: (fit.labels.tolist(), np.clip(fit.probabilities, 0.0, 1.0).tolist()) for name, fit in fits.items()}
-    items = [
-        ItemConsensus(
-            item_id=item_id,
-            study_id=study.pk,
-            ds_binary_label=columns["dawid_skene"][0][index],
-            ds_binary_probability=columns["dawid_skene"][1][index],
-            ds_likert_label=columns["dawid_skene_likert"][0][index],
-            ds_likert_probability=columns["dawid_skene_likert"][1][index],
-            mace_label=columns["mace"][0][index],
-            mace_probability=columns["mace"][1][index],
-        )
-        for index, item_id in enumerate(result.item_ids.tolist())
-    ]
+    columns: dict[str, list[Any]] = {"item_id": result.item_ids.tolist()}
+    for fit, (label, probability) in CONSENSUS_COLUMNS.items():
+        columns[label] = result.fits[fit].labels.tolist()
+        # Posteriors are normalised in floating point: keep the stored ones inside the 0-1 constraint.
+        columns[probability] = np.clip(result.fits[fit].probabilities, 0.0, 1.0).tolist()
     with transaction.atomic():
         ItemConsensus.objects.filter(study=study).delete()
-        ItemConsensus.objects.bulk_create(items, batch_size=5000)
+        _item_consensus_insert(study_id=study.pk, columns=columns)
         snapshot.data = result.summary
         snapshot.review_count = len(rows)
         snapshot.computed_at = timezone.now()
         snapshot.compute_seconds = time.perf_counter() - started
         snapshot.save(update_fields=["data", "review_count", "computed_at", "compute_seconds"])
     return snapshot
+
+
+def _item_consensus_insert(*, study_id: int, columns: dict[str, list[Any]]) -> None:
+    """Write one ItemConsensus row per item from parallel columns. On PostgreSQL one INSERT from
+    unnest() of the column arrays, each sent as one array literal (repr keeps every float exactly):
+    building and saving 39k model instances took 5 of the task's 8 s, and letting the driver adapt
+    the 270k list elements one by one still 0.8 s."""
+    if connection.vendor != "postgresql":
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        ItemConsensus.objects.bulk_create([ItemConsensus(study_id=study_id, **row) for row in rows], batch_size=2000)
+        return
+    types = {"item_id": "bigint"} | {
+        name: "smallint" if name.endswith("_label") else "float8" for name in columns if name != "item_id"
+    }
+    arrays = ", ".join(f"%s::text::{types[name]}[]" for name in columns)
+    names = ", ".join(columns)
+    sql = f"""
+        INSERT INTO {ItemConsensus._meta.db_table} (study_id, {names})
+        SELECT %s::bigint, * FROM unnest({arrays})
+    """  # noqa: S608 - table and column names from the model; values are parameters
+    with connection.cursor() as cursor:
+        literals = ["{" + ",".join(map(repr, values)) + "}" for values in columns.values()]
+        cursor.execute(sql, [study_id, *literals])
 
 
 def task_enqueue(*, task: str, study_id: int, countdown: int) -> bool:
