@@ -180,9 +180,9 @@ RELIABILITY_KEYS = {
     "mace": "mace_competence",
 }
 RELIABILITY_NOTE = (
-    "Estimated reliability, from the reviewers' ratings alone: Dawid-Skene's accuracy is the chance the reviewer "
-    "gives an item's most likely true label (from their confusion matrix, binary and 0-4); MACE's competence is "
-    "the chance they judge an item rather than answer at random (binary)."
+    "Reliability, estimated from the reviewers' ratings alone on the success scale: DS is Dawid-Skene's accuracy, "
+    "the chance the reviewer gives an item's true label (from their confusion matrix); MACE is MACE's competence, "
+    "the chance they judge an item rather than answer at random. The API also gives Dawid-Skene's accuracy on 0-4."
 )
 
 

@@ -212,10 +212,10 @@ def test_the_reviewers_page_shows_each_reviewers_estimated_reliability_with_a_li
 
     page = lead_client.get(reverse("workspace:lead_reviewers", args=[study.pk])).content.decode()
 
-    assert "Estimated reliability (0-1)" in page
+    assert "Reliability (0-1)" in page
     assert 'data-testid="reliability-note"' in page and "MACE&#x27;s competence" in page
     shown = re.findall(r'data-testid="ds-accuracy">([0-9.]+)<', page)
-    assert sorted(shown) == sorted(f"{reliability[str(r.pk)]['dawid_skene']:.3f}" for r in reviewers)
+    assert sorted(shown) == sorted(f"{reliability[str(r.pk)]['dawid_skene']:.2f}" for r in reviewers)
     assert len(re.findall(r'data-testid="mace-competence">([0-9.]+)<', page)) == 3
     overall = lead_client.get(reverse("workspace:lead_reviewers_overall")).content.decode()
-    assert "Estimated reliability" not in overall  # consensus is fitted per study
+    assert "Reliability (0-1)" not in overall  # consensus is fitted per study
