@@ -95,6 +95,11 @@ def item_consensus_dict(row: ItemConsensus | None, *, fit: str = DEFAULT_FIT) ->
     }
 
 
+def item_consensus(*, item_id: int) -> ItemConsensus | None:
+    """One item's stored consensus labels; None before the study's consensus is computed."""
+    return ItemConsensus.objects.filter(item_id=item_id).first()
+
+
 def consensus_snapshot(*, study: Study) -> ConsensusSnapshot | None:
     return ConsensusSnapshot.objects.filter(study=study).first()
 

@@ -219,3 +219,18 @@ def test_the_reviewers_page_shows_each_reviewers_estimated_reliability_with_a_li
     assert len(re.findall(r'data-testid="mace-competence">([0-9.]+)<', page)) == 3
     overall = lead_client.get(reverse("workspace:lead_reviewers_overall")).content.decode()
     assert "Reliability (0-1)" not in overall  # consensus is fitted per study
+
+
+def test_the_item_view_shows_the_items_consensus_once_it_is_computed(lead_client: Client) -> None:
+    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+    review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
+    item = study.items.order_by("position").first()
+    url = reverse("workspace:lead_item", args=[study.pk, item.pk])
+    assert 'data-testid="item-consensus"' not in lead_client.get(url).content.decode()
+
+    consensus_refresh(study_id=study.pk)
+
+    row = ItemConsensus.objects.get(item=item)
+    page = lead_client.get(url).content.decode()
+    assert 'data-testid="item-consensus"' in page
+    assert f"rating {row.ds_likert_label} on 0-4 (probability {row.ds_likert_probability:.2f})" in page

@@ -22,7 +22,7 @@ from agreement.dashboard import (
     size_success_lines,
     size_success_plots,
 )
-from agreement.selectors import reviewer_quality, study_reviewer_quality
+from agreement.selectors import item_consensus, reviewer_quality, study_reviewer_quality
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle, consensus_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -141,7 +141,13 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
     found = lead_item(study=study, item_id=item_id)
     if found is None:
         raise Http404("No such item in this study.")
-    return render(request, "workspace/lead_item.html", {"study": study, "turns": found["transcript"].turns, **found})
+    context = {
+        "study": study,
+        "turns": found["transcript"].turns,
+        "consensus": item_consensus(item_id=item_id),
+        **found,
+    }
+    return render(request, "workspace/lead_item.html", context)
 
 
 @never_cache
