@@ -169,7 +169,8 @@ def test_the_api_serves_the_final_label_beside_the_raw_ones_on_items_and_labels(
     assert lead.username not in str(labels)
     csv_text = b"".join(client.get(f"/api/v1/studies/{study.pk}/labels/export?format=csv").streaming_content)
     header = csv_text.decode().split("\n", 1)[0].split(",")
-    assert header[-4:] == ["adjudicated_rating", "adjudicated_tags", "adjudicated_by", "adjudicated_at"]
+    start = header.index("adjudicated_rating")  # the consensus_* columns follow them
+    assert header[start : start + 4] == ["adjudicated_rating", "adjudicated_tags", "adjudicated_by", "adjudicated_at"]
 
 
 def test_an_adjudicator_is_never_offered_an_item_they_reviewed(login: Login) -> None:
