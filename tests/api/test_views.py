@@ -22,7 +22,7 @@ from api.throttling import PerTokenThrottle
 from review.models import Review, Study
 from review.services.studies import study_members_set, study_notes_sharing_set
 from tagging.models import Tag
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import UserFactory, lead_of_every_study, review_everything, started_study
 from transcripts.models import Transcript
 
 pytestmark = pytest.mark.django_db
@@ -376,7 +376,7 @@ def test_items_carry_the_consensus_that_consensus_compute_gives_dawid_skene_bina
     client: Client, query: str, method: str, scale: str
 ) -> None:
     study = consensus_study()
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="consensus", scopes=[LABELS])
+    _, raw = api_token_create(user=lead_of_every_study(), name="consensus", scopes=[LABELS])
 
     response = client.get(f"/api/v1/studies/{study.pk}/items/{query}", **bearer(raw))
 
@@ -396,7 +396,7 @@ def test_items_carry_the_consensus_that_consensus_compute_gives_dawid_skene_bina
 
 def test_the_authors_self_rating_never_enters_the_consensus(client: Client) -> None:
     study = consensus_study()
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     before = client.get(f"/api/v1/studies/{study.pk}/items/?consensus=dawid_skene_likert").json()["results"]
 
     # Every author claims the opposite of what the reviewers said; the consensus must not move.
@@ -416,7 +416,7 @@ def test_the_authors_self_rating_never_enters_the_consensus(client: Client) -> N
 
 def test_an_unknown_consensus_method_is_a_400_naming_the_parameter(client: Client) -> None:
     study = consensus_study()
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     response = client.get(f"/api/v1/studies/{study.pk}/items/?consensus=glad")
     assert response.status_code == 400
     assert "consensus" in response.json()
@@ -424,14 +424,14 @@ def test_an_unknown_consensus_method_is_a_400_naming_the_parameter(client: Clien
 
 def test_the_consensus_is_null_on_items_nobody_has_reviewed(client: Client) -> None:
     study, _ = started_study(items=2, reviewers=3)
-    client.force_login(UserFactory(roles=["lead"]))
+    client.force_login(lead_of_every_study())
     items = client.get(f"/api/v1/studies/{study.pk}/items/").json()["results"]
     assert [item["consensus"] for item in items] == [None, None]
 
 
 def test_reviewer_quality_rows_carry_each_reviewers_estimated_reliability(client: Client) -> None:
     study = consensus_study()
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="quality", scopes=[AGREEMENT])
+    _, raw = api_token_create(user=lead_of_every_study(), name="quality", scopes=[AGREEMENT])
     rows = list(Review.objects.filter(study=study).values_list("item_id", "reviewer_id", "rating"))
     columns = {"item_ids": [r[0] for r in rows], "reviewer_ids": [r[1] for r in rows], "ratings": [r[2] for r in rows]}
     accuracy = consensus_compute(**columns, method="dawid_skene", scale="binary").reviewer_reliability()

@@ -171,10 +171,11 @@ def test_the_overall_reviewers_page_pools_only_the_leads_own_studies(lead_client
 
 def test_the_dashboard_says_how_often_dawid_skene_differs_from_the_majority_with_example_items(
     lead_client: Client,
+    lead: User,
 ) -> None:
     # Splits both ways, so Dawid-Skene has reviewers to weigh differently from the vote.
     hand = {1: [4, 4, 0], 2: [0, 0, 4], 3: [4, 4, 4], 4: [0, 0, 0], 5: [4, 0, 0], 6: [0, 4, 4], 7: [4, 0, 4]}
-    study, reviewers = started_study(items=len(hand), reviewers=3, reviewers_per_item=3)
+    study, reviewers = started_study(leads=[lead], items=len(hand), reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
     snapshot = consensus_refresh(study_id=study.pk)
     binary = snapshot.data["versus_majority"]["binary"]
@@ -189,8 +190,10 @@ def test_the_dashboard_says_how_often_dawid_skene_differs_from_the_majority_with
     assert len(binary["examples"]) == min(binary["differs"], 5)
 
 
-def test_the_consensus_section_counts_disagreements_against_a_hand_computed_majority(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+def test_the_consensus_section_counts_disagreements_against_a_hand_computed_majority(
+    lead_client: Client, lead: User
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
     snapshot = consensus_refresh(study_id=study.pk)
     versus = snapshot.data["versus_majority"]
@@ -204,8 +207,9 @@ def test_the_consensus_section_counts_disagreements_against_a_hand_computed_majo
 
 def test_the_reviewers_page_shows_each_reviewers_estimated_reliability_with_a_line_saying_what_it_is(
     lead_client: Client,
+    lead: User,
 ) -> None:
-    study, reviewers = started_study(items=4, reviewers=3, reviewers_per_item=3)
+    study, reviewers = started_study(leads=[lead], items=4, reviewers=3, reviewers_per_item=3)
     hand = {1: [4, 3, 1], 2: [3, 3, 0], 3: [2, 1, 1], 4: [4, 4, 3]}
     review_everything(study, reviewers, rate=lambda item, index: hand[item.position][index])
     reliability = consensus_refresh(study_id=study.pk).data["reliability"]
@@ -221,8 +225,8 @@ def test_the_reviewers_page_shows_each_reviewers_estimated_reliability_with_a_li
     assert "Reliability (0-1)" not in overall  # consensus is fitted per study
 
 
-def test_the_item_view_shows_the_items_consensus_once_it_is_computed(lead_client: Client) -> None:
-    study, reviewers = started_study(items=3, reviewers=3, reviewers_per_item=3)
+def test_the_item_view_shows_the_items_consensus_once_it_is_computed(lead_client: Client, lead: User) -> None:
+    study, reviewers = started_study(leads=[lead], items=3, reviewers=3, reviewers_per_item=3)
     review_everything(study, reviewers, rate=lambda item, index: [4, 3, 1][index])
     item = study.items.order_by("position").first()
     url = reverse("workspace:lead_item", args=[study.pk, item.pk])
