@@ -27,11 +27,11 @@ from accounts.services import (
 from core.roles import LEAD, role_required, signed_in_user
 from review.errors import LeadChangeRefused, RedTeamIdTaken
 from review.forms import CoLeadForm, ReviewerProfileForm, TeamAccountForm, TeamInviteForm
+from review.lookups import lead_study_or_404
 from review.selectors import (
     lead_account,
     lead_accounts,
     reviewer_profile_of,
-    study_for_lead,
     study_leads,
     team_people,
     team_person,
@@ -42,8 +42,6 @@ from tagging.selectors import tag_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from review.models import Study
 
 
 def _team_page(
@@ -175,19 +173,12 @@ def lead_team_person_active(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect("review:lead_team")
 
 
-def _study(request: HttpRequest, study_id: int) -> Study:
-    study = study_for_lead(user=signed_in_user(request.user), study_id=study_id)
-    if study is None:
-        raise Http404("No such study.")
-    return study
-
-
 @never_cache
 @role_required(LEAD)
 @require_http_methods(["GET", "POST"])
 def lead_study_leads(request: HttpRequest, study_id: int) -> HttpResponse:
     """The study's leads: add a co-lead (who then sees and runs the study) or remove one."""
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     actor = signed_in_user(request.user)
     if request.method == "POST":
         form = CoLeadForm(request.POST)

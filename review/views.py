@@ -15,6 +15,7 @@ from review.errors import (
     StudyStateError,
 )
 from review.forms import StudyCreateForm, StudyInstructionsForm
+from review.lookups import lead_study_or_404
 from review.models import StudyStatus
 from review.sampling import StudyInvalid
 from review.selectors import (
@@ -40,15 +41,7 @@ from review.services.studies import (
 )
 
 if TYPE_CHECKING:
-    from review.models import Study
-
-
-def _study(request: HttpRequest, study_id: int) -> Study:
-    """The study if the signed-in lead is one of its leads; other leads get 404 like no study."""
-    study = study_for_lead(user=signed_in_user(request.user), study_id=study_id)
-    if study is None:
-        raise Http404("No such study.")
-    return study
+    pass
 
 
 # --- lead pages -----------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def lead_study_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
     """Start, pause, resume or unarchive (the undo of an archive); archiving asks first (lead_study_archive)."""
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     actor = signed_in_user(request.user)
     action = request.POST.get("action", "")
     moves = {"pause": study_pause, "resume": study_resume, "unarchive": study_unarchive}
@@ -106,7 +99,7 @@ def lead_study_status(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def lead_study_archive(request: HttpRequest, study_id: int) -> HttpResponse:
     """Ask before archiving, naming the study; archiving then offers its undo on the study list."""
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     if request.method == "POST":
         try:
             study = study_archive(study=study, actor=signed_in_user(request.user))
@@ -131,7 +124,7 @@ def lead_study_start_progress(request: HttpRequest, study_id: int) -> JsonRespon
 @role_required(LEAD)
 @require_http_methods(["GET", "POST"])
 def lead_study_members(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     if request.method == "POST":
         ids = [pk for value in request.POST.getlist("reviewers") if (pk := parse_id(value))]
         chosen = reviewer_accounts_with_ids(ids=ids)
@@ -172,7 +165,7 @@ def lead_study_create(request: HttpRequest) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     enabled = request.POST.get("share") == "on"
     study_notes_sharing_set(study=study, enabled=enabled, actor=signed_in_user(request.user))
     messages.success(
@@ -185,7 +178,7 @@ def lead_notes_sharing(request: HttpRequest, study_id: int) -> HttpResponse:
 @require_POST
 def lead_study_instructions(request: HttpRequest, study_id: int) -> HttpResponse:
     """Set the study's instructions from the form on the lead's study dashboard."""
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     form = StudyInstructionsForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The instructions were not saved: they may be at most 20,000 characters.")

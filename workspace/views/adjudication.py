@@ -28,8 +28,8 @@ from adjudication.services import (
     adjudicator_remove,
 )
 from core.roles import LEAD, has_role, role_required, signed_in_user
+from review.lookups import lead_study_or_404
 from tagging.selectors import tags_in_order
-from workspace.views.lead import _study
 
 if TYPE_CHECKING:
     from review.models import Study
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @role_required(LEAD)
 @require_POST
 def lead_adjudication_rule(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     form = RuleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a rule, and N from 1 to 4.")
@@ -52,7 +52,7 @@ def lead_adjudication_rule(request: HttpRequest, study_id: int) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_adjudicator_add(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     form = AdjudicatorForm(request.POST)
     user = adjudicator_candidate(study=study, user_id=form.cleaned_data["user"]) if form.is_valid() else None
     if user is None:
@@ -66,7 +66,7 @@ def lead_adjudicator_add(request: HttpRequest, study_id: int) -> HttpResponse:
 @role_required(LEAD)
 @require_POST
 def lead_adjudicator_remove(request: HttpRequest, study_id: int, user_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     user = adjudicator_named(study=study, user_id=user_id)
     if user is None or not adjudicator_remove(study=study, user=user, actor=signed_in_user(request.user)):
         raise Http404("No such adjudicator of this study.")
@@ -82,7 +82,7 @@ def _adjudicated_study(request: HttpRequest, study_id: int) -> Study:
     if study is not None:
         return study
     if has_role(user, LEAD):
-        return _study(request, study_id)
+        return lead_study_or_404(request, study_id)
     raise Http404("No such study.")
 
 

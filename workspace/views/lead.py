@@ -29,10 +29,10 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from config.db_routing import replica_reads
 from core.roles import LEAD, role_required, signed_in_user
+from review.lookups import lead_study_or_404
 from review.selectors import (
     lead_item,
     studies_for_lead,
-    study_for_lead,
     study_progress,
 )
 from tagging.selectors import tag_names
@@ -43,19 +43,11 @@ if TYPE_CHECKING:
     from review.models import Study
 
 
-def _study(request: HttpRequest, study_id: int) -> Study:
-    """The study if the signed-in lead is one of its leads; other leads get 404 like no study."""
-    study = study_for_lead(user=signed_in_user(request.user), study_id=study_id)
-    if study is None:
-        raise Http404("No such study.")
-    return study
-
-
 @never_cache
 @role_required(LEAD)
 @require_GET
 def lead_dashboard(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     # On the primary: settling may recompute the snapshot, write it and read it back.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
     consensus = consensus_snapshot_settle(study_id=study.pk)
@@ -100,7 +92,7 @@ def _lead_dashboard_page(
 @role_required(LEAD)
 @require_POST
 def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     agreement_refresh_request(study_id=study.pk, delay=0, force=True)
     messages.success(request, "Agreement is being recomputed; reload in a moment if the time below has not moved.")
     return redirect("workspace:lead_dashboard", study_id=study.pk)
@@ -110,7 +102,7 @@ def lead_agreement_refresh(request: HttpRequest, study_id: int) -> HttpResponse:
 @role_required(LEAD)
 @require_GET
 def lead_table_csv(request: HttpRequest, study_id: int, name: str) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     # As the dashboard: settle a pending refresh no worker will run, on the primary, first.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
     with replica_reads():
@@ -137,7 +129,7 @@ def _lead_table_csv(request: HttpRequest, study: Study, snapshot: AgreementSnaps
 @require_GET
 @replica_reads()
 def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     found = lead_item(study=study, item_id=item_id)
     if found is None:
         raise Http404("No such item in this study.")
@@ -155,7 +147,7 @@ def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpR
 @require_GET
 def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
     """Each reviewer's quality in one study (agreement.reviewer_quality), from its snapshot."""
-    study = _study(request, study_id)
+    study = lead_study_or_404(request, study_id)
     # As the dashboard: settle a pending refresh no worker will run, on the primary, first.
     snapshot = agreement_snapshot_settle(study_id=study.pk)
     consensus = consensus_snapshot_settle(study_id=study.pk)
