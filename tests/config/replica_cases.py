@@ -27,7 +27,7 @@ from audit.models import AuditAction, AuditEvent
 from config.db_routing import REPLICA, read_alias, replica_reads
 from review.models import Review, Study
 from review.services.reviews import ReviewAnswers
-from tests.factories import UserFactory, review_everything, started_study
+from tests.factories import lead_of_every_study, review_everything, started_study
 from workspace.services import work_claim, work_submit
 
 pytestmark = [
@@ -69,8 +69,8 @@ def last_statement_of(alias: str) -> str:
 
 
 @pytest.fixture
-def reviewed_study() -> tuple[Study, list[object]]:
-    study, reviewers = started_study(items=4, reviewers=3)
+def reviewed_study(lead: object) -> tuple[Study, list[object]]:
+    study, reviewers = started_study(items=4, reviewers=3, leads=[lead])
     review_everything(study, reviewers, rate=lambda item, index: (item.position + index) % 5)
     return study, reviewers
 
@@ -189,7 +189,7 @@ def test_the_label_export_streams_from_the_replica_after_the_view_has_returned(
 def test_api_label_handlers_read_the_replica_but_check_tokens_on_the_primary(reviewed_study: tuple) -> None:
     study, _ = reviewed_study
     scopes = ["read:labels", "read:agreement"]
-    _, raw = api_token_create(user=UserFactory(roles=["lead"]), name="pipeline", scopes=scopes)
+    _, raw = api_token_create(user=lead_of_every_study(), name="pipeline", scopes=scopes)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
     with queries() as ran:
