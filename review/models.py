@@ -16,6 +16,25 @@ class StudyStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class RaterRole(models.TextChoices):
+    """Whom a slot, and the review written in it, counts for.
+
+    Only crowd reviews are the item's reviewers_per_item reviews and enter agreement, consensus
+    and adjudication. An expert slot is the one extra place an item gets when a review says
+    judging it needs expertise in a domain. Calibration and gold slots are a reviewer's answers
+    to gold items (review.models.GoldItem): calibration opens their work with feedback after
+    each, gold is mixed into the queue afterwards as a silent check.
+    """
+
+    CROWD = "crowd", "Crowd"
+    EXPERT = "expert", "Expert"
+    CALIBRATION = "calibration", "Calibration"
+    GOLD = "gold", "Gold check"
+
+
+GOLD_ROLES = (RaterRole.CALIBRATION, RaterRole.GOLD)
+
+
 class Study(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -52,6 +71,14 @@ class Study(models.Model):
     start_touched_at = models.DateTimeField(null=True, blank=True)
     # The status an archived study had, which unarchiving gives back; empty unless archived.
     archived_from = models.CharField(max_length=10, blank=True, default="")
+    # Gold items (GoldItem): each reviewer's work opens with this many of them, each followed by
+    # its reference answer and explanation; afterwards this share of their claims is a gold item.
+    calibration_items = models.PositiveSmallIntegerField(
+        default=0, help_text="Gold items that open each reviewer's work, with feedback after each (0: none)."
+    )
+    gold_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Share of a reviewer's later claims that are a gold item, as a silent check (0: none)."
+    )
 
     class Meta:
         verbose_name_plural = "studies"
@@ -77,6 +104,8 @@ class Study(models.Model):
             models.CheckConstraint(
                 condition=Q(daily_cap_minutes__gte=1, daily_cap_minutes__lte=24 * 60), name="study_daily_cap_in_a_day"
             ),
+            models.CheckConstraint(condition=Q(calibration_items__lte=50), name="study_calibration_items_le_50"),
+            models.CheckConstraint(condition=Q(gold_percent__lte=50), name="study_gold_percent_le_50"),
         ]
 
     def __str__(self) -> str:
@@ -152,7 +181,9 @@ class Slot(models.Model):
     """One of an item's reviewers_per_item places for a review, created when the study starts.
 
     Fixed slots make "never a 4th review" structural: a review needs a slot, a slot holds
-    one review. study, position, author_member_id and item_done copy item facts onto the
+    one review. Crowd slots are numbered 1..reviewers_per_item; an item has at most one expert
+    slot (numbered after them), and gold slots (number 0) are made for one reviewer at a time,
+    always held, never open. study, position, author_member_id and item_done copy item facts onto the
     slot so one partial index answers a claim without joins, however large the study.
     """
 
@@ -170,10 +201,28 @@ class Slot(models.Model):
     )
     leased_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
+    role = models.CharField(max_length=12, choices=RaterRole.choices, db_default=RaterRole.CROWD)
+    # An expert slot's domain: only reviewers who declared this area of expertise claim it.
+    expert_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["item", "number"], name="slot_unique_number"),
+            models.UniqueConstraint(
+                fields=["item", "number"],
+                condition=Q(role__in=[RaterRole.CROWD, RaterRole.EXPERT]),
+                name="slot_unique_number",
+            ),
+            models.UniqueConstraint(fields=["item"], condition=Q(role=RaterRole.EXPERT), name="slot_one_expert"),
+            models.CheckConstraint(condition=Q(role__in=RaterRole.values), name="slot_known_role"),
+            models.CheckConstraint(
+                condition=Q(role=RaterRole.EXPERT, expert_tag__isnull=False)
+                | (~Q(role=RaterRole.EXPERT) & Q(expert_tag__isnull=True)),
+                name="slot_expert_has_domain",
+            ),
+            # A gold slot belongs to the reviewer it was made for: never open, never passed on.
+            models.CheckConstraint(
+                condition=~Q(role__in=GOLD_ROLES) | Q(holder__isnull=False, number=0), name="slot_gold_held"
+            ),
             # One reviewer, one place per item: no reviewer reviews an item twice.
             models.UniqueConstraint(
                 fields=["item", "holder"], condition=Q(holder__isnull=False), name="slot_one_per_reviewer"
@@ -188,14 +237,20 @@ class Slot(models.Model):
             ),
         ]
         indexes = [
-            # The claim: open slots of a study, fullest items first, then study order.
+            # The claim: open crowd slots of a study, fullest items first, then study order.
             models.Index(
                 "study",
                 models.F("item_done").desc(),
                 "position",
                 "number",
-                condition=Q(status="open"),
+                condition=Q(status="open", role=RaterRole.CROWD),
                 name="slot_claim_idx",
+            ),
+            # The expert claim: open expert slots of a study in the reviewer's domains.
+            models.Index(
+                fields=["study", "expert_tag", "position"],
+                condition=Q(status="open", role=RaterRole.EXPERT),
+                name="slot_expert_claim_idx",
             ),
             models.Index(fields=["leased_until"], condition=Q(status="leased"), name="slot_lease_expiry_idx"),
             models.Index(fields=["holder", "status"], name="slot_holder_idx"),
@@ -215,17 +270,23 @@ class Review(models.Model):
     first_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     second_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     needs_expertise = models.BooleanField(default=False)
+    # The domain the judgement needs, from the 20 harm tags: an expert slot is routed by it.
+    expertise_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Free-text detail on the domain ("nerve agents"), optional.
     expertise_domain = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
     seconds_on_task = models.PositiveIntegerField(help_text="From the preview being shown to the submit.")
     # Copied at submit so the database can refuse a review of one's own attack.
     author_member_id = models.BigIntegerField()
     reviewer_member_id = models.BigIntegerField(null=True, blank=True)
+    # Copied from the slot: only crowd reviews enter agreement, consensus and adjudication.
+    rater_role = models.CharField(max_length=12, choices=RaterRole.choices, db_default=RaterRole.CROWD)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["item", "reviewer"], name="review_one_per_reviewer"),
+            models.CheckConstraint(condition=Q(rater_role__in=RaterRole.values), name="review_known_rater_role"),
             models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=4), name="review_rating_0_4"),
             models.CheckConstraint(
                 condition=Q(second_tag__isnull=True)
@@ -237,7 +298,13 @@ class Review(models.Model):
                 name="review_not_by_author",
             ),
         ]
-        indexes = [models.Index(fields=["reviewer", "created_at"], name="review_reviewer_day_idx")]
+        indexes = [
+            models.Index(fields=["reviewer", "created_at"], name="review_reviewer_day_idx"),
+            # Gold answers are read per reviewer for accuracy and the calibration count.
+            models.Index(
+                fields=["study", "reviewer"], condition=~Q(rater_role=RaterRole.CROWD), name="review_not_crowd_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review of {self.item} by {self.reviewer}"
@@ -259,3 +326,36 @@ class Skip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} skipped {self.item}"
+
+
+class GoldItem(models.Model):
+    """A study item a lead has answered: the reference a reviewer's calibration and gold answers
+    are checked against, with the explanation they see after a calibration answer."""
+
+    item = models.OneToOneField(StudyItem, on_delete=models.CASCADE, related_name="gold")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="gold_items")
+    rating = models.PositiveSmallIntegerField()
+    first_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    second_tag = models.ForeignKey("tagging.Tag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    explanation = models.TextField()
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "item__position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=0, rating__lte=4), name="gold_rating_0_4"),
+            models.CheckConstraint(
+                condition=Q(second_tag__isnull=True)
+                | (Q(first_tag__isnull=False) & ~Q(first_tag=models.F("second_tag"))),
+                name="gold_two_distinct_tags",
+            ),
+            models.CheckConstraint(condition=~Q(explanation=""), name="gold_has_explanation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gold: {self.item}"
+
+    @property
+    def tag_ids(self) -> list[int]:
+        return [tag_id for tag_id in (self.first_tag_id, self.second_tag_id) if tag_id is not None]

@@ -20,6 +20,8 @@ from review.errors import (
     StudyNotActive,
 )
 from review.models import (
+    GOLD_ROLES,
+    RaterRole,
     Review,
     ReviewerProfile,
     Skip,
@@ -106,7 +108,9 @@ def _membership_lock_portable(*, study_id: int, reviewer: User) -> LockedMembers
 def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
     """Return expired leases to the pool. Safe to run anywhere, any time, concurrently."""
     now = now or timezone.now()
-    expired = Slot.objects.filter(status=SlotStatus.LEASED, leased_until__lte=now)
+    # Gold slots are made for one reviewer and stay theirs (slot_gold_held): their next claim
+    # takes an expired one back (review.services.gold).
+    expired = Slot.objects.filter(status=SlotStatus.LEASED, leased_until__lte=now).exclude(role__in=GOLD_ROLES)
     if study is not None:
         expired = expired.filter(study=study)
     # No savepoint when called inside a claim: it only adds two round trips to every claim.
@@ -236,6 +240,7 @@ def _lease_open_slot_postgresql(
         {
             "study": study.pk,
             "open": SlotStatus.OPEN,
+            "crowd": RaterRole.CROWD,
             "leased": SlotStatus.LEASED,
             "member": member_id,
             "reviewer": reviewer.pk,
@@ -277,7 +282,7 @@ def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
     )
     return f"""
         SELECT s.id FROM {Slot._meta.db_table} s
-        WHERE s.study_id = %(study)s AND s.status = %(open)s {author_clause}
+        WHERE s.study_id = %(study)s AND s.status = %(open)s AND s.role = %(crowd)s {author_clause}
           AND s.item_id NOT IN (
               SELECT mine.item_id FROM {Slot._meta.db_table} mine
               WHERE mine.holder_id = %(reviewer)s AND mine.study_id = %(study)s)
@@ -301,7 +306,7 @@ def _lease_open_slot_portable(
 ) -> Slot | None:
     candidates = (
         Slot.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-        .filter(study=study, status=SlotStatus.OPEN)
+        .filter(study=study, status=SlotStatus.OPEN, role=RaterRole.CROWD)
         .filter(~Exists(Slot.objects.filter(item=OuterRef("item"), holder=reviewer)))
         .filter(~Exists(Skip.objects.filter(item=OuterRef("item"), reviewer=reviewer)))
         .order_by("-item_done", "position", "number")
@@ -354,7 +359,12 @@ def is_author(membership: LockedMembership, slot: Slot) -> bool:
 
 
 def slot_release(*, slot: Slot) -> None:
-    """Put a leased slot back into the pool. The caller holds the reviewer's membership lock."""
+    """Put a leased slot back into the pool. The caller holds the reviewer's membership lock.
+
+    A gold slot was made for this reviewer alone (slot_gold_held), so it goes instead."""
+    if slot.role in GOLD_ROLES:
+        slot.delete()
+        return
     slot.status, slot.holder, slot.leased_at, slot.leased_until = SlotStatus.OPEN, None, None, None
     slot.save(update_fields=["status", "holder", "leased_at", "leased_until"])
 

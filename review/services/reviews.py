@@ -16,6 +16,7 @@ from review.errors import (
     SlotNotYours,
 )
 from review.models import (
+    RaterRole,
     Review,
     Skip,
     Slot,
@@ -143,20 +144,23 @@ def _review_store(
         seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
         author_member_id=slot.author_member_id,
         reviewer_member_id=membership.red_team_member_id,
+        rater_role=slot.role,
     )
-    # One statement closes this slot and moves all the item's slots up the claim order.
+    # One statement closes this slot and, for a crowd review, moves all the item's slots up the
+    # claim order: expert and gold reviews are not among the item's reviewers_per_item.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {Slot._meta.db_table} SET
-                item_done = item_done + 1,
+                item_done = item_done + CASE WHEN %(crowd)s THEN 1 ELSE 0 END,
                 status = CASE WHEN id = %(slot)s THEN %(done)s ELSE status END,
                 holder_id = CASE WHEN id = %(slot)s THEN %(reviewer)s ELSE holder_id END,
                 leased_at = CASE WHEN id = %(slot)s THEN %(started)s ELSE leased_at END,
                 leased_until = CASE WHEN id = %(slot)s THEN NULL ELSE leased_until END
-            WHERE item_id = %(item)s
+            WHERE item_id = %(item)s AND (%(crowd)s OR id = %(slot)s)
             """,  # noqa: S608 - a table name from code; values are parameters
             {
+                "crowd": slot.role == RaterRole.CROWD,
                 "slot": slot.pk,
                 "done": SlotStatus.DONE,
                 "reviewer": reviewer.pk,
