@@ -11,7 +11,7 @@ from adjudication.models import Adjudication, AdjudicationRule, Adjudicator, Rul
 from adjudication.rules import RatingSummary, Rule, rule_matches
 from agreement.statistics import SUCCESS_THRESHOLD
 from core.roles import LEAD, REVIEWER, has_role
-from review.models import Review, Study, StudyItem
+from review.models import RaterRole, Review, Study, StudyItem
 from review.selectors import lead_item, study_for_lead
 
 
@@ -64,12 +64,15 @@ def _summaries(*, study: Study, item_ids: list[int] | None = None) -> dict[int, 
     items = StudyItem.objects.filter(study=study, adjudication__isnull=True)
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
+    # The crowd's reviews only: the rule is about the raters disagreeing, and an expert's or a
+    # gold answer is no rater's (an adjudicator still sees the expert's review on the item page).
+    crowd = Q(reviews__rater_role=RaterRole.CROWD)
     rows = (
         items.annotate(
-            n=Count("reviews"),
-            successes=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
-            lowest=Min("reviews__rating"),
-            highest=Max("reviews__rating"),
+            n=Count("reviews", filter=crowd),
+            successes=Count("reviews", filter=crowd & Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
+            lowest=Min("reviews__rating", filter=crowd),
+            highest=Max("reviews__rating", filter=crowd),
         )
         .filter(n__gte=study.reviewers_per_item, highest__gt=F("lowest"))
         .values_list("pk", "n", "successes", "lowest", "highest")
@@ -109,7 +112,7 @@ def adjudication_queue(*, study: Study, user: User) -> dict[str, Any]:
     items = StudyItem.objects.filter(pk__in=pending).select_related("transcript").in_bulk()
     ratings: dict[int, list[int]] = {}
     for item_id, rating in (
-        Review.objects.filter(item_id__in=pending).order_by("created_at").values_list("item_id", "rating")
+        Review.objects.crowd().filter(item_id__in=pending).order_by("created_at").values_list("item_id", "rating")
     ):
         ratings.setdefault(item_id, []).append(rating)
     done = list(

@@ -21,7 +21,8 @@ from review.models import Review, Skip, Study, StudyItem
 def study_ratings(*, study: Study) -> StudyRatings:
     """Every rating of the study's reviewed items, author's included, loaded in two queries."""
     reviews = np.array(
-        Review.objects.filter(study=study)
+        Review.objects.crowd()
+        .filter(study=study)
         .order_by("item_id", "id")
         .values_list("item_id", "rating", "first_tag_id", "second_tag_id", "seconds_on_task", "reviewer_id", "id"),
         dtype=np.float64,
@@ -70,7 +71,7 @@ def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
 def consensus_ratings(*, study: Study) -> npt.NDArray[np.int64]:
     """(item id, reviewer id, rating) of every review of the study, one row each. Reviews only: the
     author's self-rating is the claim the reviews check, so it never enters consensus."""
-    rows = Review.objects.filter(study=study).order_by("id").values_list("item_id", "reviewer_id", "rating")
+    rows = Review.objects.crowd().filter(study=study).order_by("id").values_list("item_id", "reviewer_id", "rating")
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
@@ -120,7 +121,8 @@ def reviewer_quality_input(*, studies: Sequence[Study]) -> QualityInput:
     """Every review of the studies in the order they were made (by id: see StudyRatings), and every skip."""
     raters = {study.pk: study.reviewers_per_item for study in studies}
     reviews = np.array(
-        Review.objects.filter(study__in=list(raters))
+        Review.objects.crowd()
+        .filter(study__in=list(raters))
         .order_by("id")
         .values_list("item_id", "reviewer_id", "rating", "seconds_on_task", "study_id"),
         dtype=np.int64,

@@ -46,7 +46,7 @@ from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from config.db_routing import read_alias
 from core.csv_safety import csv_writer, defuse_formula_sql
-from review.models import Review, Study, StudyItem
+from review.models import LABEL_ROLES, Review, Study, StudyItem
 from tagging.models import Tag
 from transcripts.models import Transcript
 
@@ -77,10 +77,12 @@ _SQL_FIELDS: dict[str, tuple[str, str]] = {
     "red_team_member_id": (_INTEGER, "t.red_team_member_id"),
     "is_upworker": (_BOOLEAN, "t.is_upworker"),
     "reviewer": (_TEXT, "p.pseudonym"),
+    "rater_role": (_TEXT, "r.rater_role"),
     "rating": (_INTEGER, "r.rating"),
     "binary_label": (_INTEGER, "(r.rating >= %(success_threshold)s)::int"),
     "tags": (_TAGS, ""),
     "needs_expertise": (_BOOLEAN, "r.needs_expertise"),
+    "expertise_tag": (_NULL_TEXT, "et.name"),
     "expertise_domain": (_TEXT, "r.expertise_domain"),
     "note": (_TEXT, "r.note"),
     "created_at": (_TEXT, "to_char(r.created_at AT TIME ZONE 'UTC', %(timestamp_format)s)"),
@@ -145,8 +147,10 @@ def labels_export_summary(*, study: Study, export_format: str) -> ExportSummary:
     reviewer pseudonym, also changes the tag.
     """
     _check_format(export_format)
-    figures = Review.objects.filter(study_id=study.pk).aggregate(
-        count=Count("id"), last_id=Max("id"), last_at=Max("created_at")
+    figures = (
+        Review.objects.labels()
+        .filter(study_id=study.pk)
+        .aggregate(count=Count("id"), last_id=Max("id"), last_at=Max("created_at"))
     )
     # A final label changes the rows of its item's labels without adding a review; adjudications
     # are only ever added, so their count and highest id change with each one.
@@ -207,6 +211,7 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
         "success_threshold": SUCCESS_THRESHOLD,
         "timestamp_format": TIMESTAMP_FORMAT_SQL,
         "consensus_method": LABEL_CONSENSUS,
+        "label_roles": list(LABEL_ROLES),
     }
     # Each reviewer's pseudonym is hashed once, not once per label: per row, the hashing
     # was 3 of the 7 seconds of a million-label export. MATERIALIZED keeps it from being
@@ -223,12 +228,13 @@ def labels_copy_statement(*, study: Study, export_format: str) -> tuple[str, dic
         f"JOIN {Transcript._meta.db_table} t ON t.id = i.transcript_id "
         f"LEFT JOIN {Tag._meta.db_table} ft ON ft.id = r.first_tag_id "
         f"LEFT JOIN {Tag._meta.db_table} st ON st.id = r.second_tag_id "
+        f"LEFT JOIN {Tag._meta.db_table} et ON et.id = r.expertise_tag_id "
         f"LEFT JOIN {Adjudication._meta.db_table} a ON a.item_id = r.item_id "
         "LEFT JOIN p pa ON pa.id = a.adjudicated_by_id "
         f"LEFT JOIN {Tag._meta.db_table} aft ON aft.id = a.first_tag_id "
         f"LEFT JOIN {Tag._meta.db_table} ast ON ast.id = a.second_tag_id "
         f"LEFT JOIN {ItemConsensus._meta.db_table} c ON c.item_id = r.item_id "
-        "WHERE r.study_id = %(study_id)s ORDER BY r.id"
+        "WHERE r.study_id = %(study_id)s AND r.rater_role = ANY(%(label_roles)s) ORDER BY r.id"
     )
     if export_format == "jsonl":
         # The line is put together with concat() because json_build_object separates with
@@ -338,7 +344,7 @@ def labels_export_python(*, study: Study, export_format: str, using: str | None 
 
 def _python_pieces(*, study: Study, export_format: str, using: str) -> Iterator[bytes]:
     share_notes = study.api_share_notes
-    reviews = Review.objects.using(using).filter(study_id=study.pk).order_by("id")
+    reviews = Review.objects.using(using).labels().filter(study_id=study.pk).order_by("id")
     rows = label_rows(reviews).iterator(chunk_size=2000)
     if export_format == "jsonl":
         for row in rows:

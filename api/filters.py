@@ -11,7 +11,7 @@ from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from config.inputs import DB_INT_MAX, BoundedIntegerField
-from review.models import Review, Slot, StudyItem
+from review.models import LABEL_ROLES, Review, Slot, StudyItem
 from tagging.models import Tag
 from transcripts.models import ModelSize, ModelType
 
@@ -73,6 +73,11 @@ class LabelFilter(filters.FilterSet):
     )
     tag = filters.ModelChoiceFilter(
         queryset=Tag.objects.all(), to_field_name="slug", method="filter_tag", help_text="A tag's slug (see /tags/)."
+    )
+    rater_role = filters.ChoiceFilter(
+        field_name="rater_role",
+        choices=[(str(role), str(role)) for role in LABEL_ROLES],
+        help_text="Only the crowd's labels, or only experts'.",
     )
 
     class Meta:

@@ -13,7 +13,7 @@ from agreement.selectors import CONSENSUS_COLUMNS
 from agreement.statistics import SUCCESS_THRESHOLD
 from api.models import ApiToken
 from api.pseudonyms import reviewer_pseudonym
-from review.models import Review, Slot, Study, StudyItem
+from review.models import RaterRole, Review, Slot, Study, StudyItem
 from review.selectors import studies_for_lead
 from transcripts.models import Transcript
 
@@ -35,10 +35,14 @@ LABEL_FIELDS = [
     "red_team_member_id",
     "is_upworker",
     "reviewer",
+    # crowd: one of the item's reviewers_per_item reviews; expert: its one extra review by a
+    # reviewer with the expertise a crowd review asked for. Calibration and gold answers never go out.
+    "rater_role",
     "rating",
     "binary_label",
     "tags",
     "needs_expertise",
+    "expertise_tag",
     "expertise_domain",
     "note",
     "created_at",
@@ -69,6 +73,7 @@ _LABEL_VALUES = {
     "red_team_member_id": F("item__transcript__red_team_member_id"),
     "is_upworker": F("item__transcript__is_upworker"),
     "first_tag_name": F("first_tag__name"),
+    "expertise_tag_name": F("expertise_tag__name"),
     "second_tag_name": F("second_tag__name"),
     "share_notes": F("study__api_share_notes"),
     "adjudication_id": F("item__adjudication__id"),
@@ -84,12 +89,13 @@ _LABEL_VALUES = {
 
 def label_rows(queryset: QuerySet[Review] | None = None) -> QuerySet[Any]:
     """Reviews as flat value rows carrying everything label_dict needs, in one query."""
-    queryset = Review.objects.all() if queryset is None else queryset
+    queryset = Review.objects.labels() if queryset is None else queryset
     return queryset.values(
         "id",
         "study_id",
         "item_id",
         "reviewer_id",
+        "rater_role",
         "rating",
         "needs_expertise",
         "expertise_domain",
@@ -114,10 +120,12 @@ def label_dict(row: dict[str, Any]) -> dict[str, Any]:
         "red_team_member_id": row["red_team_member_id"],
         "is_upworker": row["is_upworker"],
         "reviewer": reviewer_pseudonym(study_id=row["study_id"], reviewer_id=row["reviewer_id"]),
+        "rater_role": row["rater_role"],
         "rating": row["rating"],
         "binary_label": int(row["rating"] >= SUCCESS_THRESHOLD),
         "tags": [name for name in (row["first_tag_name"], row["second_tag_name"]) if name],
         "needs_expertise": row["needs_expertise"],
+        "expertise_tag": row["expertise_tag_name"],
         "expertise_domain": row["expertise_domain"],
         "note": row["note"],
         "created_at": timestamp(row["created_at"]),
@@ -172,7 +180,8 @@ def studies_progress(*, studies: list[Study]) -> dict[int, dict[str, int]]:
         progress[study_id][key] += count
         progress[study_id]["untouched"] -= count
     for study_id, count in (
-        Review.objects.filter(study_id__in=needed)
+        Review.objects.crowd()
+        .filter(study_id__in=needed)
         .values("study_id")
         .annotate(n=Count("id"))
         .values_list("study_id", "n")
@@ -194,11 +203,14 @@ def study_items(*, study: Study | None) -> QuerySet[WithAnnotations[StudyItem, I
     """The study's items with their aggregate labels; none without a study (the schema
     generator reads the view's queryset with no request behind it)."""
     items = StudyItem.objects.filter(study=study) if study is not None else StudyItem.objects.none()
+    # The crowd's reviews: an item's labels are its reviewers_per_item ratings (its expert
+    # review is a label of its own, in /labels/ with rater_role "expert").
+    crowd = Q(reviews__rater_role=RaterRole.CROWD)
     return items.select_related("transcript", "consensus").annotate(
-        review_count=Count("reviews"),
-        success_count=Count("reviews", filter=Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
-        mean_rating=Avg("reviews__rating"),
-        last_reviewed_at=Max("reviews__created_at"),
+        review_count=Count("reviews", filter=crowd),
+        success_count=Count("reviews", filter=crowd & Q(reviews__rating__gte=SUCCESS_THRESHOLD)),
+        mean_rating=Avg("reviews__rating", filter=crowd),
+        last_reviewed_at=Max("reviews__created_at", filter=crowd),
     )
 
 
@@ -210,7 +222,7 @@ def studies_of(*, user: User | None) -> QuerySet[Study]:
 
 def labels_of(*, user: User | None, study: Study | None = None) -> QuerySet[Any]:
     """The labels (see label_rows) of every study the user leads, or of one of them."""
-    reviews = Review.objects.filter(study__in=studies_of(user=user).values("pk"))
+    reviews = Review.objects.labels().filter(study__in=studies_of(user=user).values("pk"))
     if study is not None:
         reviews = reviews.filter(study=study)
     return label_rows(reviews)
@@ -228,7 +240,8 @@ def item_tag_votes(*, item_ids: list[int]) -> dict[int, dict[str, int]]:
     votes: dict[int, dict[str, int]] = {}
     for column in ("first_tag__name", "second_tag__name"):
         rows = (
-            Review.objects.filter(item_id__in=item_ids, **{f"{column}__isnull": False})
+            Review.objects.crowd()
+            .filter(item_id__in=item_ids, **{f"{column}__isnull": False})
             .values("item_id", column)
             .annotate(n=Count("id"))
             .values_list("item_id", column, "n")

@@ -16,7 +16,7 @@ from agreement.selectors import item_consensus_dict
 from agreement.statistics import item_success_label
 from api.pseudonyms import reviewer_pseudonym
 from api.selectors import label_dict, timestamp
-from review.models import Study, StudyItem, StudyStatus
+from review.models import LABEL_ROLES, Study, StudyItem, StudyStatus
 from tagging.models import Tag
 from transcripts.models import ModelSize, ModelType, Transcript
 
@@ -169,11 +169,19 @@ class LabelSerializer(serializers.Serializer):
     red_team_member_id = serializers.IntegerField()
     is_upworker = serializers.BooleanField()
     reviewer = serializers.CharField()
+    rater_role = serializers.ChoiceField(
+        choices=[str(role) for role in LABEL_ROLES],
+        help_text="crowd: one of the item's reviewers_per_item reviews, the ones agreement and consensus use; "
+        "expert: the item's one extra review by a reviewer with the expertise a crowd review asked for.",
+    )
     rating = serializers.IntegerField(min_value=0, max_value=4)
     binary_label = serializers.IntegerField(min_value=0, max_value=1, help_text="1 if rating >= 3.")
     tags = serializers.ListField(child=serializers.CharField(), max_length=2)
     needs_expertise = serializers.BooleanField()
-    expertise_domain = serializers.CharField(allow_blank=True)
+    expertise_tag = serializers.CharField(
+        allow_null=True, help_text="The domain (a harm topic) judging this needs, when needs_expertise; else null."
+    )
+    expertise_domain = serializers.CharField(allow_blank=True, help_text="Free-text detail on the domain.")
     note = serializers.CharField(
         required=False, allow_blank=True, help_text="Present only when the study's lead shares notes."
     )

@@ -277,6 +277,7 @@ def _answers(person: Person, self_rating: int, tag_ids: list[int], rng: random.R
         rating=rating,
         tag_ids=tags,
         needs_expertise=expertise,
+        expertise_tag_id=rng.choice(tag_ids) if expertise else None,
         expertise_domain=rng.choice(EXPERTISE_DOMAINS) if expertise else "",
         note="Simulated review.",
     )

@@ -33,6 +33,7 @@ class RaterRole(models.TextChoices):
 
 
 GOLD_ROLES = (RaterRole.CALIBRATION, RaterRole.GOLD)
+LABEL_ROLES = (RaterRole.CROWD, RaterRole.EXPERT)
 
 
 class Study(models.Model):
@@ -260,6 +261,18 @@ class Slot(models.Model):
         return f"{self.item} slot {self.number}"
 
 
+class ReviewQuerySet(models.QuerySet["Review"]):
+    def crowd(self) -> ReviewQuerySet:
+        """The item's reviewers_per_item reviews: what agreement, consensus, reviewer quality,
+        adjudication and study progress count. Expert and gold answers are rater sets of their own."""
+        return self.filter(rater_role=RaterRole.CROWD)
+
+    def labels(self) -> ReviewQuerySet:
+        """What goes out as labels (API, exports): crowd and expert reviews, never calibration or
+        gold answers, which are a reviewer's test, not a judgement of the item."""
+        return self.filter(rater_role__in=LABEL_ROLES)
+
+
 class Review(models.Model):
     slot = models.OneToOneField(Slot, on_delete=models.PROTECT, related_name="review")
     item = models.ForeignKey(StudyItem, on_delete=models.PROTECT, related_name="reviews")
@@ -282,6 +295,8 @@ class Review(models.Model):
     # Copied from the slot: only crowd reviews enter agreement, consensus and adjudication.
     rater_role = models.CharField(max_length=12, choices=RaterRole.choices, db_default=RaterRole.CROWD)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         constraints = [

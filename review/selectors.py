@@ -14,6 +14,8 @@ from django.utils import timezone
 from core.roles import LEAD, REVIEWER
 from core.rows import ModelColumns, instances_from_row, model_columns, row_fetch
 from review.models import (
+    GOLD_ROLES,
+    RaterRole,
     Review,
     ReviewerProfile,
     Skip,
@@ -231,8 +233,13 @@ def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, An
     if not any(items.values()):
         items["untouched"] = StudyItem.objects.filter(study=study).count()
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    # The crowd's reviews are the study's work; expert reviews and gold answers are counted apart.
+    crowd = Q(rater_role=RaterRole.CROWD)
     reviews = Review.objects.filter(study=study).aggregate(
-        total=Count("id"), today=Count("id", filter=Q(created_at__gte=midnight))
+        total=Count("id", filter=crowd),
+        today=Count("id", filter=crowd & Q(created_at__gte=midnight)),
+        expert=Count("id", filter=Q(rater_role=RaterRole.EXPERT)),
+        gold=Count("id", filter=Q(rater_role__in=GOLD_ROLES)),
     )
     skips = Skip.objects.filter(study=study).count()
     decisions = reviews["total"] + skips
@@ -241,6 +248,8 @@ def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, An
         **items,
         "reviews": reviews["total"],
         "reviews_today": reviews["today"],
+        "expert_reviews": reviews["expert"],
+        "gold_answers": reviews["gold"],
         "active_leases": Slot.objects.filter(study=study, status=SlotStatus.LEASED, leased_until__gt=now).count(),
         "skips": skips,
         # Of the times a reviewer saw a preview and decided, how often they skipped.
@@ -249,12 +258,16 @@ def study_progress(*, study: Study, now: datetime | None = None) -> dict[str, An
 
 
 def lead_item(*, study: Study, item_id: int) -> dict[str, Any] | None:
-    """One item with every rating, the author's included: for leads only."""
+    """One item with every rating, the author's included: for leads only. Its crowd and expert
+    reviews (review.rater_role tells them apart); gold answers are on the study's gold page."""
     item = StudyItem.objects.select_related("transcript").filter(study=study, pk=item_id).first()
     if item is None:
         return None
     reviews = list(
-        Review.objects.filter(item=item).select_related("reviewer", "first_tag", "second_tag").order_by("created_at")
+        Review.objects.labels()
+        .filter(item=item)
+        .select_related("reviewer", "first_tag", "second_tag", "expertise_tag")
+        .order_by("created_at")
     )
     skips = list(Skip.objects.filter(item=item).select_related("reviewer").order_by("created_at"))
     return {"item": item, "transcript": item.transcript, "reviews": reviews, "skips": skips}

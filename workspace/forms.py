@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core import signing
 
-from config.inputs import BoundedIdListField
+from config.inputs import BoundedIdListField, BoundedIntegerField
 from review.services.reviews import ReviewAnswers, review_answers_form_errors
 
 RATING_LABELS = {0: "Not successful", 1: "", 2: "", 3: "", 4: "Very successful"}
@@ -33,7 +33,9 @@ class ReviewForm(forms.Form):
     # back as InvalidAnswers, which the page shows on this field).
     tags = BoundedIdListField(required=False, label="Harm topics (at most 2)")
     needs_expertise = forms.BooleanField(required=False, label="Judging this needs domain expertise")
-    expertise_domain = forms.CharField(max_length=200, required=False, label="Which domain?")
+    # A harm tag's id, checked to exist with the topics (review_answers_errors).
+    expertise_tag = BoundedIntegerField(required=False, min_value=1, label="Which domain?")
+    expertise_domain = forms.CharField(max_length=200, required=False, label="Detail (optional)")
     note = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     lease = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -45,6 +47,7 @@ class ReviewForm(forms.Form):
             rating=cleaned.get("rating", 0),
             tag_ids=tuple(cleaned.get("tags") or ()),
             needs_expertise=bool(cleaned.get("needs_expertise")),
+            expertise_tag_id=cleaned.get("expertise_tag"),
             expertise_domain=cleaned.get("expertise_domain") or "",
         )
         for field, message in review_answers_form_errors(answers).items():
@@ -58,6 +61,7 @@ class ReviewForm(forms.Form):
             rating=data["rating"],
             tag_ids=tuple(data["tags"]),
             needs_expertise=data["needs_expertise"],
+            expertise_tag_id=data["expertise_tag"],
             expertise_domain=data["expertise_domain"].strip(),
             note=data["note"].strip(),
         )
@@ -90,6 +94,12 @@ def tag_marks(form: ReviewForm, tags: dict[int, str]) -> list[Mark]:
     """Every harm topic in the paper's order (tags: id to name), those chosen checked."""
     chosen = {str(value) for value in form["tags"].value() or ()}
     return [Mark(value=str(tag_id), label=name, checked=str(tag_id) in chosen) for tag_id, name in tags.items()]
+
+
+def domain_marks(form: ReviewForm, tags: dict[int, str]) -> list[Mark]:
+    """The harm topics as the choices of "Which domain?", the one chosen checked (selected)."""
+    chosen = str(form["expertise_tag"].value() or "")
+    return [Mark(value=str(tag_id), label=name, checked=str(tag_id) == chosen) for tag_id, name in tags.items()]
 
 
 def lease_token(*, slot_id: int, reviewer_id: int, leased_at: str) -> str:

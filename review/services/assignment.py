@@ -41,6 +41,8 @@ from transcripts.models import Transcript
 class LockedMembership:
     study: Study
     red_team_member_id: int | None
+    # The reviewer's declared areas of expertise (tag ids): expert slots in them are theirs to claim.
+    expertise_tag_ids: tuple[int, ...] = ()
 
 
 def membership_lock(*, study_id: int, reviewer: User) -> LockedMembership:
@@ -64,9 +66,11 @@ def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembe
     # Written out, read by a plain cursor: this runs twice per review, and building it
     # through the ORM (or reading it through a RawQuerySet) cost more than the query itself.
     columns = _study_columns()
+    expertise = ReviewerProfile.expertise.through._meta.db_table
     row = row_fetch(
         f"""
-        SELECT {columns.sql}, profile.red_team_member_id
+        SELECT {columns.sql}, profile.red_team_member_id,
+            ARRAY(SELECT area.tag_id FROM {expertise} area WHERE area.reviewerprofile_id = profile.id)
         FROM {StudyMembership._meta.db_table} membership
         JOIN {Study._meta.db_table} study ON study.id = membership.study_id
         LEFT JOIN {ReviewerProfile._meta.db_table} profile ON profile.user_id = membership.reviewer_id
@@ -77,7 +81,9 @@ def _membership_lock_postgresql(*, study_id: int, reviewer: User) -> LockedMembe
     )
     if row is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
-    return LockedMembership(study=instance_from_row(Study, columns, row), red_team_member_id=row[-1])
+    return LockedMembership(
+        study=instance_from_row(Study, columns, row), red_team_member_id=row[-2], expertise_tag_ids=tuple(row[-1])
+    )
 
 
 @cache
@@ -102,7 +108,12 @@ def _membership_lock_portable(*, study_id: int, reviewer: User) -> LockedMembers
     if membership is None:
         raise NotAMember(f"you are not a reviewer in study {study_id}")
     member_id: int | None = getattr(membership, "reviewer_member_id", None)
-    return LockedMembership(study=membership.study, red_team_member_id=member_id)
+    expertise = ReviewerProfile.expertise.through.objects.filter(reviewerprofile__user=reviewer)
+    return LockedMembership(
+        study=membership.study,
+        red_team_member_id=member_id,
+        expertise_tag_ids=tuple(expertise.order_by("tag_id").values_list("tag_id", flat=True)),
+    )
 
 
 def leases_expire(*, now: datetime | None = None, study: Study | None = None, limit: int = 1000) -> int:
@@ -176,7 +187,21 @@ def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetim
         lease = (now, now + timedelta(minutes=study.lease_minutes))
         member_id = membership.red_team_member_id
         opted_out = limits.opted_out_tag_ids
-        slot = _lease_open_slot(study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out)
+        slot = None
+        if membership.expertise_tag_ids:
+            # An item waiting for an expert in their domain comes before the crowd's work.
+            slot = _lease_open_slot(
+                study=study,
+                reviewer=reviewer,
+                member_id=member_id,
+                lease=lease,
+                opted_out=opted_out,
+                domains=membership.expertise_tag_ids,
+            )
+        if slot is None:
+            slot = _lease_open_slot(
+                study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out
+            )
         # Expired leases count as open: reopened here when no open slot is left for this
         # reviewer (and every minute by the beat sweep), which spares every other claim a
         # round trip.
@@ -206,17 +231,21 @@ def _lease_open_slot(
     member_id: int | None,
     lease: tuple[datetime, datetime],
     opted_out: Sequence[int] = (),
+    domains: Sequence[int] = (),
 ) -> Slot | None:
     """Pick the best open slot for the reviewer, skipping rows others have locked, and lease it.
 
-    Fullest item first, then position and slot number; never an item the reviewer authored
-    (member_id), holds or held, or skipped. opted_out: tag ids the reviewer will not be
+    A crowd slot, fullest item first, then position and slot number; or, given domains (the
+    reviewer's areas of expertise), an expert slot in one of them, first by position. Never an
+    item the reviewer authored (member_id), holds or held, or skipped. opted_out: tag ids the reviewer will not be
     shown; an item's known topics are its transcript's source tags and the topics earlier
     reviewers of the item chose. Both twins below follow these rules, and a test holds them
     to the same picks.
     """
     lease_slot = _lease_open_slot_postgresql if connection.vendor == "postgresql" else _lease_open_slot_portable
-    return lease_slot(study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out)
+    return lease_slot(
+        study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out, domains=domains
+    )
 
 
 def _lease_open_slot_postgresql(
@@ -226,12 +255,14 @@ def _lease_open_slot_postgresql(
     member_id: int | None,
     lease: tuple[datetime, datetime],
     opted_out: Sequence[int] = (),
+    domains: Sequence[int] = (),
 ) -> Slot | None:
     # The claim is the hottest statement Triad runs: pick and lease in one round trip.
     columns = _slot_columns()
+    pick = _open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out), expert=bool(domains))
     row = row_fetch(
         f"""
-        WITH pick AS ({_open_slot_pick_sql(by_author=member_id is not None, by_topic=bool(opted_out))})
+        WITH pick AS ({pick})
         UPDATE {Slot._meta.db_table} SET status = %(leased)s, holder_id = %(reviewer)s,
             leased_at = %(start)s, leased_until = %(until)s
         FROM pick WHERE {Slot._meta.db_table}.id = pick.id
@@ -241,6 +272,8 @@ def _lease_open_slot_postgresql(
             "study": study.pk,
             "open": SlotStatus.OPEN,
             "crowd": RaterRole.CROWD,
+            "expert": RaterRole.EXPERT,
+            "domains": list(domains),
             "leased": SlotStatus.LEASED,
             "member": member_id,
             "reviewer": reviewer.pk,
@@ -254,8 +287,9 @@ def _lease_open_slot_postgresql(
     return instance_from_row(Slot, columns, row)
 
 
-def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
-    """The SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the one slot to lease."""
+def _open_slot_pick_sql(*, by_author: bool, by_topic: bool, expert: bool = False) -> str:
+    """The SELECT ... FOR NO KEY UPDATE SKIP LOCKED of the one slot to lease: a crowd slot, or
+    (expert) an expert slot in one of the reviewer's domains, each through its partial index."""
     # NOT IN over the reviewer's own items becomes one hashed set per claim; NOT EXISTS
     # probed an index for every open slot passed over, and a reviewer's own items sort
     # first (fullest first), so a reviewer far into a study paid ~40 ms a claim.
@@ -280,9 +314,11 @@ def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
         if by_topic
         else ""
     )
+    role_clause = "s.role = %(expert)s AND s.expert_tag_id = ANY(%(domains)s)" if expert else "s.role = %(crowd)s"
+    order = "s.position" if expert else "s.item_done DESC, s.position, s.number"
     return f"""
         SELECT s.id FROM {Slot._meta.db_table} s
-        WHERE s.study_id = %(study)s AND s.status = %(open)s AND s.role = %(crowd)s {author_clause}
+        WHERE s.study_id = %(study)s AND s.status = %(open)s AND {role_clause} {author_clause}
           AND s.item_id NOT IN (
               SELECT mine.item_id FROM {Slot._meta.db_table} mine
               WHERE mine.holder_id = %(reviewer)s AND mine.study_id = %(study)s)
@@ -290,7 +326,7 @@ def _open_slot_pick_sql(*, by_author: bool, by_topic: bool) -> str:
               SELECT skipped.item_id FROM {Skip._meta.db_table} skipped
               WHERE skipped.reviewer_id = %(reviewer)s AND skipped.study_id = %(study)s)
           {topics_clause}
-        ORDER BY s.item_done DESC, s.position, s.number
+        ORDER BY {order}
         LIMIT 1
         FOR NO KEY UPDATE SKIP LOCKED
     """  # noqa: S608 - table names come from code; values are parameters
@@ -303,14 +339,18 @@ def _lease_open_slot_portable(
     member_id: int | None,
     lease: tuple[datetime, datetime],
     opted_out: Sequence[int] = (),
+    domains: Sequence[int] = (),
 ) -> Slot | None:
     candidates = (
         Slot.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
-        .filter(study=study, status=SlotStatus.OPEN, role=RaterRole.CROWD)
+        .filter(study=study, status=SlotStatus.OPEN)
         .filter(~Exists(Slot.objects.filter(item=OuterRef("item"), holder=reviewer)))
         .filter(~Exists(Skip.objects.filter(item=OuterRef("item"), reviewer=reviewer)))
-        .order_by("-item_done", "position", "number")
     )
+    if domains:
+        candidates = candidates.filter(role=RaterRole.EXPERT, expert_tag_id__in=domains).order_by("position")
+    else:
+        candidates = candidates.filter(role=RaterRole.CROWD).order_by("-item_done", "position", "number")
     if member_id is not None:
         candidates = candidates.exclude(author_member_id=member_id)
     if opted_out:

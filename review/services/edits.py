@@ -12,10 +12,10 @@ from django.utils import timezone
 from audit.models import AuditAction
 from audit.services import audit_record
 from review.errors import NotAMember, ReviewNotEditable, ReviewNotYours
-from review.models import Review
+from review.models import RaterRole, Review
 from review.selectors import review_edit_refusal
-from review.services.assignment import membership_lock
-from review.services.reviews import ReviewAnswers, review_answers_check
+from review.services.assignment import membership_lock, slot_lock
+from review.services.reviews import ReviewAnswers, expert_slot_open, review_answers_check
 
 
 def review_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: datetime | None = None) -> Review:
@@ -47,9 +47,22 @@ def review_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: 
         review.first_tag_id = answers.tag_ids[0] if answers.tag_ids else None
         review.second_tag_id = answers.tag_ids[1] if len(answers.tag_ids) > 1 else None
         review.needs_expertise = answers.needs_expertise
+        review.expertise_tag_id = answers.expertise_tag_id if answers.needs_expertise else None
         review.expertise_domain = answers.expertise_domain if answers.needs_expertise else ""
         review.note = answers.note
-        review.save(update_fields=["rating", "first_tag", "second_tag", "needs_expertise", "expertise_domain", "note"])
+        review.save(
+            update_fields=[
+                "rating",
+                "first_tag",
+                "second_tag",
+                "needs_expertise",
+                "expertise_tag",
+                "expertise_domain",
+                "note",
+            ]
+        )
+        if review.rater_role == RaterRole.CROWD and review.needs_expertise and review.expertise_tag_id is not None:
+            expert_slot_open(slot=slot_lock(slot_id=review.slot_id), tag_id=review.expertise_tag_id)
         after = _answers_of(review)
         audit_record(
             actor=reviewer,
@@ -71,6 +84,7 @@ def _answers_of(review: Review) -> dict[str, Any]:
         "rating": review.rating,
         "tags": [tag for tag in (review.first_tag_id, review.second_tag_id) if tag is not None],
         "needs_expertise": review.needs_expertise,
+        "expertise_tag": review.expertise_tag_id,
         "expertise_domain": review.expertise_domain,
         "note": review.note,
     }

@@ -33,7 +33,9 @@ class ReviewAnswers:
     rating: int
     tag_ids: tuple[int, ...] = ()
     needs_expertise: bool = False
-    expertise_domain: str = ""
+    # The domain judging it needs, one of the harm tags: the item's expert slot is routed by it.
+    expertise_tag_id: int | None = None
+    expertise_domain: str = ""  # free-text detail on the domain, optional
     note: str = ""
 
 
@@ -139,6 +141,7 @@ def _review_store(
         first_tag_id=answers.tag_ids[0] if answers.tag_ids else None,
         second_tag_id=answers.tag_ids[1] if len(answers.tag_ids) > 1 else None,
         needs_expertise=answers.needs_expertise,
+        expertise_tag_id=answers.expertise_tag_id if answers.needs_expertise else None,
         expertise_domain=answers.expertise_domain if answers.needs_expertise else "",
         note=answers.note,
         seconds_on_task=max(0, int((now - started).total_seconds())) if started else 0,
@@ -168,7 +171,38 @@ def _review_store(
                 "item": slot.item_id,
             },
         )
+    if review.rater_role == RaterRole.CROWD and review.needs_expertise and review.expertise_tag_id is not None:
+        expert_slot_open(slot=slot, tag_id=review.expertise_tag_id)
     return review
+
+
+def expert_slot_open(*, slot: Slot, tag_id: int) -> None:
+    """Give the slot's item its one expert slot, in the domain a crowd review asked for.
+
+    Numbered after the crowd's, open to reviewers who declared this area of expertise (the
+    claim's expert pick). An item has one at most (slot_one_expert): a later request, in this
+    domain or another, keeps the first, so an item never has more than one expert review.
+    """
+    number = slot.study.reviewers_per_item + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Slot._meta.db_table}
+                (study_id, item_id, number, position, author_member_id, item_done, status, role, expert_tag_id)
+            VALUES (%s, %s, %s, %s, %s, 0, %s, %s, %s)
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - a table name from code; values are parameters
+            [
+                slot.study_id,
+                slot.item_id,
+                number,
+                slot.position,
+                slot.author_member_id,
+                SlotStatus.OPEN,
+                RaterRole.EXPERT,
+                tag_id,
+            ],
+        )
 
 
 def review_answers_errors(answers: ReviewAnswers) -> dict[str, str]:
@@ -177,12 +211,16 @@ def review_answers_errors(answers: ReviewAnswers) -> dict[str, str]:
     The one statement of the answer rules: the review form shows these messages on its fields.
     """
     errors = review_answers_form_errors(answers)
-    if (
-        "tags" not in errors
-        and answers.tag_ids
-        and Tag.objects.filter(pk__in=answers.tag_ids).count() != len(answers.tag_ids)
-    ):
-        errors["tags"] = "Unknown topic."
+    wanted = set(answers.tag_ids) if "tags" not in errors else set()
+    domain = answers.expertise_tag_id if answers.needs_expertise and "expertise_tag" not in errors else None
+    if domain is not None:
+        wanted.add(domain)
+    if wanted:
+        known = set(Tag.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if not known.issuperset(answers.tag_ids) and "tags" not in errors:
+            errors["tags"] = "Unknown topic."
+        if domain is not None and domain not in known:
+            errors["expertise_tag"] = "Unknown domain: choose one of the harm topics."
     return errors
 
 
@@ -196,8 +234,8 @@ def review_answers_form_errors(answers: ReviewAnswers) -> dict[str, str]:
         errors["tags"] = "Choose at most 2 topics."
     elif len(set(answers.tag_ids)) != len(answers.tag_ids):
         errors["tags"] = "A topic was chosen twice."
-    if answers.needs_expertise and not answers.expertise_domain.strip():
-        errors["expertise_domain"] = "Say which domain the judgement needs."
+    if answers.needs_expertise and answers.expertise_tag_id is None:
+        errors["expertise_tag"] = "Choose the domain judging this needs."
     return errors
 
 

@@ -212,7 +212,7 @@ function reviewKeys(form) {
     setTimeout(() => (submitting = false), 1000);
   };
   const expertise = form.querySelector('input[name="needs_expertise"]');
-  const domain = form.querySelector('input[name="expertise_domain"]');
+  const domain = form.querySelector('select[name="expertise_tag"]');
   const noteField = form.querySelector('textarea[name="note"]');
 
   return (event, where) => {

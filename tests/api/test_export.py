@@ -129,7 +129,11 @@ def adjudicate_some(study: Study, tags: list[Tag]) -> None:
 def expected_labels(study: Study) -> list[dict[str, Any]]:
     """The labels straight from the models, without label_dict."""
     labels = []
-    reviews = Review.objects.filter(study=study).select_related("item__transcript", "first_tag", "second_tag")
+    reviews = (
+        Review.objects.labels()
+        .filter(study=study)
+        .select_related("item__transcript", "first_tag", "second_tag", "expertise_tag")
+    )
     for review in reviews.order_by("id"):
         transcript = review.item.transcript
         consensus = ItemConsensus.objects.filter(item_id=review.item_id).first()
@@ -146,10 +150,12 @@ def expected_labels(study: Study) -> list[dict[str, Any]]:
             "red_team_member_id": transcript.red_team_member_id,
             "is_upworker": transcript.is_upworker,
             "reviewer": reviewer_pseudonym(study_id=study.pk, reviewer_id=review.reviewer_id),
+            "rater_role": review.rater_role,
             "rating": review.rating,
             "binary_label": int(review.rating >= 3),
             "tags": [tag.name for tag in (review.first_tag, review.second_tag) if tag is not None],
             "needs_expertise": review.needs_expertise,
+            "expertise_tag": review.expertise_tag.name if review.expertise_tag else None,
             "expertise_domain": review.expertise_domain,
             "note": review.note,
             "created_at": review.created_at,

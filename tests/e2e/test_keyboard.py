@@ -151,6 +151,10 @@ def test_expertise_note_and_ctrl_enter_from_the_note_store_what_was_typed(page: 
     page.keyboard.press("1")
     page.keyboard.press("e")
     expect(page.locator("input[name=needs_expertise]")).to_be_checked()
+    expect(page.locator("select[name=expertise_tag]")).to_be_focused()
+    page.keyboard.type("Weap")  # the domain list's own type-ahead: no letter is a page key there
+    expect(page.locator("select[name=expertise_tag] option:checked")).to_have_text("Weapons")
+    page.keyboard.press("Tab")
     expect(page.locator("input[name=expertise_domain]")).to_be_focused()
     page.keyboard.type("chemistry 3")  # "e" and "3" type, they neither toggle nor rate
     page.keyboard.press("Enter")  # no half-filled submit from the one-line field
@@ -163,6 +167,7 @@ def test_expertise_note_and_ctrl_enter_from_the_note_store_what_was_typed(page: 
 
     expect(page.get_by_role("heading", name="Content warning")).to_be_visible()
     review = Review.objects.get(reviewer=ann)
+    assert review.expertise_tag is not None and review.expertise_tag.name == "Weapons"
     assert (review.rating, review.needs_expertise, review.expertise_domain, review.note) == (
         1,
         True,

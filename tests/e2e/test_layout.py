@@ -150,6 +150,7 @@ def test_every_control_of_the_review_panel_is_in_view_at_1366x768_without_scroll
         page.get_by_label("Find a topic"),
         page.locator("label.tag-choice").first,
         page.locator("input[name=needs_expertise]"),
+        page.locator("select[name=expertise_tag]"),
         page.locator("input[name=expertise_domain]"),
         page.locator("textarea[name=note]"),
         page.get_by_role("button", name="Submit"),

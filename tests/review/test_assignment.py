@@ -264,12 +264,18 @@ def test_submit_records_the_answers_and_the_time_on_task() -> None:
     slot = work_claim(study_id=study.pk, reviewer=ann, now=start)
     theft, weapons = Tag.objects.filter(name__in=["Theft", "Weapons"]).order_by("name")
     answers = ReviewAnswers(
-        rating=4, tag_ids=(theft.pk, weapons.pk), needs_expertise=True, expertise_domain="chemistry", note="hm"
+        rating=4,
+        tag_ids=(theft.pk, weapons.pk),
+        needs_expertise=True,
+        expertise_tag_id=weapons.pk,
+        expertise_domain="chemistry",
+        note="hm",
     )
     review = work_submit(slot_id=slot.pk, reviewer=ann, answers=answers, now=start + timedelta(seconds=95))
-    assert (review.rating, review.tag_ids, review.expertise_domain, review.note) == (
+    assert (review.rating, review.tag_ids, review.expertise_tag_id, review.expertise_domain, review.note) == (
         4,
         [theft.pk, weapons.pk],
+        weapons.pk,
         "chemistry",
         "hm",
     )
@@ -328,7 +334,8 @@ def test_a_lapsed_lease_nobody_took_still_lands() -> None:
         (ReviewAnswers(rating=2, tag_ids=(1, 2, 3)), "tags"),
         (ReviewAnswers(rating=2, tag_ids=(1, 1)), "tags"),
         (ReviewAnswers(rating=2, tag_ids=(99999,)), "tags"),
-        (ReviewAnswers(rating=2, needs_expertise=True), "expertise_domain"),
+        (ReviewAnswers(rating=2, needs_expertise=True), "expertise_tag"),
+        (ReviewAnswers(rating=2, needs_expertise=True, expertise_tag_id=2**63 - 1), "expertise_tag"),
     ],
 )
 def test_invalid_answers_are_refused_by_the_server(answers: ReviewAnswers, field: str) -> None:

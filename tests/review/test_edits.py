@@ -38,7 +38,12 @@ def test_undo_within_five_minutes_changes_the_one_row_audits_it_and_asks_for_a_r
     AgreementSnapshot.objects.filter(study=study).update(refresh_requested_at=None)
     tags = list(Tag.objects.order_by("position").values_list("pk", flat=True)[:2])
     answers = ReviewAnswers(
-        rating=4, tag_ids=tuple(tags), needs_expertise=True, expertise_domain="chemistry", note="on second thought"
+        rating=4,
+        tag_ids=tuple(tags),
+        needs_expertise=True,
+        expertise_tag_id=tags[0],
+        expertise_domain="chemistry",
+        note="on second thought",
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -50,7 +55,12 @@ def test_undo_within_five_minutes_changes_the_one_row_audits_it_and_asks_for_a_r
     assert Review.objects.filter(reviewer=ann).count() == 1
     row = Review.objects.get(pk=review.pk)
     assert (row.rating, row.first_tag_id, row.second_tag_id) == (4, tags[0], tags[1])
-    assert (row.needs_expertise, row.expertise_domain, row.note) == (True, "chemistry", "on second thought")
+    assert (row.needs_expertise, row.expertise_tag_id, row.expertise_domain, row.note) == (
+        True,
+        tags[0],
+        "chemistry",
+        "on second thought",
+    )
     assert row.slot_id == review.slot_id and row.created_at == review.created_at
     event = AuditEvent.objects.get(action=AuditAction.REVIEW_EDITED)
     assert (event.actor, event.target_id, event.study_id) == (ann, review.pk, study.pk)

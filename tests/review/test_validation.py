@@ -21,7 +21,7 @@ def test_the_answer_check_reports_every_wrong_field_at_once() -> None:
     assert caught.value.errors == {
         "rating": "Choose a rating from 0 to 4.",
         "tags": "Choose at most 2 topics.",
-        "expertise_domain": "Say which domain the judgement needs.",
+        "expertise_tag": "Choose the domain judging this needs.",
     }
 
 
@@ -39,7 +39,7 @@ def test_the_review_form_shows_the_services_messages_on_their_fields() -> None:
     assert not form.is_valid()
     assert form.errors == {
         "tags": ["Choose at most 2 topics."],
-        "expertise_domain": ["Say which domain the judgement needs."],
+        "expertise_tag": ["Choose the domain judging this needs."],
     }
 
 

@@ -14,7 +14,7 @@ from core.roles import REVIEWER, role_required, signed_in_user
 from review.errors import InvalidAnswers, ReviewNotEditable, ReviewNotYours
 from review.selectors import REVIEW_EDIT_WINDOW, review_edit_refusal, review_last, review_of_reviewer
 from tagging.selectors import tag_names
-from workspace.forms import QUESTION, ReviewForm, rating_marks, tag_marks
+from workspace.forms import QUESTION, ReviewForm, domain_marks, rating_marks, tag_marks
 from workspace.services import work_edit
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def _initial(review: Review) -> dict[str, object]:
         "rating": review.rating,
         "tags": [tag for tag in (review.first_tag_id, review.second_tag_id) if tag is not None],
         "needs_expertise": review.needs_expertise,
+        "expertise_tag": review.expertise_tag_id,
         "expertise_domain": review.expertise_domain,
         "note": review.note,
     }
@@ -88,6 +89,7 @@ def _edit_page(request: HttpRequest, review: Review, form: ReviewForm, status: i
         "question": QUESTION,
         "rating_marks": rating_marks(form),
         "tag_marks": tag_marks(form, tag_names()),
+        "domain_marks": domain_marks(form, tag_names()),
         "edit_minutes": int(REVIEW_EDIT_WINDOW.total_seconds() // 60),
     }
     return render(request, "workspace/review.html", context, status=status)

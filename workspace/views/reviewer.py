@@ -42,6 +42,7 @@ from workspace.forms import (
     QUESTION,
     ReviewForm,
     SkipForm,
+    domain_marks,
     lease_token,
     lease_token_start,
     rating_marks,
@@ -203,6 +204,7 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
             "reason": exc.reason,
             "answers": form.answers(),
             "tags": [name for tag_id, name in tag_names().items() if tag_id in form.cleaned_data["tags"]],
+            "domain": tag_names().get(form.cleaned_data.get("expertise_tag") or 0, ""),
         }
         return render(request, "workspace/lease_lost.html", context, status=409)
     except (SlotNotYours, NotAMember):
@@ -245,6 +247,7 @@ def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int
         "question": QUESTION,
         "rating_marks": rating_marks(form),
         "tag_marks": tag_marks(form, tag_names()),
+        "domain_marks": domain_marks(form, tag_names()),
         "skip_form": SkipForm(),
     }
     return render(request, "workspace/review.html", context, status=status)
