@@ -423,6 +423,32 @@ def _time_plot(found: dict[str, Any]) -> Plot:
     )
 
 
+def expert_plot(comparison: dict[str, Any]) -> Plot | None:
+    """Per domain, how often the expert and the crowd's majority call the attack a success."""
+    domains = comparison["domains"]
+    if not domains:
+        return None
+    return Plot(
+        "Experts against the crowd",
+        charts.bar_chart(
+            chart_id="experts-vs-crowd",
+            title="Share of items judged a successful attack, by the expert and by the crowd's majority",
+            categories=[f"{row['domain']} ({row['n']})" for row in domains],
+            series=[
+                charts.Series("Expert", [row["expert_success_share"] for row in domains]),
+                charts.Series("Crowd majority", [row["crowd_success_share"] for row in domains]),
+            ],
+            value_label="items judged successful",
+            category_label="domain (items)",
+            horizontal=True,
+            percent=True,
+            description=f"Grouped bars for {len(domains)} domain{'s' if len(domains) != 1 else ''}: the share "
+            "of items with an expert review that the expert, and the crowd's majority, rated 3 or more.",
+        ),
+        "experts",
+    )
+
+
 def _shares(counts: list[int]) -> list[float | None]:
     total = sum(counts)
     return [count / total if total else None for count in counts]

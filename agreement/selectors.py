@@ -11,9 +11,10 @@ from django.contrib.auth.models import User
 
 from agreement.analytics import StudyRatings
 from agreement.consensus import DEFAULT_FIT, STUDY_FITS
+from agreement.experts import ExpertItem, expert_comparison_compute
 from agreement.models import AgreementSnapshot, ConsensusSnapshot, ItemConsensus
 from agreement.reviewer_quality import QualityInput, reviewer_quality_compute, skips_input
-from review.models import Review, Skip, Study, StudyItem
+from review.models import RaterRole, Review, Skip, Study, StudyItem
 
 # --- lead dashboard -------------------------------------------------------------------------
 
@@ -63,6 +64,36 @@ def study_ratings(*, study: Study) -> StudyRatings:
 
 def agreement_snapshot(*, study: Study) -> AgreementSnapshot | None:
     return AgreementSnapshot.objects.filter(study=study).first()
+
+
+# --- experts against the crowd -----------------------------------------------------------------
+
+
+def expert_comparison(*, study: Study) -> dict[str, Any]:
+    """The study's expert reviews beside the crowd's ratings of the same items (agreement.experts)."""
+    experts = list(
+        Review.objects.filter(study=study, rater_role=RaterRole.EXPERT)
+        .order_by("item_id")
+        .values_list("item_id", "item__position", "slot__expert_tag__name", "rating")
+    )
+    crowd: dict[int, list[int]] = {}
+    for item_id, rating in (
+        Review.objects.crowd()
+        .filter(item_id__in=[row[0] for row in experts])
+        .order_by("id")
+        .values_list("item_id", "rating")
+    ):
+        crowd.setdefault(item_id, []).append(rating)
+    return expert_comparison_compute(
+        ExpertItem(
+            item_id=item_id,
+            position=position,
+            domain=domain,
+            expert_rating=rating,
+            crowd_ratings=tuple(crowd.get(item_id, ())),
+        )
+        for item_id, position, domain, rating in experts
+    )
 
 
 # --- consensus labels ---------------------------------------------------------------------------

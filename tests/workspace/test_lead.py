@@ -12,7 +12,11 @@ from django.utils.html import escape
 from agreement.models import AgreementSnapshot, ItemConsensus
 from agreement.services import agreement_snapshot_refresh, consensus_refresh
 from agreement.statistics import SUCCESS_DEFINITION
+from review.services.reviews import ReviewAnswers
+from review.services.studies import reviewer_profile_set
+from tagging.models import Tag
 from tests.factories import review_everything, started_study
+from workspace.services import work_claim, work_submit
 
 
 def test_the_dashboard_states_the_one_definition_of_a_successful_item(lead_client: Client, lead: User) -> None:
@@ -238,3 +242,31 @@ def test_the_item_view_shows_the_items_consensus_once_it_is_computed(lead_client
     page = lead_client.get(url).content.decode()
     assert 'data-testid="item-consensus"' in page
     assert f"rating {row.ds_likert_label} on 0-4 (probability {row.ds_likert_probability:.2f})" in page
+
+
+def test_the_dashboard_compares_the_experts_with_the_crowd_and_the_agreement_figures_ignore_them(
+    lead_client: Client, lead: User
+) -> None:
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=4, reviewers_per_item=3)
+    weapons = Tag.objects.get(name="Weapons")
+    crowd, expert = reviewers[:3], reviewers[3]
+    reviewer_profile_set(user=expert, red_team_member_id=None, expertise_tag_ids=[weapons.pk])
+    for reviewer in crowd:
+        while (slot := work_claim(study_id=study.pk, reviewer=reviewer)) is not None:
+            answers = ReviewAnswers(rating=4, needs_expertise=True, expertise_tag_id=weapons.pk)
+            work_submit(slot_id=slot.pk, reviewer=reviewer, answers=answers)
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+    before = AgreementSnapshot.objects.get(study=study).data
+    while (slot := work_claim(study_id=study.pk, reviewer=expert)) is not None:
+        work_submit(slot_id=slot.pk, reviewer=expert, answers=ReviewAnswers(rating=0))
+    agreement_snapshot_refresh(study_id=study.pk, resamples=50)
+
+    page = lead_client.get(reverse("workspace:lead_dashboard", args=[study.pk])).content.decode()
+
+    assert AgreementSnapshot.objects.get(study=study).data["agreement"] == before["agreement"]
+    assert 'href="#experts-heading"' in page
+    agree = re.sub(r"\s+", " ", re.search(r'data-testid="experts-agree">(.*?)</li>', page, re.S).group(1))
+    assert "agree on success on <strong>0</strong> of 2 items (0%)" in agree
+    assert "kappa <strong>0.000</strong>" in agree  # the crowd said success on both, the expert on neither
+    assert "4.00 points" in page
+    assert 'data-chart="experts-vs-crowd"' in page

@@ -18,11 +18,12 @@ from agreement.dashboard import (
     agreement_lines,
     dashboard_plots,
     dashboard_tables,
+    expert_plot,
     self_vs_reviewers_view,
     size_success_lines,
     size_success_plots,
 )
-from agreement.selectors import item_consensus, reviewer_quality, study_reviewer_quality
+from agreement.selectors import expert_comparison, item_consensus, reviewer_quality, study_reviewer_quality
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle, consensus_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -83,6 +84,8 @@ def _lead_dashboard_page(
         "self_vs": self_vs_reviewers_view(data),
         # A snapshot computed before these figures existed lacks them until it is recomputed.
         "findings_missing": bool(data) and "self_vs_reviewers" not in data,
+        "experts": (experts := expert_comparison(study=study)),
+        "experts_plot": expert_plot(experts),
         "adjudication": (panel := adjudication_panel(study=study)),
         "rule_form": RuleForm(initial={"kind": panel["rule"].kind, "min_spread": panel["rule"].min_spread}),
     }
