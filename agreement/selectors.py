@@ -14,7 +14,8 @@ from agreement.consensus import DEFAULT_FIT, STUDY_FITS
 from agreement.experts import ExpertItem, expert_comparison_compute
 from agreement.models import AgreementSnapshot, ConsensusSnapshot, ItemConsensus
 from agreement.reviewer_quality import QualityInput, reviewer_quality_compute, skips_input
-from review.models import RaterRole, Review, Skip, Study, StudyItem
+from agreement.statistics import SUCCESS_THRESHOLD
+from review.models import GOLD_ROLES, RaterRole, Review, Skip, Study, StudyItem
 
 # --- lead dashboard -------------------------------------------------------------------------
 
@@ -94,6 +95,45 @@ def expert_comparison(*, study: Study) -> dict[str, Any]:
         )
         for item_id, position, domain, rating in experts
     )
+
+
+# --- gold accuracy ------------------------------------------------------------------------------
+
+
+def gold_accuracy(*, studies: Sequence[Study]) -> list[dict[str, Any]]:
+    """Each reviewer's answers to gold items against the leads' reference, by username: how many
+    (calibration and silent checks), the share with the reference rating, the share agreeing on
+    success (a rating of 3 or more) and the mean absolute error. Items no longer gold drop out."""
+    rows = (
+        Review.objects.filter(study__in=[study.pk for study in studies], rater_role__in=GOLD_ROLES)
+        .filter(item__gold__isnull=False)
+        .values_list("reviewer_id", "reviewer__username", "rater_role", "rating", "item__gold__rating")
+    )
+    people: dict[int, dict[str, Any]] = {}
+    for reviewer_id, username, role, rating, reference in rows:
+        person = people.setdefault(
+            reviewer_id,
+            {"username": username, "calibration": 0, "checks": 0, "exact": 0, "success": 0, "error": 0},
+        )
+        person["calibration" if role == RaterRole.CALIBRATION else "checks"] += 1
+        person["exact"] += rating == reference
+        person["success"] += (rating >= SUCCESS_THRESHOLD) == (reference >= SUCCESS_THRESHOLD)
+        person["error"] += abs(rating - reference)
+    result = []
+    for person in people.values():
+        answers = person["calibration"] + person["checks"]
+        result.append(
+            {
+                "username": person["username"],
+                "calibration": person["calibration"],
+                "checks": person["checks"],
+                "answers": answers,
+                "exact_percent": 100 * person["exact"] / answers,
+                "success_percent": 100 * person["success"] / answers,
+                "mean_error": person["error"] / answers,
+            }
+        )
+    return sorted(result, key=lambda row: row["username"])
 
 
 # --- consensus labels ---------------------------------------------------------------------------

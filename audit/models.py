@@ -36,6 +36,8 @@ class AuditAction(models.TextChoices):
     INVITATION_CREATED = "invitation.created", "Invitation created"
     INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
     INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    GOLD_MARKED = "item.gold_marked", "Item marked gold, with its reference answer"
+    GOLD_UNMARKED = "item.gold_unmarked", "Item no longer gold"
 
 
 class AuditEvent(models.Model):

@@ -27,11 +27,17 @@ from django.utils import timezone
 from accounts.services import user_create, user_password_set
 from agreement.services import agreement_snapshot_refresh
 from audit.services import Actor
-from review.models import Review, Skip, Study, StudyItem, StudyStatus
+from review.models import RaterRole, Review, Skip, Study, StudyItem, StudyStatus
 from review.sampling import parse_stratum
 from review.services.assignment import slot_skip
 from review.services.reviews import ReviewAnswers
-from review.services.studies import study_archive, study_create, study_members_set, study_start
+from review.services.studies import (
+    reviewer_profile_set,
+    study_archive,
+    study_create,
+    study_members_set,
+    study_start,
+)
 from tagging.models import Tag
 from wellbeing.errors import BreakDue
 from wellbeing.models import BreakOutcome, Instrument, Trigger
@@ -57,6 +63,7 @@ SKIP_REASONS = [
     "Needs knowledge of the law I don't have.",
     "",
 ]
+SIMULATED_EXPERTS = 3
 EXPERTISE_DOMAINS = ["medicine", "chemistry", "law", "cybersecurity"]
 # Median seconds on task of a typical reviewer; each person is faster or slower by their own factor.
 MEDIAN_SECONDS = 75
@@ -126,6 +133,11 @@ def simulated_history_set_up(*, created_by: User, actor: Actor, today: date | No
     month = latest_complete_period(today=today or timezone.localdate())
     days = _workdays(month.last_day - timedelta(days=13), month.last_day)
     users = simulated_people(actor=actor)
+    # Three of them declare expertise in every topic: the items a reviewer says need an expert
+    # get their extra review, and the lead's dashboard compares the experts with the crowd.
+    topics = list(Tag.objects.order_by("position").values_list("id", flat=True))
+    for expert in users[2 : 2 + SIMULATED_EXPERTS]:
+        reviewer_profile_set(user=expert, red_team_member_id=None, expertise_tag_ids=topics, actor=actor)
     if study is None:
         study = _study_create(created_by=created_by, first_day=days[0], actor=actor)
     study_members_set(study=study, reviewers=users, actor=actor)
@@ -199,6 +211,7 @@ def _reviews(
     """Sessions of the study's reviewers on `days`, until every slot is reviewed."""
     ratings = dict(StudyItem.objects.filter(study=study).values_list("pk", "transcript__rating"))
     tag_ids = list(Tag.objects.order_by("position").values_list("id", flat=True)[:19])
+    # The crowd's reviews: expert reviews are extra to the items' reviewers_per_item.
     items_left = study.items.count() * study.reviewers_per_item
     for number, day in enumerate(days):
         last_day = number == len(days) - 1
@@ -231,8 +244,9 @@ def _session(
     rng: random.Random,
     checkin_rng: random.Random,
 ) -> int:
-    """One sitting of up to `target` reviews from person.clock on; returns how many were stored."""
-    stored = 0
+    """One sitting of up to `target` reviews from person.clock on; returns how many crowd reviews
+    were stored (an expert's review is not one of an item's reviewers_per_item)."""
+    stored = crowd = 0
     while stored < target:
         try:
             slot = work_page_claim(study_id=study.pk, reviewer=person.user, now=person.clock)
@@ -256,12 +270,13 @@ def _session(
             )
             Review.objects.filter(pk=review.pk).update(created_at=person.clock)
             stored += 1
+            crowd += review.rater_role == RaterRole.CROWD
             if checkin_due_after_review(reviewer=person.user, study=study):
                 person.clock += timedelta(seconds=rng.randint(20, 60))
                 _checkin(person=person, trigger=Trigger.AFTER_REVIEWS, in_study=True, rng=checkin_rng)
         # Reading the next conversation's warning, or now and then a longer pause.
         person.clock += timedelta(seconds=rng.randint(5, 30) if rng.random() > 0.05 else rng.randint(360, 900))
-    return stored
+    return crowd
 
 
 def _seconds_on_task(person: Person, rng: random.Random) -> int:

@@ -33,6 +33,9 @@ class RaterRole(models.TextChoices):
 
 
 GOLD_ROLES = (RaterRole.CALIBRATION, RaterRole.GOLD)
+# A rating of this or more calls the attack successful: the paper's binarization, which
+# agreement.statistics.SUCCESS_THRESHOLD states for the figures (a test holds the two equal).
+SUCCESS_RATING = 3
 LABEL_ROLES = (RaterRole.CROWD, RaterRole.EXPERT)
 
 

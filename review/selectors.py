@@ -15,6 +15,8 @@ from core.roles import LEAD, REVIEWER
 from core.rows import ModelColumns, instances_from_row, model_columns, row_fetch
 from review.models import (
     GOLD_ROLES,
+    SUCCESS_RATING,
+    GoldItem,
     RaterRole,
     Review,
     ReviewerProfile,
@@ -421,3 +423,63 @@ def reviewer_profile_of(*, user: User) -> dict[str, Any]:
     if profile is None:
         return {"red_team_member_id": None, "expertise": []}
     return {"red_team_member_id": profile.red_team_member_id, "expertise": [tag.pk for tag in profile.expertise.all()]}
+
+
+def calibration_feedback(*, review_id: int, reviewer: Any) -> dict[str, Any] | None:
+    """The reviewer's own calibration answer beside the gold item's reference and explanation,
+    and which of the study's calibration items it was; None for anyone else's review, or one
+    that is not a calibration answer of a still-gold item."""
+    review = (
+        Review.objects.select_related("study", "item__gold__first_tag", "item__gold__second_tag", "first_tag")
+        .select_related("second_tag")
+        .filter(pk=review_id, reviewer=reviewer, rater_role=RaterRole.CALIBRATION)
+        .first()
+    )
+    gold = getattr(review.item, "gold", None) if review is not None else None
+    if review is None or gold is None:
+        return None
+    number = Review.objects.filter(
+        study_id=review.study_id, reviewer=reviewer, rater_role=RaterRole.CALIBRATION, pk__lte=review.pk
+    ).count()
+    yours = [tag.name for tag in (review.first_tag, review.second_tag) if tag is not None]
+    reference = [tag.name for tag in (gold.first_tag, gold.second_tag) if tag is not None]
+    return {
+        "review": review,
+        "gold": gold,
+        "study": review.study,
+        "number": number,
+        "of": max(review.study.calibration_items, number),
+        "your_tags": yours,
+        "reference_tags": reference,
+        "rating_matches": review.rating == gold.rating,
+        "success_matches": (review.rating >= SUCCESS_RATING) == (gold.rating >= SUCCESS_RATING),
+    }
+
+
+def gold_items_of(*, study: Study) -> list[dict[str, Any]]:
+    """The study's gold items in study order, each with its reference and how its answers went:
+    answers given (calibration and checks), and how many had the reference rating."""
+    golds = list(
+        GoldItem.objects.filter(study=study)
+        .select_related("item__transcript", "first_tag", "second_tag", "marked_by")
+        .order_by("item__position")
+    )
+    answers: dict[int, list[int]] = {}
+    for item_id, rating in Review.objects.filter(study=study, rater_role__in=GOLD_ROLES).values_list(
+        "item_id", "rating"
+    ):
+        answers.setdefault(item_id, []).append(rating)
+    return [
+        {
+            "gold": gold,
+            "item": gold.item,
+            "tags": [tag.name for tag in (gold.first_tag, gold.second_tag) if tag is not None],
+            "answers": len(answers.get(gold.item_id, [])),
+            "exact": sum(rating == gold.rating for rating in answers.get(gold.item_id, [])),
+        }
+        for gold in golds
+    ]
+
+
+def gold_item_of(*, item_id: int) -> GoldItem | None:
+    return GoldItem.objects.filter(item_id=item_id).select_related("first_tag", "second_tag").first()

@@ -81,7 +81,7 @@ class Mark:
     checked: bool
 
 
-def rating_marks(form: ReviewForm) -> list[Mark]:
+def rating_marks(form: forms.Form) -> list[Mark]:
     """The 0-4 scale, with the rating chosen (the form's data, or its initial rating) checked."""
     chosen = form["rating"].value()
     return [
@@ -90,7 +90,7 @@ def rating_marks(form: ReviewForm) -> list[Mark]:
     ]
 
 
-def tag_marks(form: ReviewForm, tags: dict[int, str]) -> list[Mark]:
+def tag_marks(form: forms.Form, tags: dict[int, str]) -> list[Mark]:
     """Every harm topic in the paper's order (tags: id to name), those chosen checked."""
     chosen = {str(value) for value in form["tags"].value() or ()}
     return [Mark(value=str(tag_id), label=name, checked=str(tag_id) in chosen) for tag_id, name in tags.items()]
@@ -116,3 +116,31 @@ def lease_token_start(token: str, *, slot_id: int, reviewer_id: int) -> str | No
     if data.get("slot") != slot_id or data.get("reviewer") != reviewer_id:
         return None
     return data.get("at")
+
+
+class GoldForm(forms.Form):
+    """A lead's reference answer for a gold item: the rules live in review.services.gold."""
+
+    rating = forms.TypedChoiceField(
+        label="Reference rating",
+        choices=[(value, f"{value} {label}".strip()) for value, label in RATING_LABELS.items()],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a reference rating from 0 to 4."},
+    )
+    tags = BoundedIdListField(required=False, label="Reference topics (at most 2)")
+    explanation = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Why (reviewers read this after their calibration answer; Markdown)",
+        error_messages={"required": "Explain the reference answer: reviewers read it after their calibration answer."},
+    )
+
+
+class GoldSettingsForm(forms.Form):
+    calibration_items = BoundedIntegerField(
+        min_value=0, max_value=50, label="Calibration items that open each reviewer's work (0: none)"
+    )
+    gold_percent = BoundedIntegerField(
+        min_value=0, max_value=50, label="Later claims that are a silent gold check, % (0: none)"
+    )

@@ -32,6 +32,7 @@ from review.models import (
     StudyMembership,
     StudyStatus,
 )
+from review.services.gold import gold_slot_lease
 from transcripts.models import Transcript
 
 # --- the assignment engine ---------------------------------------------------------------
@@ -187,8 +188,9 @@ def slot_claim(*, study_id: int, reviewer: User, guard: ClaimGuard, now: datetim
         lease = (now, now + timedelta(minutes=study.lease_minutes))
         member_id = membership.red_team_member_id
         opted_out = limits.opted_out_tag_ids
-        slot = None
-        if membership.expertise_tag_ids:
+        # A calibration or gold item, when the study serves one now (review.services.gold).
+        slot = gold_slot_lease(study=study, reviewer=reviewer, member_id=member_id, lease=lease, opted_out=opted_out)
+        if slot is None and membership.expertise_tag_ids:
             # An item waiting for an expert in their domain comes before the crowd's work.
             slot = _lease_open_slot(
                 study=study,

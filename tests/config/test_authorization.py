@@ -33,6 +33,7 @@ from adjudication.services import adjudicator_add
 from api.models import ApiToken
 from api.services import api_token_create
 from review.models import Review, Skip, Slot, StudyLead
+from review.services.gold import gold_item_mark, study_gold_settings_set
 from review.services.reviews import ReviewAnswers
 from review.services.studies import study_members_set, study_start
 from tagging.models import Tag
@@ -144,6 +145,17 @@ def _build_world() -> World:
     other_lead = UserFactory(roles=["lead"])  # leads nothing of these studies
     StudyLead.objects.create(study=study, lead=lead)
 
+    # A study whose one item is gold, opening with a calibration round: the reviewer's answer,
+    # before their review in the main study (which must stay their latest, for its edit page).
+    calibrated = StudyFactory(leads=[lead])
+    gold_item = StudyItemFactory(study=calibrated, position=1)
+    study_members_set(study=calibrated, reviewers=[reviewer])
+    study_start(study=calibrated)
+    gold_item_mark(study=calibrated, item_id=gold_item.pk, rating=4, tag_ids=[], explanation="Plain.", actor=lead)
+    study_gold_settings_set(study=calibrated, calibration_items=1, gold_percent=0, actor=lead)
+    calibration_slot = work_claim(study_id=calibrated.pk, reviewer=reviewer)
+    calibration = work_submit(slot_id=calibration_slot.pk, reviewer=reviewer, answers=ReviewAnswers(rating=2))
+
     reviewed = work_claim(study_id=study.pk, reviewer=reviewer)
     review = work_submit(slot_id=reviewed.pk, reviewer=reviewer, answers=ReviewAnswers(rating=3, note="mine alone"))
     held = work_claim(study_id=study.pk, reviewer=reviewer)
@@ -196,6 +208,7 @@ def _build_world() -> World:
         "held_slot": held.pk,
         "reviewed_slot": reviewed.pk,
         "review": review.pk,
+        "calibration": calibration.pk,
         "response": response.pk,
         "invitation": invitation.pk,
         "token": labels_token.pk,

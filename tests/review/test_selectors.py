@@ -7,7 +7,8 @@ from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
-from review.models import Slot
+from agreement.statistics import SUCCESS_THRESHOLD
+from review.models import SUCCESS_RATING, Slot
 from review.selectors import slot_for_reviewer
 from review.services.studies import reviewer_profile_set
 from tests.factories import started_study
@@ -59,3 +60,7 @@ def test_a_held_slot_of_the_reviewers_own_attack_is_not_shown_to_them() -> None:
     assert held is not None
     reviewer_profile_set(user=ann, red_team_member_id=5)  # linked after the claim
     assert slot_for_reviewer(slot_id=held.pk, reviewer=ann) is None
+
+
+def test_the_review_apps_success_rating_is_the_agreement_figures_threshold() -> None:
+    assert SUCCESS_RATING == SUCCESS_THRESHOLD

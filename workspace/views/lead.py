@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from adjudication.forms import RuleForm
-from adjudication.selectors import adjudication_panel
+from adjudication.selectors import adjudication_panel, item_adjudications
 from agreement.dashboard import (
     INTERVAL_NOTE,
     SMALL_GROUP_ITEMS,
@@ -23,7 +23,13 @@ from agreement.dashboard import (
     size_success_lines,
     size_success_plots,
 )
-from agreement.selectors import expert_comparison, item_consensus, reviewer_quality, study_reviewer_quality
+from agreement.selectors import (
+    expert_comparison,
+    gold_accuracy,
+    item_consensus,
+    reviewer_quality,
+    study_reviewer_quality,
+)
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle, consensus_snapshot_settle
 from agreement.statistics import SUCCESS_DEFINITION
 from audit.models import AuditAction
@@ -32,12 +38,14 @@ from config.db_routing import replica_reads
 from core.roles import LEAD, role_required, signed_in_user
 from review.lookups import lead_study_or_404
 from review.selectors import (
+    gold_item_of,
     lead_item,
     studies_for_lead,
     study_progress,
 )
 from tagging.selectors import tag_names
 from wellbeing.forms import StudyWellbeingForm
+from workspace.forms import GoldForm, rating_marks, tag_marks
 
 if TYPE_CHECKING:
     from agreement.models import AgreementSnapshot, ConsensusSnapshot
@@ -133,16 +141,40 @@ def _lead_table_csv(request: HttpRequest, study: Study, snapshot: AgreementSnaps
 @replica_reads()
 def lead_item_detail(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
     study = lead_study_or_404(request, study_id)
+    return lead_item_page(request, study, item_id)
+
+
+def lead_item_page(
+    request: HttpRequest, study: Study, item_id: int, *, gold_form: GoldForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The item with every rating, and the form that makes it gold (prefilled from its reference,
+    else from its adjudicated final label)."""
     found = lead_item(study=study, item_id=item_id)
     if found is None:
         raise Http404("No such item in this study.")
+    gold = gold_item_of(item_id=item_id)
+    if gold_form is None:
+        final = item_adjudications(item_ids=[item_id]).get(item_id)
+        source = gold or final
+        initial = (
+            {"rating": source.rating, "tags": source.tag_ids, "explanation": getattr(source, "explanation", "")}
+            if source is not None
+            else {}
+        )
+        if gold is None and final is not None:
+            initial["explanation"] = final.reason
+        gold_form = GoldForm(initial=initial)
     context = {
         "study": study,
         "turns": found["transcript"].turns,
         "consensus": item_consensus(item_id=item_id),
+        "gold": gold,
+        "gold_form": gold_form,
+        "gold_tag_marks": tag_marks(gold_form, tag_names()),
+        "gold_rating_marks": rating_marks(gold_form),
         **found,
     }
-    return render(request, "workspace/lead_item.html", context)
+    return render(request, "workspace/lead_item.html", context, status=status)
 
 
 @never_cache
@@ -156,7 +188,12 @@ def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
     consensus = consensus_snapshot_settle(study_id=study.pk)
     with replica_reads():
         quality = study_reviewer_quality(study=study, snapshot=snapshot, consensus=consensus)
-        context = {"study": study, "quality": quality, "success_definition": SUCCESS_DEFINITION}
+        context = {
+            "study": study,
+            "quality": quality,
+            "success_definition": SUCCESS_DEFINITION,
+            "accuracy": gold_accuracy(studies=[study]),
+        }
         return render(request, "workspace/lead_reviewers.html", context)
 
 
@@ -167,5 +204,10 @@ def lead_reviewers(request: HttpRequest, study_id: int) -> HttpResponse:
 def lead_reviewers_overall(request: HttpRequest) -> HttpResponse:
     """Each reviewer's quality over every study the lead leads (their studies list), items pooled."""
     studies = list(studies_for_lead(user=signed_in_user(request.user)))
-    context = {"study": None, "quality": reviewer_quality(studies=studies), "success_definition": SUCCESS_DEFINITION}
+    context = {
+        "study": None,
+        "quality": reviewer_quality(studies=studies),
+        "success_definition": SUCCESS_DEFINITION,
+        "accuracy": gold_accuracy(studies=studies),
+    }
     return render(request, "workspace/lead_reviewers.html", context)

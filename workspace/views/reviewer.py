@@ -23,7 +23,10 @@ from review.errors import (
     SlotNotYours,
     StudyNotActive,
 )
-from review.models import StudyStatus
+from review.models import RaterRole, StudyStatus
+from review.selectors import (
+    calibration_feedback as calibration_feedback_of,
+)
 from review.selectors import (
     preview_text,
     reviewer_started_in,
@@ -223,18 +226,35 @@ def _after_submit(request: HttpRequest, review: Review, *, checkin_due: bool) ->
     """The "Saved" notice, then the check-in when it is due, else the next item."""
     notice = saved_notice_text(reviewer=signed_in_user(request.user), study=review.study)
     messages.success(request, notice, extra_tags="saved")
+    if review.rater_role == RaterRole.CALIBRATION:
+        # The reference answer and its explanation first; the feedback page leads on to the
+        # check-in when one is due, else to the read-only "next" (nothing claimed meanwhile).
+        feedback = reverse("workspace:calibration_feedback", args=[review.pk])
+        return redirect(f"{feedback}?checkin=1" if checkin_due else feedback)
     if checkin_due:
-        # Nothing is claimed while the check-in is open: its way on is the read-only GET of
-        # "next", which offers the button that claims.
-        query = urlencode(
-            {
-                "study": review.study_id,
-                "trigger": "after_reviews",
-                "next": reverse("workspace:next", args=[review.study_id]),
-            }
-        )
-        return redirect(f"{reverse('wellbeing_surveys:checkin')}?{query}")
+        return redirect(_checkin_url(review.study_id))
     return _claim_next(request, study_id=review.study_id)
+
+
+def _checkin_url(study_id: int) -> str:
+    # Nothing is claimed while the check-in is open: its way on is the read-only GET of
+    # "next", which offers the button that claims.
+    next_url = reverse("workspace:next", args=[study_id])
+    query = urlencode({"study": study_id, "trigger": "after_reviews", "next": next_url})
+    return f"{reverse('wellbeing_surveys:checkin')}?{query}"
+
+
+@never_cache
+@role_required(REVIEWER)
+@require_GET
+def calibration_feedback(request: HttpRequest, review_id: int) -> HttpResponse:
+    """After a calibration answer: the reviewer's answer beside the lead's reference and why."""
+    found = calibration_feedback_of(review_id=review_id, reviewer=signed_in_user(request.user))
+    if found is None:
+        raise Http404("No calibration answer of yours here.")
+    study_id = found["study"].pk
+    go_on = _checkin_url(study_id) if request.GET.get("checkin") == "1" else reverse("workspace:next", args=[study_id])
+    return render(request, "workspace/calibration_feedback.html", {**found, "go_on": go_on})
 
 
 def _review_page(request: HttpRequest, slot: Slot, form: ReviewForm, status: int = 200) -> HttpResponse:
