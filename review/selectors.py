@@ -366,6 +366,9 @@ def review_edit_refusal(*, review: Review, reviewer: Any, now: datetime | None =
     now = now or timezone.now()
     if review.reviewer_id != reviewer.pk:
         return "this is not your review"
+    if review.rater_role == RaterRole.CALIBRATION:
+        # Its reference answer was shown the moment it was saved: a change now would only copy it.
+        return "a calibration answer is kept as you gave it: the reference answer was shown after it"
     if now > review.created_at + REVIEW_EDIT_WINDOW:
         minutes = int(REVIEW_EDIT_WINDOW.total_seconds() // 60)
         return f"a review can be changed for {minutes} minutes after it is saved, and that time has passed"

@@ -162,3 +162,22 @@ def test_the_quality_page_shows_each_reviewers_gold_accuracy(lead_client: Client
     )
     cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
     assert cells == ["2", "0", "50", "50", "1.50"]
+
+
+def test_a_calibration_answer_offers_no_undo_and_cannot_be_changed_after_its_reference_was_shown(
+    lead: User,
+) -> None:
+    study, [ann, *_] = calibrated_study(lead)
+    client = Client()
+    client.force_login(ann)
+    landing = review_through_the_pages(client, study, rating=1)
+
+    page = client.get(landing).content.decode()
+    review = Review.objects.get(reviewer=ann)
+
+    assert 'id="undo-review"' not in page
+    response = client.post(reverse("workspace:review_edit", args=[review.pk]), {"rating": "4"})
+    assert response.status_code != 302
+    assert "calibration answer is kept as you gave it" in response.content.decode()
+    review.refresh_from_db()
+    assert review.rating == 1

@@ -224,13 +224,15 @@ def review(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 def _after_submit(request: HttpRequest, review: Review, *, checkin_due: bool) -> HttpResponse:
     """The "Saved" notice, then the check-in when it is due, else the next item."""
-    notice = saved_notice_text(reviewer=signed_in_user(request.user), study=review.study)
-    messages.success(request, notice, extra_tags="saved")
     if review.rater_role == RaterRole.CALIBRATION:
+        # No Undo: the page it lands on shows the reference answer (review_edit_refusal).
+        messages.success(request, "Saved.")
         # The reference answer and its explanation first; the feedback page leads on to the
         # check-in when one is due, else to the read-only "next" (nothing claimed meanwhile).
         feedback = reverse("workspace:calibration_feedback", args=[review.pk])
         return redirect(f"{feedback}?checkin=1" if checkin_due else feedback)
+    notice = saved_notice_text(reviewer=signed_in_user(request.user), study=review.study)
+    messages.success(request, notice, extra_tags="saved")
     if checkin_due:
         return redirect(_checkin_url(review.study_id))
     return _claim_next(request, study_id=review.study_id)
