@@ -98,6 +98,10 @@ def review_loop_parse(text: str) -> list[Figure]:
             million.append(Figure(f"{match[1]}-item study claim p50", _number(match[2]), "ms", "lower"))
         elif match := re.match(r"claim p50 ratio large / small\s+([\d.]+|nan) x", line):
             million.append(Figure("claim p50 large / small", _number(match[1]), "x", "lower"))
+        elif match := re.match(r"([\d,]+)-item expert claim p50/p95\s+([\d.]+|nan) /", line):
+            million.append(Figure(f"{match[1]}-item study expert claim p50", _number(match[2]), "ms", "lower"))
+        elif match := re.match(r"expert claim p50 ratio large / small\s+([\d.]+|nan) x", line):
+            million.append(Figure("expert claim p50 large / small", _number(match[1]), "x", "lower"))
     units = {
         "reviews/s": ("reviews/s", "higher"),
         "claim p50": ("ms", "lower"),

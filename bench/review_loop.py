@@ -914,6 +914,52 @@ class MillionResult:
     large: ClaimTimes
     plan_small_ms: float
     plan_large_ms: float
+    expert_small: ClaimTimes = field(default_factory=ClaimTimes)
+    expert_large: ClaimTimes = field(default_factory=ClaimTimes)
+
+
+# One item in EXPERT_EVERY asks for an expert (its expert slot is open), in the Weapons domain.
+EXPERT_EVERY = 4
+
+
+def expert_slots_open(study: Any) -> int:
+    """Open the expert slot of every EXPERT_EVERY-th item of the study, as a crowd review asking
+    for one would (review.services.reviews.expert_slot_open), in one statement; returns how many."""
+    from django.db import connection
+
+    from review.models import RaterRole, Slot, SlotStatus
+    from tagging.models import Tag
+
+    weapons = Tag.objects.get(name="Weapons").pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Slot._meta.db_table}
+                (study_id, item_id, number, position, author_member_id, item_done, status, role, expert_tag_id)
+            SELECT study_id, item_id, %s, position, author_member_id, 0, %s, %s, %s
+            FROM {Slot._meta.db_table}
+            WHERE study_id = %s AND number = 1 AND position %% %s = 0
+            ON CONFLICT DO NOTHING
+            """,
+            [4, SlotStatus.OPEN, RaterRole.EXPERT, weapons, study.pk, EXPERT_EVERY],
+        )
+        return int(cursor.rowcount)
+
+
+def expert_account(studies: list[Any]) -> Any:
+    """A reviewer who declared Weapons expertise, in both studies; never an author."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import account_ensure
+    from review.services.studies import reviewer_profile_set, study_members_set
+    from tagging.models import Tag
+
+    expert = account_ensure(username="bench-expert", password=PASSWORD, roles=["reviewer"])
+    reviewer_profile_set(user=expert, red_team_member_id=None, expertise_tag_ids=[Tag.objects.get(name="Weapons").pk])
+    for study in studies:
+        members = list(study.memberships.values_list("reviewer", flat=True))
+        study_members_set(study=study, reviewers=[*get_user_model().objects.filter(pk__in=members), expert])
+    return expert
 
 
 def million_compare(*, items: int, claims: int, reviewers: list[Any], seed: int) -> MillionResult:
@@ -951,7 +997,39 @@ def million_compare(*, items: int, claims: int, reviewers: list[Any], seed: int)
     for line in plan_large:
         print(f"    {line}")
     print(f"  (same query on the 1,000-item study: {small_ms:.3f} ms execution)")
-    return MillionResult(items, build, small_times, large_times, small_ms, large_ms)
+    result = MillionResult(items, build, small_times, large_times, small_ms, large_ms)
+    expert_compare(result, small=small, large=large, claims=claims, rng=rng)
+    return result
+
+
+def expert_compare(result: MillionResult, *, small: Any, large: Any, claims: int, rng: random.Random) -> None:
+    """The expert's claim on both studies, once one item in EXPERT_EVERY waits for a Weapons expert:
+    the expert pick runs first for a reviewer with expertise, through its own partial index."""
+    opened = {study.name: expert_slots_open(study) for study in (small, large)}
+    print(f"opened expert slots: {', '.join(f'{name} {count:,}' for name, count in opened.items())}", flush=True)
+    vacuum_analyze()
+    expert = expert_account([small, large])
+    timed = min(claims, opened[small.name] - 20)
+    for study in (small, large):  # warm
+        for _ in range(5):
+            claim_and_submit(study, expert, rng, None)
+    for _ in range(timed):
+        claim_and_submit(small, expert, rng, result.expert_small)
+        claim_and_submit(large, expert, rng, result.expert_large)
+    ratio = percentile(result.expert_large.claims, 50) / percentile(result.expert_small.claims, 50)
+    print(f"  expert claim p50 large / small: {ratio:.2f} x over {timed} claims each", flush=True)
+
+
+def expert_rows(million: MillionResult) -> list[tuple[str, str, str]]:
+    if not million.expert_small.claims:
+        return []
+    small, large = million.expert_small.claims, million.expert_large.claims
+    ratio = percentile(large, 50) / percentile(small, 50)
+    return [
+        ("1,000-item expert claim p50/p95", ms(small, 50, 95), f"a Weapons expert, 1 item in {EXPERT_EVERY} waiting"),
+        (f"{million.items:,}-item expert claim p50/p95", ms(large, 50, 95), "in-process work_claim"),
+        ("expert claim p50 ratio large / small", f"{ratio:.2f} x", f"target < 2; {len(large)} claims each"),
+    ]
 
 
 # --- key figures (--json) ----------------------------------------------------------------
@@ -989,6 +1067,14 @@ def key_figures(
             Figure(f"{million.items:,}-item study claim p50", large_p50 * 1000, "ms", "lower"),
             Figure("claim p50 large / small", large_p50 / small_p50 if small_p50 else math.nan, "x", "lower"),
         ]
+        if million.expert_small.claims:
+            expert_small = percentile(million.expert_small.claims, 50)
+            expert_large = percentile(million.expert_large.claims, 50)
+            figures += [
+                Figure("1,000-item study expert claim p50", expert_small * 1000, "ms", "lower"),
+                Figure(f"{million.items:,}-item study expert claim p50", expert_large * 1000, "ms", "lower"),
+                Figure("expert claim p50 large / small", expert_large / expert_small, "x", "lower"),
+            ]
     return figures
 
 
@@ -1156,6 +1242,7 @@ def main() -> None:
                 f"target < 2; {len(million.large.claims)} claims each, p95 ratio "
                 f"{percentile(million.large.claims, 95) / percentile(million.small.claims, 95):.2f} x",
             ),
+            *expert_rows(million),
             (
                 "claim query execution",
                 f"{million.plan_small_ms:.2f} / {million.plan_large_ms:.2f} ms",
