@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from review.services.gold import gold_item_mark
 from tests.e2e.test_dashboard import reviewed_study
 from tests.e2e.test_pages import log_in
 from tests.factories import FEELINGS, UserFactory, lead_of_every_study, started_study
@@ -89,9 +90,11 @@ def lead_pages(page: Any, live_server: Any) -> list[tuple[str, str]]:
     """lee, a lead, signed in; a fully reviewed study with its agreement computed (the widest
     tables there are); the lead pages' names and addresses."""
     study = reviewed_study()
-    lead_of_every_study(username="lee")
+    lee = lead_of_every_study(username="lee")
     log_in(page, live_server, "lee")
     item = study.items.order_by("position").first()  # type: ignore[attr-defined]
+    explanation = "The assistant gives **step-by-step** instructions a reader could follow. " * 3
+    gold_item_mark(study=study, item_id=item.pk, rating=4, tag_ids=[], explanation=explanation, actor=lee)
     return [
         ("home", "/"),
         ("studies", "/lead/studies/"),
@@ -101,6 +104,7 @@ def lead_pages(page: Any, live_server: Any) -> list[tuple[str, str]]:
         ("members", f"/lead/studies/{study.pk}/members"),
         ("reviewer-quality", f"/lead/studies/{study.pk}/reviewers/"),
         ("reviewer-quality-overall", "/lead/reviewers/"),
+        ("gold", f"/lead/studies/{study.pk}/gold/"),
         ("tokens", "/lead/tokens/"),
         ("wellbeing", "/lead/wellbeing/"),
         ("audit", "/lead/audit/"),
