@@ -25,7 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 def tags() -> tuple[Tag, Tag]:
-    weapons, theft = Tag.objects.get(name="Weapons"), Tag.objects.get(name="Theft")
+    # get_or_create: a transactional test starts with every table empty, migration data included.
+    weapons, _ = Tag.objects.get_or_create(name="Weapons", defaults={"slug": "weapons", "position": 101})
+    theft, _ = Tag.objects.get_or_create(name="Theft", defaults={"slug": "theft", "position": 102})
     return weapons, theft
 
 
