@@ -57,23 +57,16 @@ def gold_item_mark(
     if errors:
         raise InvalidAnswers(errors)
     with transaction.atomic():
+        reference = {
+            "study": study,
+            "rating": rating,
+            "first_tag_id": tag_ids[0] if tag_ids else None,
+            "second_tag_id": tag_ids[1] if len(tag_ids) > 1 else None,
+            "explanation": explanation,
+        }
+        # Who marked it stays the first lead; a change of reference is in the audit log.
         gold, created = GoldItem.objects.update_or_create(
-            item_id=item_id,
-            defaults={
-                "study": study,
-                "rating": rating,
-                "first_tag_id": tag_ids[0] if tag_ids else None,
-                "second_tag_id": tag_ids[1] if len(tag_ids) > 1 else None,
-                "explanation": explanation,
-            },
-            create_defaults={
-                "study": study,
-                "rating": rating,
-                "first_tag_id": tag_ids[0] if tag_ids else None,
-                "second_tag_id": tag_ids[1] if len(tag_ids) > 1 else None,
-                "explanation": explanation,
-                "marked_by": actor,
-            },
+            item_id=item_id, defaults=reference, create_defaults={**reference, "marked_by": actor}
         )
         audit_record(
             actor=actor,
