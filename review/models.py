@@ -33,6 +33,10 @@ class RaterRole(models.TextChoices):
 
 
 GOLD_ROLES = (RaterRole.CALIBRATION, RaterRole.GOLD)
+# Gold slots are numbered from here, one number per answer to the item (crowd and expert slots
+# stay under reviewers_per_item + 2 <= 22): (item, number) stays one full unique index, the
+# one index that finds an item's slots (submits, foreign-key checks on deletes).
+GOLD_NUMBER_BASE = 100
 # A rating of this or more calls the attack successful: the paper's binarization, which
 # agreement.statistics.SUCCESS_THRESHOLD states for the figures (a test holds the two equal).
 SUCCESS_RATING = 3
@@ -186,9 +190,10 @@ class Slot(models.Model):
 
     Fixed slots make "never a 4th review" structural: a review needs a slot, a slot holds
     one review. Crowd slots are numbered 1..reviewers_per_item; an item has at most one expert
-    slot (numbered after them), and gold slots (number 0) are made for one reviewer at a time,
-    always held, never open. study, position, author_member_id and item_done copy item facts onto the
-    slot so one partial index answers a claim without joins, however large the study.
+    slot (numbered after them), and gold slots (numbered from GOLD_NUMBER_BASE) are made for one
+    reviewer at a time, always held, never open. study, position, author_member_id and item_done
+    copy item facts onto the slot so one partial index answers a claim without joins, however
+    large the study.
     """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="slots")
@@ -211,11 +216,7 @@ class Slot(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["item", "number"],
-                condition=Q(role__in=[RaterRole.CROWD, RaterRole.EXPERT]),
-                name="slot_unique_number",
-            ),
+            models.UniqueConstraint(fields=["item", "number"], name="slot_unique_number"),
             models.UniqueConstraint(fields=["item"], condition=Q(role=RaterRole.EXPERT), name="slot_one_expert"),
             models.CheckConstraint(condition=Q(role__in=RaterRole.values), name="slot_known_role"),
             models.CheckConstraint(
@@ -225,7 +226,11 @@ class Slot(models.Model):
             ),
             # A gold slot belongs to the reviewer it was made for: never open, never passed on.
             models.CheckConstraint(
-                condition=~Q(role__in=GOLD_ROLES) | Q(holder__isnull=False, number=0), name="slot_gold_held"
+                condition=~Q(role__in=GOLD_ROLES) | Q(holder__isnull=False, number__gte=GOLD_NUMBER_BASE),
+                name="slot_gold_held",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=GOLD_ROLES) | Q(number__lt=GOLD_NUMBER_BASE), name="slot_number_below_gold"
             ),
             # One reviewer, one place per item: no reviewer reviews an item twice.
             models.UniqueConstraint(

@@ -17,17 +17,29 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Q
 
 from audit.models import AuditAction
 from audit.services import Actor, audit_record
 from review.errors import InvalidAnswers
-from review.models import GOLD_ROLES, GoldItem, RaterRole, Review, Skip, Slot, SlotStatus, Study, StudyItem
+from review.models import (
+    GOLD_NUMBER_BASE,
+    GOLD_ROLES,
+    GoldItem,
+    RaterRole,
+    Review,
+    Skip,
+    Slot,
+    SlotStatus,
+    Study,
+    StudyItem,
+)
 from tagging.models import Tag
 from transcripts.models import Transcript
 
 CALIBRATION_ITEMS_MAX = 50
+GOLD_NUMBER_TRIES = 20
 GOLD_PERCENT_MAX = 50
 
 
@@ -154,18 +166,27 @@ def gold_slot_lease(
     item = _gold_item_for(study=study, reviewer=reviewer, member_id=member_id, opted_out=opted_out)
     if item is None:
         return None
-    return Slot.objects.create(
-        study=study,
-        item=item,
-        number=0,
-        position=item.position,
-        author_member_id=item.transcript.red_team_member_id,
-        role=role,
-        status=SlotStatus.LEASED,
-        holder=reviewer,
-        leased_at=lease[0],
-        leased_until=lease[1],
-    )
+    # The item's next gold number. Another reviewer's claim may take the same number at the same
+    # moment (their membership lock is not ours): the unique index refuses one, which tries the next.
+    for _ in range(GOLD_NUMBER_TRIES):
+        taken = Slot.objects.filter(item=item, number__gte=GOLD_NUMBER_BASE).aggregate(last=Max("number"))["last"]
+        try:
+            with transaction.atomic():
+                return Slot.objects.create(
+                    study=study,
+                    item=item,
+                    number=GOLD_NUMBER_BASE if taken is None else taken + 1,
+                    position=item.position,
+                    author_member_id=item.transcript.red_team_member_id,
+                    role=role,
+                    status=SlotStatus.LEASED,
+                    holder=reviewer,
+                    leased_at=lease[0],
+                    leased_until=lease[1],
+                )
+        except IntegrityError:
+            continue
+    return None
 
 
 def gold_check_due(*, study: Study, reviewer_id: int, answered: int) -> bool:

@@ -3,9 +3,11 @@ reviewer's work, and gold checks mixed into the queue at the study's rate."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
@@ -161,3 +163,34 @@ def test_after_calibration_gold_checks_are_mixed_in_silently_and_counted_apart()
     gold_answers = Review.objects.filter(reviewer=ann, rater_role=RaterRole.GOLD)
     assert all(review.item.position > 20 for review in gold_answers)
     assert Review.objects.crowd().filter(reviewer=ann).count() == 30 - gold_answers.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reviewers_calibrating_on_one_gold_item_at_once_each_get_their_own_slot() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/triad")
+    study, reviewers = started_study(items=2, reviewers=8)
+    golden(study, 1, calibration=1)
+    slots: list[Slot | None] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(len(reviewers))
+
+    def claim(reviewer) -> None:  # type: ignore[no-untyped-def]
+        try:
+            start.wait()
+            slots.append(work_claim(study_id=study.pk, reviewer=reviewer))
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(reviewer,)) for reviewer in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures, failures
+    assert all(slot is not None and slot.role == RaterRole.CALIBRATION for slot in slots)
+    numbers = sorted(slot.number for slot in slots if slot is not None)
+    assert numbers == list(range(100, 100 + len(reviewers)))
