@@ -255,9 +255,12 @@ class Slot(models.Model):
                 condition=Q(status="open", role=RaterRole.CROWD),
                 name="slot_claim_idx",
             ),
-            # The expert claim: open expert slots of a study in the reviewer's domains.
+            # The expert claim: open expert slots of a study in study order, the reviewer's domains
+            # filtered on the way. Not (study, expert_tag, position): with several domains (= ANY)
+            # that order is lost, and the pick read and sorted every open expert slot (282 ms a
+            # claim at 250,000 of them, against 7 ms at 250).
             models.Index(
-                fields=["study", "expert_tag", "position"],
+                fields=["study", "position"],
                 condition=Q(status="open", role=RaterRole.EXPERT),
                 name="slot_expert_claim_idx",
             ),
