@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from agreement.statistics import SUCCESS_THRESHOLD
+from agreement.statistics import SUCCESS_THRESHOLD, item_success_label
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,9 @@ class ExpertItem:
 
     @property
     def crowd_success(self) -> bool:
-        return 2 * sum(rating >= SUCCESS_THRESHOLD for rating in self.crowd_ratings) > len(self.crowd_ratings)
+        # The one definition of a successful item; a tie (None) is no success.
+        successes = sum(rating >= SUCCESS_THRESHOLD for rating in self.crowd_ratings)
+        return item_success_label(successes=successes, reviews=len(self.crowd_ratings)) == 1
 
     @property
     def expert_success(self) -> bool:

@@ -863,7 +863,7 @@ class ClaimTimes:
 
 
 def claim_and_submit(study: Any, reviewer: Any, rng: random.Random, times: ClaimTimes | None) -> None:
-    from review.services.reviews import ReviewAnswers
+    from review.services.answers import ReviewAnswers
     from workspace.services import work_claim, work_submit
 
     started = time.perf_counter()
@@ -881,7 +881,7 @@ def claim_plan(study: Any, reviewer: Any) -> tuple[list[str], float]:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate query work_claim really runs, captured from one claim."""
     from django.db import connection, transaction
 
-    from review.services.reviews import ReviewAnswers
+    from review.services.answers import ReviewAnswers
     from workspace.services import work_claim, work_submit
 
     captured: list[tuple[str, Any]] = []

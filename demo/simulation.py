@@ -29,8 +29,8 @@ from agreement.services import agreement_snapshot_refresh
 from audit.services import Actor
 from review.models import RaterRole, Review, Skip, Study, StudyItem, StudyStatus
 from review.sampling import parse_stratum
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_skip
-from review.services.reviews import ReviewAnswers
 from review.services.studies import (
     reviewer_profile_set,
     study_archive,

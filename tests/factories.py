@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from review.models import Study, StudyItem, StudyLead
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.services.studies import study_members_set, study_start
 from transcripts.models import ImportBatch, Transcript
 from transcripts.turns import parse_turn_spans

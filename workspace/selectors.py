@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from review.models import Study
+from adjudication.selectors import item_adjudications
+from review.models import GoldItem, Study
 from review.selectors import ITEMS_LEFT_COUNTED, review_items_left
 from wellbeing.selectors.exposure import exposure_today
 
@@ -32,3 +33,14 @@ def saved_notice_text(*, reviewer: User, study: Study, now: datetime | None = No
         f"Saved. {items} left for you in {study.name}. "
         f"Today: {exposure['minutes']} of {exposure['cap_minutes']} minutes."
     )
+
+
+def gold_reference_initial(*, gold: GoldItem | None, item_id: int) -> dict[str, Any]:
+    """What the lead's gold form starts from: the item's reference answer if it is gold, else its
+    adjudicated final label (the reason as the explanation), else nothing."""
+    if gold is not None:
+        return {"rating": gold.rating, "tags": gold.tag_ids, "explanation": gold.explanation}
+    final = item_adjudications(item_ids=[item_id]).get(item_id)
+    if final is None:
+        return {}
+    return {"rating": final.rating, "tags": final.tag_ids, "explanation": final.reason}

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from agreement.services import agreement_refresh_request
 from review.models import Review, Slot
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_claim
 from review.services.edits import review_edit
-from review.services.reviews import ReviewAnswers, review_submit
+from review.services.reviews import review_submit
 from wellbeing.errors import BreakDue
 from wellbeing.selectors.exposure import claim_guard
 from wellbeing.selectors.surveys import checkin_due_after_review

@@ -14,8 +14,9 @@ from audit.services import audit_record
 from review.errors import NotAMember, ReviewNotEditable, ReviewNotYours
 from review.models import RaterRole, Review
 from review.selectors import review_edit_refusal
+from review.services.answers import ReviewAnswers, review_answers_check
 from review.services.assignment import membership_lock, slot_lock
-from review.services.reviews import ReviewAnswers, expert_slot_open, review_answers_check
+from review.services.reviews import expert_slot_open
 
 
 def review_edit(*, review_id: int, reviewer: User, answers: ReviewAnswers, now: datetime | None = None) -> Review:

@@ -35,7 +35,7 @@ from review.models import (
     Study,
     StudyItem,
 )
-from tagging.models import Tag
+from review.services.answers import ReviewAnswers, review_answers_errors
 from transcripts.models import Transcript
 
 CALIBRATION_ITEMS_MAX = 50
@@ -52,15 +52,8 @@ def gold_item_mark(
     repeated or unknown topics, an empty explanation, or an item that is not the study's.
     """
     explanation = explanation.strip()
-    errors: dict[str, str] = {}
-    if not 0 <= rating <= 4:
-        errors["rating"] = "Choose a reference rating from 0 to 4."
-    if len(tag_ids) > 2:
-        errors["tags"] = "Choose at most 2 topics."
-    elif len(set(tag_ids)) != len(tag_ids):
-        errors["tags"] = "A topic was chosen twice."
-    elif tag_ids and Tag.objects.filter(pk__in=tag_ids).count() != len(tag_ids):
-        errors["tags"] = "Unknown topic."
+    # A reference answer follows the rules of a review's answers (rating 0-4, two known topics).
+    errors = review_answers_errors(ReviewAnswers(rating=rating, tag_ids=tuple(tag_ids)))
     if not explanation:
         errors["explanation"] = "Explain the reference answer: reviewers read it after their calibration answer."
     item = StudyItem.objects.filter(study=study, pk=item_id).first()

@@ -19,8 +19,8 @@ from agreement.services import agreement_snapshot_refresh, consensus_refresh
 from api.selectors import label_dict, labels_of, studies_progress, study_items
 from review.models import RaterRole, Review, Study
 from review.selectors import study_progress
+from review.services.answers import ReviewAnswers
 from review.services.gold import gold_item_mark, study_gold_settings_set
-from review.services.reviews import ReviewAnswers
 from review.services.studies import reviewer_profile_set
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study

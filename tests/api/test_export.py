@@ -21,7 +21,7 @@ from api.export import CHUNK_BYTES, EXPORT_FORMATS, labels_export, labels_export
 from api.pseudonyms import reviewer_pseudonym
 from api.selectors import LABEL_FIELDS, TIMESTAMP_FORMAT, label_dict, label_rows
 from review.models import Review, Study
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.services.studies import study_members_set, study_notes_sharing_set, study_start
 from tagging.models import Tag
 from tests.factories import (

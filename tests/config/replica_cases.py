@@ -26,7 +26,7 @@ from api.services import api_token_create
 from audit.models import AuditAction, AuditEvent
 from config.db_routing import REPLICA, read_alias, replica_reads
 from review.models import Review, Study
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from tests.factories import lead_of_every_study, review_everything, started_study
 from workspace.services import work_claim, work_submit
 

@@ -33,8 +33,8 @@ from adjudication.services import adjudicator_add
 from api.models import ApiToken
 from api.services import api_token_create
 from review.models import Review, Skip, Slot, StudyLead
+from review.services.answers import ReviewAnswers
 from review.services.gold import gold_item_mark, study_gold_settings_set
-from review.services.reviews import ReviewAnswers
 from review.services.studies import study_members_set, study_start
 from tagging.models import Tag
 from tests.config.authorization_table import ADMIN_LOGIN, FORMS, HEALTH, LOGIN, ROLES, TABLE

@@ -13,7 +13,7 @@ from agreement.models import AgreementSnapshot
 from agreement.services import agreement_refresh_request
 from core.durability import commit_without_waiting_for_disk
 from review.models import Review
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from tests.factories import started_study
 from wellbeing.services.exposure import exposure_record
 from workspace.services import work_claim, work_submit

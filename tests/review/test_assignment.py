@@ -18,8 +18,8 @@ from review.errors import (
     StudyStateError,
 )
 from review.models import Review, Skip, Slot, SlotStatus, StudyStatus
+from review.services.answers import ReviewAnswers
 from review.services.assignment import leases_expire, slot_skip
-from review.services.reviews import ReviewAnswers
 from review.services.studies import (
     reviewer_profile_set,
     study_archive,

@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from review.errors import ReviewNotSaved, SlotNotYours, StudyNotActive
 from review.models import Review, Skip, Slot, SlotStatus, Study, StudyStatus
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_skip
-from review.services.reviews import LEASE_TOKEN_LEASES, ReviewAnswers
+from review.services.reviews import LEASE_TOKEN_LEASES
 from review.services.studies import reviewer_profile_set, study_archive, study_pause, study_resume
 from tests.factories import started_study
 from workspace.services import work_claim, work_submit

@@ -13,8 +13,8 @@ from audit.models import AuditAction, AuditEvent
 from review.errors import InvalidAnswers, ReviewNotEditable, ReviewNotYours
 from review.models import Review
 from review.selectors import REVIEW_EDIT_WINDOW, review_items_left
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_skip
-from review.services.reviews import ReviewAnswers
 from review.services.studies import reviewer_profile_set, study_instructions_set, study_pause
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study

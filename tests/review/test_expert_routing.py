@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from review.models import RaterRole, Review, Slot, SlotStatus, Study
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.services.studies import reviewer_profile_set
 from tagging.models import Tag
 from tests.factories import started_study

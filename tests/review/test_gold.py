@@ -13,9 +13,9 @@ from django.utils import timezone
 from audit.models import AuditAction, AuditEvent
 from review.errors import InvalidAnswers
 from review.models import GoldItem, RaterRole, Review, Slot, SlotStatus, Study, StudyItem
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_skip
 from review.services.gold import gold_check_due, gold_item_mark, gold_item_unmark, study_gold_settings_set
-from review.services.reviews import ReviewAnswers
 from review.services.studies import reviewer_profile_set
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study

@@ -10,7 +10,7 @@ from agreement.models import AgreementSnapshot
 from agreement.services import agreement_refresh_request, agreement_snapshot_settle
 from agreement.tasks import refresh_agreement
 from review.models import Slot, SlotStatus
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.tasks import sweep_expired_leases
 from tests.factories import review_everything, started_study
 from workspace.services import work_claim, work_submit

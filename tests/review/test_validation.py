@@ -7,7 +7,7 @@ import pytest
 from review.errors import InvalidAnswers
 from review.forms import StudyCreateForm
 from review.sampling import Stratum, StudyInvalid
-from review.services.reviews import ReviewAnswers, review_answers_check
+from review.services.answers import ReviewAnswers, review_answers_check
 from review.services.studies import study_plan_check
 from tagging.models import Tag
 from workspace.forms import ReviewForm

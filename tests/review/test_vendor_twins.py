@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from review.errors import NotAMember
 from review.models import Slot
+from review.services.answers import ReviewAnswers
 from review.services.assignment import (
     _lease_open_slot_portable,
     _lease_open_slot_postgresql,
@@ -23,7 +24,7 @@ from review.services.assignment import (
     _membership_lock_postgresql,
     slot_skip,
 )
-from review.services.reviews import ReviewAnswers, review_submit
+from review.services.reviews import review_submit
 from review.services.studies import reviewer_profile_set
 from tagging.models import Tag
 from tests.factories import UserFactory, started_study

@@ -17,8 +17,8 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Review, Skip
+from review.services.answers import ReviewAnswers
 from review.services.assignment import slot_skip
-from review.services.reviews import ReviewAnswers
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.errors import PeriodInvalid
 from wellbeing.models import ExposureDay, Instrument, Publication, Response, Trigger

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Slot, SlotStatus
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from tagging.models import Tag
 from tests.conftest import Login
 from tests.factories import UserFactory, started_study

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from review.models import Review, Slot, StudyItem
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from tagging.models import Tag
 from tests.factories import review_everything, started_study
 from transcripts.models import Transcript

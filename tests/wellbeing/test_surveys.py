@@ -17,7 +17,7 @@ from django.test import Client, RequestFactory
 from django.urls import resolve
 from django.utils import timezone
 
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.services.studies import study_members_set
 from tests.factories import FEELINGS, UserFactory, started_study
 from wellbeing.context_processors import wellbeing as wellbeing_context

@@ -10,10 +10,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from adjudication.models import RuleKind
+from adjudication.services import adjudication_record, adjudication_rule_set
 from review.models import GoldItem, RaterRole, Review, Study
 from review.services.gold import gold_item_mark, study_gold_settings_set
 from tagging.models import Tag
-from tests.factories import UserFactory, started_study
+from tests.factories import UserFactory, review_everything, started_study
 
 pytestmark = pytest.mark.django_db
 
@@ -61,26 +63,34 @@ def test_after_a_calibration_answer_the_reviewer_sees_the_reference_and_the_expl
     assert not review_through_the_pages(client, study, rating=2).startswith("/review/calibration/")
 
 
-def test_nobody_else_reads_a_reviewers_calibration_feedback(lead: User) -> None:
-    study, [ann, ben, *_] = calibrated_study(lead)
+def test_nobody_else_reads_a_reviewers_calibration_feedback_and_a_crowd_review_has_none(lead: User) -> None:
+    study, [ann, ben, *_] = calibrated_study(lead, calibration=1)
     client = Client()
     client.force_login(ann)
     url = review_through_the_pages(client, study, rating=1)
+    review_through_the_pages(client, study, rating=2)  # then a crowd review
 
     other = Client()
     other.force_login(ben)
+    assert client.get(url).status_code == 200
     assert other.get(url).status_code == 404
-    crowd = Review.objects.filter(reviewer=ann).exclude(rater_role=RaterRole.CALIBRATION).first()
-    assert crowd is None or client.get(reverse("workspace:calibration_feedback", args=[crowd.pk])).status_code == 404
+    crowd = Review.objects.get(reviewer=ann, rater_role=RaterRole.CROWD)
+    assert client.get(reverse("workspace:calibration_feedback", args=[crowd.pk])).status_code == 404
 
 
 def test_the_lead_marks_an_item_gold_from_its_page_prefilled_from_the_adjudication(
     lead_client: Client, lead: User
 ) -> None:
-    study, _ = started_study(leads=[lead], items=2)
+    study, reviewers = started_study(leads=[lead], items=2, reviewers=3)
+    review_everything(study, reviewers, rate=lambda item, index: [0, 1, 4][index])  # a split: queued
+    adjudication_rule_set(study=study, kind=RuleKind.BINARY_SPLIT, min_spread=2, actor=lead)
     item = study.items.get(position=1)
+    adjudication_record(study=study, item_id=item.pk, adjudicator=lead, rating=2, tag_ids=[], reason="Vague <b>")
     url = reverse("workspace:lead_item", args=[study.pk, item.pk])
-    assert "Make this a gold item" in lead_client.get(url).content.decode()
+    page = lead_client.get(url).content.decode()
+    assert "Make this a gold item" in page
+    assert '<input type="radio" name="rating" value="2" checked>' in page
+    assert ">Vague &lt;b&gt;</textarea>" in page
 
     response = lead_client.post(
         reverse("workspace:lead_gold_mark", args=[study.pk, item.pk]),

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from agreement.models import AgreementSnapshot, ItemConsensus
 from agreement.services import agreement_snapshot_refresh, consensus_refresh
 from agreement.statistics import SUCCESS_DEFINITION
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from review.services.studies import reviewer_profile_set
 from tagging.models import Tag
 from tests.factories import review_everything, started_study

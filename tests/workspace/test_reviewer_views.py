@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from review.models import Review, Skip, Slot, SlotStatus, StudyMembership, StudyStatus
+from review.services.answers import ReviewAnswers
 from review.services.assignment import leases_expire
-from review.services.reviews import ReviewAnswers
 from review.services.studies import reviewer_profile_set, study_members_set, study_start
 from tagging.models import Tag
 from tests.conftest import Login

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from review.models import SlotStatus
-from review.services.reviews import ReviewAnswers
+from review.services.answers import ReviewAnswers
 from tests.factories import started_study
 from wellbeing.errors import BreakDue
 from wellbeing.models import BreakEvent, BreakOutcome, ExposureDay

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +14,7 @@ from agreement.selectors import gold_accuracy
 from core.roles import LEAD, role_required, signed_in_user
 from review.errors import InvalidAnswers
 from review.lookups import lead_study_or_404
-from review.selectors import gold_items_of, lead_item
+from review.selectors import gold_items_of
 from review.services.gold import gold_item_mark, gold_item_unmark, study_gold_settings_set
 from workspace.forms import GoldForm, GoldSettingsForm
 from workspace.views.lead import lead_item_page
@@ -64,9 +64,6 @@ def lead_gold_settings(request: HttpRequest, study_id: int) -> HttpResponse:
 def lead_gold_mark(request: HttpRequest, study_id: int, item_id: int) -> HttpResponse:
     """Mark the item gold (or change its reference), from the lead's item page."""
     study = lead_study_or_404(request, study_id)
-    found = lead_item(study=study, item_id=item_id)
-    if found is None:
-        raise Http404("No such item in this study.")
     form = GoldForm(request.POST)
     if form.is_valid():
         try:
@@ -82,9 +79,9 @@ def lead_gold_mark(request: HttpRequest, study_id: int, item_id: int) -> HttpRes
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, f"Item {found['item'].position} is gold, with your reference answer.")
+            messages.success(request, "The item is gold, with your reference answer.")
             return redirect("workspace:lead_item", study_id=study.pk, item_id=item_id)
-    # The item page again, with the form's errors and what was typed.
+    # The item page again, with the form's errors and what was typed (404 for an item not the study's).
     return lead_item_page(request, study, item_id, gold_form=form, status=400)
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from adjudication.forms import RuleForm
-from adjudication.selectors import adjudication_panel, item_adjudications
+from adjudication.selectors import adjudication_panel
 from agreement.dashboard import (
     INTERVAL_NOTE,
     SMALL_GROUP_ITEMS,
@@ -46,6 +46,7 @@ from review.selectors import (
 from tagging.selectors import tag_names
 from wellbeing.forms import StudyWellbeingForm
 from workspace.forms import GoldForm, rating_marks, tag_marks
+from workspace.selectors import gold_reference_initial
 
 if TYPE_CHECKING:
     from agreement.models import AgreementSnapshot, ConsensusSnapshot
@@ -154,16 +155,7 @@ def lead_item_page(
         raise Http404("No such item in this study.")
     gold = gold_item_of(item_id=item_id)
     if gold_form is None:
-        final = item_adjudications(item_ids=[item_id]).get(item_id)
-        source = gold or final
-        initial = (
-            {"rating": source.rating, "tags": source.tag_ids, "explanation": getattr(source, "explanation", "")}
-            if source is not None
-            else {}
-        )
-        if gold is None and final is not None:
-            initial["explanation"] = final.reason
-        gold_form = GoldForm(initial=initial)
+        gold_form = GoldForm(initial=gold_reference_initial(gold=gold, item_id=item_id))
     context = {
         "study": study,
         "turns": found["transcript"].turns,
